@@ -14,6 +14,7 @@ _SUBMODULES = (
     "models",
     "optimizers",
     "regularizers",
+    "saving",
 )
 
 

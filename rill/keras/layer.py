@@ -209,6 +209,9 @@ class Layer:
                 constraint=constraints.get(constraint),
             )
         self._own_weights.append(var)
+        pending = self.__dict__.get("_deferred_restore")
+        if pending and (name or "variable") in pending:  # a checkpoint restored before build
+            var.assign(pending.pop(name or "variable"))
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._regularized.append((var, reg))
@@ -283,11 +286,14 @@ class Layer:
         self.built = True
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
-        if any(type(x).__name__ == "KerasTensor" for x in nest.flatten(inputs)):
-            raise NotImplementedError(
-                f"Calling layer {self.name!r} on a keras.Input (the functional API) is not "
-                f"implemented yet in rill; use keras.Sequential or subclass keras.Model."
-            )
+        if _is_symbolic(inputs, args, kwargs):  # the functional API: record a node
+            from rill.keras.functional import symbolic_call
+
+            if training is not None:
+                kwargs["training"] = training
+            if mask is not None:
+                kwargs["mask"] = mask
+            return symbolic_call(self, inputs, args, kwargs)
         if not isinstance(inputs, (Tensor, Variable)) and not nest.is_nested(inputs):
             inputs = convert_to_tensor(inputs, dtype_hint=self._dtype)
         elif nest.is_nested(inputs):
@@ -318,6 +324,29 @@ class Layer:
             for o in nest.flatten(outputs):
                 self.add_loss(self.activity_regularizer(o))
         return outputs
+
+    # the functional API ----------------------------------------------------------------------
+    def _node_tensors(self, attr):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called on a keras.Input, so it has no "
+                f"`{attr}`."
+            )
+        node = nodes[0]
+        if attr == "input":
+            return node.args[0] if node.args else node.outputs
+        return node.outputs
+
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was first called on (functional API)."""
+        return self._node_tensors("input")
+
+    @property
+    def output(self):
+        """The KerasTensor(s) this layer's first call produced (functional API)."""
+        return self._node_tensors("output")
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape``, found by tracing ``call`` on a placeholder."""
@@ -355,6 +384,13 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_symbolic(*structures) -> bool:
+    for x in nest.flatten(structures):
+        if type(x).__name__ == "KerasTensor":
+            return True
+    return False
 
 
 def _is_shape(s) -> bool:

@@ -12,12 +12,11 @@ import numpy as np
 import rill as tf
 from rill.core import nest
 from rill.keras import callbacks as callbacks_module
-from rill.keras import losses as losses_module
 from rill.keras import metrics as metrics_module
 from rill.keras import optimizers as optimizers_module
 from rill.keras.layer import Layer
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Functional", "Sequential", "load_model"]
 
 
 def _unpack(data):
@@ -103,14 +102,27 @@ class _Batches:
 
 
 class Model(Layer):
-    """A layer with a training loop: subclass it (layers as attributes, ``call``), or use
-    ``Sequential``."""
+    """A layer with a training loop. Three ways to make one: ``keras.Model(inputs,
+    outputs)`` (the functional API), ``Sequential``, or subclassing (layers as attributes,
+    ``call``)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(
+                Functional
+            )  # Keras 3: keras.Model(inputs, outputs) is Functional
+        return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise NotImplementedError(
-                "keras.Model(inputs, outputs) (the functional API) is not implemented yet in "
-                "rill; subclass keras.Model or use keras.Sequential."
+        inputs = kwargs.pop("inputs", args[0] if args else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        if len(args) > 2:
+            raise TypeError(
+                f"keras.Model takes (inputs, outputs); got {len(args)} positional arguments."
+            )
+        if (inputs is None) != (outputs is None):
+            raise ValueError(
+                "keras.Model: pass both `inputs` and `outputs` (the functional API), or neither."
             )
         super().__init__(**kwargs)
         self.optimizer = None
@@ -118,7 +130,76 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._compiled = False
+        self._run_eagerly = False
         self._fns = {}
+        self._graph = None
+        if inputs is not None:
+            from rill.keras.functional import _Graph
+
+            graph = _Graph(self.name, inputs, outputs)
+            object.__setattr__(self, "_graph", graph)
+            self._graph_layers = [lay for lay in graph.layers]  # tracked: weights, losses
+            self.built = True
+
+    # the functional graph -------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        if self._graph is None:
+            raise NotImplementedError(
+                f"Model {type(self).__name__} has no `call()`: subclasses of keras.Model "
+                f"implement `call`, or pass `inputs` and `outputs` to keras.Model."
+            )
+        return self._graph.run(inputs, training=training)
+
+    def _require_graph(self, attr):
+        if self._graph is None:
+            raise AttributeError(
+                f"Model {self.name!r} has no `{attr}`: only functional and Sequential models "
+                f"with a known input shape have one."
+            )
+        return self._graph
+
+    @property
+    def inputs(self) -> list:
+        return list(self._require_graph("inputs").flat_inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._require_graph("outputs").flat_outputs)
+
+    @property
+    def input(self):
+        return self._require_graph("input").inputs
+
+    @property
+    def output(self):
+        return self._require_graph("output").outputs
+
+    @property
+    def input_shape(self):
+        return _shapes(self._require_graph("input_shape").inputs)
+
+    @property
+    def output_shape(self):
+        return _shapes(self._require_graph("output_shape").outputs)
+
+    @property
+    def output_names(self):
+        if self._graph is None:
+            return None
+        outs = self._graph.outputs
+        if isinstance(outs, dict):
+            return list(outs)
+        return [t._keras_history[0].name for t in self._graph.flat_outputs]
+
+    @property
+    def layers(self) -> list:
+        if self._graph is not None:
+            return list(self._graph.layers)
+        return self._sublayers()
+
+    @property
+    def operations(self) -> list:
+        return list(self._require_graph("operations").operations) if self._graph else self.layers
 
     # compile ------------------------------------------------------------------------------
     def compile(
@@ -134,64 +215,72 @@ class Model(Layer):
         auto_scale_loss=True,
     ):
         """Configure training: optimizer, loss and metrics (strings or objects)."""
+        from rill.keras import compile_utils
+
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = None if loss is None else losses_module.get(loss)
-        if self._loss_fn is not None and not isinstance(self._loss_fn, losses_module.Loss):
-            # a function of (y_true, y_pred): weighted and reduced like a Loss object
-            fn = self._loss_fn
-            self._loss_fn = losses_module.LossFunctionWrapper(
-                fn, name=getattr(fn, "__name__", None)
-            )
+        self.loss_weights = loss_weights
+        self._compile_loss = (
+            None
+            if loss is None
+            else compile_utils.CompileLoss(loss, loss_weights, self.output_names)
+        )
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._compiled_metrics = [self._resolve_metric(m) for m in (metrics or [])]
+        self._compile_metrics = compile_utils.CompileMetrics(
+            metrics, weighted_metrics, self.output_names
+        )
         self._run_eagerly = bool(run_eagerly)
+        self._jit_compile = jit_compile
+        self._compile_args = dict(
+            optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+            weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+        )  # fmt: skip
         self._compiled = True
         self._fns = {}
 
-    def _resolve_metric(self, m):
-        if isinstance(m, str) and m in ("accuracy", "acc"):
-            return m  # which accuracy depends on the data's shapes: resolved at first update
-        metric = metrics_module.get(m)
-        if not isinstance(metric, metrics_module.Metric):  # a function: averaged over batches
-            return metrics_module.MeanMetricWrapper(
-                metric, name=getattr(metric, "__name__", "metric")
-            )
-        if isinstance(m, str):
-            metric.name = m  # Keras 3 reports a metric under the string it was given
-        return metric
-
-    def _accuracy_for(self, name, y, y_pred):
-        """Keras' choice for "accuracy": binary for one output, sparse categorical for
-        integer labels against several outputs, categorical for one-hot labels."""
-        if y_pred.shape[-1] == 1:
-            return metrics_module.BinaryAccuracy(name=name)
-        if y.shape.rank == y_pred.shape.rank - 1 or (
-            y.shape.rank == y_pred.shape.rank and y.shape[-1] == 1
-        ):
-            return metrics_module.SparseCategoricalAccuracy(name=name)
-        return metrics_module.CategoricalAccuracy(name=name)
+    @property
+    def compiled(self) -> bool:
+        return self._compiled
 
     @property
     def metrics(self) -> list:
-        if not self._compiled:
-            return []
-        return [self._loss_tracker, *(m for m in self._compiled_metrics if not isinstance(m, str))]
+        """The loss tracker, the compiled metrics (once built on the first batch), the
+        per-output loss trackers, and Metric objects set as attributes of the model."""
+        out = []
+        if self._compiled:
+            out.append(self._loss_tracker)
+            out.extend(self._compile_metrics.metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+        for value in self.__dict__.values():
+            if isinstance(value, metrics_module.Metric) and all(value is not m for m in out):
+                out.append(value)
+        return out
 
     @property
     def metrics_names(self) -> list:
         return [m.name for m in self.metrics]
 
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
     @property
     def run_eagerly(self) -> bool:
         return self._run_eagerly or any(layer.dynamic for layer in self._flatten_layers())
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        self._fns = {}
 
     # steps --------------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the losses added by the layers (regularization, add_loss)."""
         total = None
-        if self._loss_fn is not None and y is not None:
-            total = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        if self._compile_loss is not None and y is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
         extra = self.losses
         if extra:
             reg = tf.add_n([tf.cast(v, "float32") for v in extra])
@@ -202,17 +291,27 @@ class Model(Layer):
             )
         return total
 
-    def _update_metrics(self, loss, y, y_pred, sample_weight):
-        self._loss_tracker.update_state(loss)
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics; return every metric's current result."""
         if y is not None:
-            self._compiled_metrics = [
-                self._accuracy_for(m, tf.convert_to_tensor(y), y_pred) if isinstance(m, str) else m
-                for m in self._compiled_metrics
-            ]
-        for m in self._compiled_metrics:
-            if y is not None:
-                m.update_state(y, y_pred, sample_weight=sample_weight)
-        return {m.name: m.result() for m in self.metrics}
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    def _update_metrics(self, loss, x, y, y_pred, sample_weight):
+        # Keras 3 weighs each batch's loss by its size, so a short last batch counts less
+        batch = tf.cast(tf.shape(nest.flatten(x)[0])[0], "float32")
+        self._loss_tracker.update_state(loss, sample_weight=batch)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def train_step(self, data):
         """One optimisation step on a batch; returns the metrics' current results."""
@@ -223,13 +322,13 @@ class Model(Layer):
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
     def test_step(self, data):
         x, y, sample_weight = _unpack(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         x, _, _ = _unpack(data)
@@ -383,40 +482,29 @@ class Model(Layer):
 
     # inspection ---------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Print the layers, their output shapes and parameter counts, like Keras."""
-        print_fn = print_fn or print
-        rows = []
-        for layer in self.layers:
-            shape = getattr(layer, "_last_output_shape", None)
-            params = layer.count_params() if layer.built else 0
-            rows.append(
-                (
-                    f"{layer.name} ({type(layer).__name__})",
-                    str(shape) if shape is not None else "?",
-                    f"{params:,}",
-                )
-            )
-        width = [
-            max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 2
-            for i in range(3)
-        ]
-        sep = "\u2500" * sum(width)
-        print_fn(f'Model: "{self.name}"')
-        print_fn(sep)
-        print_fn(
-            "".join(t.ljust(w) for t, w in zip(("Layer (type)", "Output Shape", "Param #"), width))
-        )
-        print_fn(sep)
-        for r in rows:
-            print_fn("".join(t.ljust(w) for t, w in zip(r, width)))
-        print_fn(sep)
-        total = sum(int(np.prod(v.shape.as_list(), dtype=np.int64)) for v in self.weights)
-        trainable = sum(
-            int(np.prod(v.shape.as_list(), dtype=np.int64)) for v in self.trainable_weights
-        )
-        print_fn(f" Total params: {total:,}")
-        print_fn(f" Trainable params: {trainable:,}")
-        print_fn(f" Non-trainable params: {total - trainable:,}")
+        """Print the layers, their output shapes and parameter counts, like Keras 3."""
+        from rill.keras.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    # saving (rill.keras.saving) --------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save architecture, weights and optimizer state as a Keras 3 ``.keras`` archive."""
+        from rill.keras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (and optimizer state) to a ``.weights.h5`` file."""
+        from rill.keras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` archive)."""
+        from rill.keras.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def get_layer(self, name=None, index=None):
         layers = self.layers
@@ -430,6 +518,29 @@ class Model(Layer):
         )
 
 
+def _shapes(structure):
+    return nest.map_structure(lambda t: tuple(t.shape.as_list()), structure)
+
+
+class Functional(Model):
+    """A model defined by its inputs and outputs: ``keras.Model(inputs, outputs)``."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **kwargs)
+
+    def get_config(self) -> dict:
+        from rill.keras.functional import graph_config
+
+        return graph_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from rill.keras.functional import graph_from_config
+
+        inputs, outputs, kwargs = graph_from_config(config, custom_objects)
+        return cls(inputs=inputs, outputs=outputs, **kwargs)
+
+
 class Sequential(Model):
     """A linear stack of layers."""
 
@@ -437,6 +548,8 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._stack = []
         self._input_batch_shape = None
+        self._input_dtype = None
+        self._input_layer = None
         for layer in layers or []:
             self.add(layer)
 
@@ -444,11 +557,13 @@ class Sequential(Model):
         from rill.keras.input_layer import InputLayer, KerasTensor
 
         if isinstance(layer, KerasTensor):  # Sequential([keras.Input(shape), ...])
-            layer = InputLayer(batch_shape=tuple(layer.shape.as_list()), dtype=layer.dtype.name)
+            layer = layer._keras_history[0]
         if isinstance(layer, InputLayer):
             if self._stack:
                 raise ValueError("Sequential: an Input/InputLayer can only be the first layer.")
             self._input_batch_shape = layer._batch_input_shape
+            self._input_dtype = layer.dtype
+            self._input_layer = layer
             self.built = False
             return
         if not isinstance(layer, Layer):
@@ -474,10 +589,19 @@ class Sequential(Model):
             input_shape = self._input_batch_shape
         if input_shape is None and self._stack and self._stack[0]._batch_input_shape is not None:
             input_shape = self._stack[0]._batch_input_shape
-        self.built = True  # before tracing: the traced call must not build again
+        self.built = True
         dynamic = any(layer.dynamic for layer in self._stack)
         if input_shape is not None and not dynamic:  # dynamic layers need concrete values
-            self.compute_output_shape(input_shape)  # traces call: creates the weights
+            from rill.keras.functional import _Graph
+            from rill.keras.input_layer import Input
+
+            # calling the layers on an Input builds their weights and records the graph
+            # (model.inputs/outputs, summary's shapes), as Keras 3 does
+            x = inputs = Input(batch_shape=tuple(input_shape), dtype=self._input_dtype)
+            for layer in self._stack:
+                x = layer(x)
+                layer._last_output_shape = tuple(x.shape.as_list())
+            object.__setattr__(self, "_graph", _Graph(self.name, inputs, x))
 
     def call(self, inputs, training=None):
         x = inputs
@@ -495,3 +619,12 @@ class Sequential(Model):
                 for layer in self._stack
             ],
         }
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model saved by ``Model.save`` (a ``.keras`` archive); see ``keras.saving.load_model``."""
+    from rill.keras.saving import saving_api
+
+    return saving_api.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )

@@ -1,0 +1,379 @@
+"""The functional API: nodes recorded by calling layers on KerasTensors, and the
+``Functional`` model that replays them.
+
+A layer called on KerasTensors runs once on placeholders of a scratch graph, so its ops'
+shape rules (the same definitions eager and ``rill.function`` use) give the output shapes
+and dtypes, and its weights are created; nothing is computed. The call is recorded as a
+``Node``. ``keras.Model(inputs, outputs)`` walks the nodes back from the outputs, orders
+them by depth like Keras, and its ``call`` replays them on real tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill.core import nest
+from rill.core.tensor import Tensor
+from rill.core.variables import Variable
+from rill.keras.input_layer import InputLayer, KerasTensor
+from rill.keras.layer import Layer, unique_name
+
+__all__ = ["Node", "symbolic_call", "has_keras_tensor"]
+
+
+class Node:
+    """One call of an operation (a layer, or an operator like ``+``) on KerasTensors."""
+
+    def __init__(self, operation, args, kwargs, outputs):
+        self.operation = operation
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+        self.input_tensors = [
+            x for x in nest.flatten((self.args, self.kwargs)) if isinstance(x, KerasTensor)
+        ]
+        self.outputs = outputs
+        self.output_tensors = nest.flatten(outputs)
+        nodes = operation.__dict__.setdefault("_inbound_nodes", [])
+        nodes.append(self)
+        for i, t in enumerate(self.output_tensors):
+            t._keras_history = (operation, len(nodes) - 1, i)
+
+    @property
+    def parent_nodes(self) -> list:
+        out = []
+        for t in self.input_tensors:
+            op, ni, _ = t._keras_history
+            out.append(op._inbound_nodes[ni])
+        return out
+
+    @property
+    def is_input(self) -> bool:
+        return isinstance(self.operation, InputLayer)
+
+
+def has_keras_tensor(*structures) -> bool:
+    return any(isinstance(x, KerasTensor) for x in nest.flatten(structures))
+
+
+def symbolic_call(layer, inputs, args, kwargs):
+    """Call ``layer`` on KerasTensors: infer outputs through the shape rules, record a Node."""
+    from rill.tracing.graph import FuncGraph
+    from rill.tracing.polymorphic import tracing
+
+    structure = (inputs, args, kwargs)
+    flat = nest.flatten(structure)
+    g = FuncGraph(f"{layer.name}_symbolic")
+    values = [g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x for x in flat]
+    c_inputs, c_args, c_kwargs = nest.pack_sequence_as(structure, values)
+    try:
+        with tracing(g):
+            out = Layer.__call__(layer, c_inputs, *c_args, **c_kwargs)
+    except Exception as e:
+        if layer.dynamic and type(layer).compute_output_shape is not Layer.compute_output_shape:
+            shapes = nest.map_structure(lambda x: x.shape, inputs)
+            out_shapes = layer.compute_output_shape(shapes)
+            outputs = _from_shapes(out_shapes, layer.dtype)
+            Node(layer, (inputs, *args), kwargs, outputs)
+            return outputs
+        if layer.dynamic:
+            raise TypeError(
+                f"Layer {layer.name!r} is dynamic (dynamic=True): its call needs concrete "
+                f"values, so calling it on a keras.Input needs `compute_output_shape` to be "
+                f"implemented. Error while inferring its output: {e}"
+            ) from e
+        raise
+    finally:
+        layer._clear_losses()  # symbolic activity-regularization losses must not leak
+    outputs = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
+    Node(layer, (inputs, *args), kwargs, outputs)
+    return outputs
+
+
+def _from_shapes(shapes, dtype):
+    from rill.core.tensor_shape import TensorShape
+
+    if isinstance(shapes, TensorShape) or (
+        isinstance(shapes, (list, tuple)) and all(d is None or isinstance(d, int) for d in shapes)
+    ):
+        return KerasTensor(shapes, dtype)
+    return nest.map_structure_up_to(shapes, lambda s: KerasTensor(s, dtype), shapes)
+
+
+# ------------------------------------------------------------------------------------------
+# operators on KerasTensors (Keras 3 records them as keras.ops operations)
+# ------------------------------------------------------------------------------------------
+
+
+class _Operation:
+    """A non-layer node operation (an operator applied to KerasTensors)."""
+
+    def __init__(self, op: str, fn, name=None):
+        self.op = op
+        self.fn = fn
+        self.name = name or unique_name(op)
+        self._inbound_nodes = []
+
+    def __call__(self, *args, **kwargs):
+        if has_keras_tensor(args, kwargs):
+            return _symbolic_operation(self, args, kwargs)
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<Operation {self.op} name={self.name}>"
+
+
+def _symbolic_operation(operation, args, kwargs):
+    from rill.tracing.graph import FuncGraph
+    from rill.tracing.polymorphic import tracing
+
+    structure = (args, kwargs)
+    flat = nest.flatten(structure)
+    g = FuncGraph(f"{operation.name}_symbolic")
+    values = [g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x for x in flat]
+    c_args, c_kwargs = nest.pack_sequence_as(structure, values)
+    with tracing(g):
+        out = operation.fn(*c_args, **c_kwargs)
+    outputs = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
+    Node(operation, args, kwargs, outputs)
+    return outputs
+
+
+def _rill_fn(op):
+    import rill
+
+    return (
+        {"negative": rill.negative, "absolute": rill.abs, "getitem": lambda x, k: x[k]}.get(op)
+        or getattr(rill.math, op, None)
+        or getattr(rill.linalg, op)
+    )
+
+
+def binary_operator(op: str, reflected: bool):
+    def method(self, other):
+        fn = _rill_fn(op)
+        if isinstance(other, (np.ndarray, np.generic)):
+            other = other.astype(self.dtype.np) if other.dtype.kind == "f" else other
+        operation = _Operation(op, fn)
+        return operation(other, self) if reflected else operation(self, other)
+
+    method.__name__ = op
+    return method
+
+
+def unary_operator(op: str):
+    def method(self):
+        return _Operation(op, _rill_fn(op))(self)
+
+    method.__name__ = op
+    return method
+
+
+def getitem_operator():
+    def __getitem__(self, key):  # noqa: N807
+        return _Operation("getitem", _rill_fn("getitem"), name=unique_name("get_item"))(self, key)
+
+    return __getitem__
+
+
+# ------------------------------------------------------------------------------------------
+# the graph of a functional model
+# ------------------------------------------------------------------------------------------
+
+
+class _Graph:
+    """The nodes between a model's inputs and outputs, in the order they run."""
+
+    def __init__(self, model_name, inputs, outputs):
+        for t in nest.flatten(inputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"keras.Model: all `inputs` must be keras.Input tensors; got "
+                    f"{type(t).__name__}: {t!r}"
+                )
+            op = t._keras_history[0] if t._keras_history else None
+            if not isinstance(op, InputLayer):
+                raise ValueError(
+                    f"keras.Model: input {t.name!r} is not a keras.Input (it was produced by "
+                    f"{getattr(op, 'name', op)!r}); every model input must come from keras.Input."
+                )
+        for t in nest.flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"keras.Model: all `outputs` must be KerasTensors (results of calling layers "
+                    f"on keras.Input); got {type(t).__name__}: {t!r}"
+                )
+        self.inputs = inputs
+        self.outputs = outputs
+        self.flat_inputs = nest.flatten(inputs)
+        self.flat_outputs = nest.flatten(outputs)
+        self._map(model_name)
+
+    def _map(self, model_name):
+        depth: dict[int, int] = {}  # id(node) -> depth (outputs 0, growing towards inputs)
+        nodes: dict[int, Node] = {}
+        order: dict[int, int] = {}  # id(node) -> traversal (post-order) index
+        input_ids = {id(t) for t in self.flat_inputs}
+        seen_layers = []
+
+        def visit(node, path):
+            if id(node) in order:
+                return
+            if id(node) in path:
+                raise ValueError(f"keras.Model {model_name!r}: the layer graph has a cycle.")
+            path.add(id(node))
+            for t in node.input_tensors:
+                if id(t) in input_ids:
+                    visit(t._keras_history[0]._inbound_nodes[t._keras_history[1]], path)
+                    continue
+                parent = t._keras_history[0]._inbound_nodes[t._keras_history[1]]
+                if parent.is_input:
+                    raise ValueError(
+                        f"Graph disconnected: cannot find the value of tensor {t.name!r} (input "
+                        f"{parent.operation.name!r}) needed by layer {node.operation.name!r}: it "
+                        f"is not one of the model's inputs "
+                        f"{[x.name for x in self.flat_inputs]}. Layers reached without problem: "
+                        f"{[layer.name for layer in seen_layers]}."
+                    )
+                visit(parent, path)
+            path.discard(id(node))
+            nodes[id(node)] = node
+            order[id(node)] = len(order)
+            if all(node.operation is not s for s in seen_layers):
+                seen_layers.append(node.operation)
+
+        for t in self.flat_outputs:
+            if t._keras_history is None:
+                raise ValueError(f"keras.Model: output {t!r} has no layer history.")
+            visit(t._keras_history[0]._inbound_nodes[t._keras_history[1]], set())
+        # depths: a node is deeper than every node that consumes its outputs
+        for nid in sorted(order, key=order.get, reverse=True):
+            node = nodes[nid]
+            d = depth.setdefault(nid, 0)
+            for parent in node.parent_nodes:
+                if id(parent) in nodes:
+                    depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+        # an input no output depends on still belongs to the model, at the bottom
+        max_depth = max(depth.values(), default=0)
+        for t in self.flat_inputs:
+            node = t._keras_history[0]._inbound_nodes[t._keras_history[1]]
+            if id(node) not in nodes:
+                nodes[id(node)] = node
+                order[id(node)] = len(order)
+                depth[id(node)] = max_depth
+        self.nodes = sorted(nodes.values(), key=lambda n: (-depth[id(n)], order[id(n)]))
+        # operations ordered by their deepest node, ties in traversal order
+        op_depth, op_order, ops = {}, {}, []
+        for n in self.nodes:
+            op = n.operation
+            if id(op) not in op_depth:
+                ops.append(op)
+                op_order[id(op)] = order[id(n)]
+            op_depth[id(op)] = max(op_depth.get(id(op), 0), depth[id(n)])
+        self.operations = sorted(ops, key=lambda o: (-op_depth[id(o)], op_order[id(o)]))
+        self.layers = [o for o in self.operations if isinstance(o, Layer)]
+        self.run_nodes = [n for n in self.nodes if not n.is_input]
+        names = [lay.name for lay in self.layers]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(
+                f"keras.Model {model_name!r}: layer names must be unique; these are used more "
+                f"than once: {dup}."
+            )
+        self.node_set = {id(n) for n in self.nodes}
+
+    # running ------------------------------------------------------------------------------
+    def flatten_inputs(self, data) -> list:
+        if isinstance(self.inputs, dict):
+            if not isinstance(data, dict):
+                flat = nest.flatten(data)
+                if len(flat) != len(self.flat_inputs):
+                    raise ValueError(
+                        f"The model expects {len(self.flat_inputs)} inputs "
+                        f"{sorted(self.inputs)}, but received {len(flat)}."
+                    )
+                return flat
+            return [_lookup(data, k, self.inputs[k].name) for k in sorted(self.inputs)]
+        if isinstance(data, dict):
+            return [_lookup(data, t._keras_history[0].name, t.name) for t in self.flat_inputs]
+        flat = (
+            [data]
+            if isinstance(data, (Tensor, Variable, np.ndarray)) or not nest.is_nested(data)
+            else nest.flatten(data)
+        )
+        if len(flat) != len(self.flat_inputs):
+            raise ValueError(
+                f"The model expects {len(self.flat_inputs)} input(s) "
+                f"{[t.name for t in self.flat_inputs]}, but received {len(flat)}."
+            )
+        return flat
+
+    def run(self, data, training=None):
+        import rill
+
+        values = {}
+        for t, x in zip(self.flat_inputs, self.flatten_inputs(data)):
+            if not isinstance(x, (Tensor, Variable)):
+                x = rill.convert_to_tensor(np.asarray(x) if not np.isscalar(x) else x)
+            if x.dtype != t.dtype and x.dtype.is_floating == t.dtype.is_floating:
+                x = rill.cast(x, t.dtype)
+            elif x.dtype != t.dtype and t.dtype.is_floating:
+                x = rill.cast(x, t.dtype)
+            _check_rank(t, x)
+            values[id(t)] = x
+        for node in self.run_nodes:
+            args, kwargs = nest.map_structure(
+                lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
+                (node.args, node.kwargs),
+            )
+            if isinstance(node.operation, Layer):
+                if "training" not in kwargs and node.operation._call_has_training:
+                    kwargs["training"] = training
+                out = node.operation(*args, **kwargs)
+            else:
+                out = node.operation.fn(*args, **kwargs)
+            for t, v in zip(node.output_tensors, nest.flatten(out)):
+                values[id(t)] = v
+        return nest.map_structure(lambda t: values[id(t)], self.outputs)
+
+
+def _lookup(data, *keys):
+    for k in keys:
+        if k in data:
+            return data[k]
+    raise ValueError(
+        f"Missing input {keys[0]!r} in the dict passed to the model; got keys {sorted(data)}."
+    )
+
+
+def _check_rank(spec, x):
+    if spec.shape.rank is not None and x.shape.rank is not None and spec.shape.rank != x.shape.rank:
+        raise ValueError(
+            f"Input {spec.name!r} is incompatible with the model: expected shape "
+            f"{tuple(spec.shape.as_list())}, found shape {tuple(x.shape.as_list())} (rank "
+            f"{x.shape.rank} instead of {spec.shape.rank})."
+        )
+    if spec.shape.rank is not None and x.shape.rank is not None:
+        for a, b in zip(spec.shape.as_list()[1:], x.shape.as_list()[1:]):
+            if a is not None and b is not None and a != b:
+                raise ValueError(
+                    f"Input {spec.name!r} is incompatible with the model: expected shape "
+                    f"{tuple(spec.shape.as_list())}, found shape {tuple(x.shape.as_list())}."
+                )
+
+
+def _install_operators():
+    """``kt + 1``, ``a * b``, ``x[:, 0]``... on KerasTensors record operation nodes (as
+    Keras 3 does with ``keras.ops``); the node applies rill's op to the real values."""
+    binary = ("add", "subtract", "multiply", "divide", "floor_divide", "power", "mod", "matmul")
+    dunders = ("add", "sub", "mul", "truediv", "floordiv", "pow", "mod", "matmul")
+    for op, d in zip(binary, dunders):
+        setattr(KerasTensor, f"__{d}__", binary_operator(op, reflected=False))
+        setattr(KerasTensor, f"__r{d}__", binary_operator(op, reflected=True))
+    for op, d in (("less", "lt"), ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge")):
+        setattr(KerasTensor, f"__{d}__", binary_operator(op, reflected=False))
+    KerasTensor.__neg__ = unary_operator("negative")
+    KerasTensor.__abs__ = unary_operator("absolute")
+    KerasTensor.__getitem__ = getitem_operator()
+
+
+_install_operators()
