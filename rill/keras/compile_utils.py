@@ -170,8 +170,9 @@ class CompileLoss:
         for k, (i, fn, w, _) in enumerate(self.entries):
             value = tf.cast(fn(flat_true[i], flat_pred[i], sample_weight=flat_sw[i]), "float32")
             if self.metrics:
-                batch = tf.cast(tf.shape(flat_pred[i])[0], "float32")
-                self.metrics[k].update_state(value, sample_weight=batch)
+                # Keras 3 (TF backend) weighs these by the static batch size, which is unknown
+                # in its traced step: each batch counts once. Matched for equal numbers.
+                self.metrics[k].update_state(value)
             if w is not None:
                 value = value * w
             total = value if total is None else total + value

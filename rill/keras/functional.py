@@ -110,7 +110,7 @@ class _Operation:
     def __init__(self, op: str, fn, name=None):
         self.op = op
         self.fn = fn
-        self.name = name or unique_name(op)
+        self.name = name or unique_name(_op_name(op))
         self._inbound_nodes = []
 
     def __call__(self, *args, **kwargs):
@@ -136,6 +136,23 @@ def _symbolic_operation(operation, args, kwargs):
     outputs = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
     Node(operation, args, kwargs, outputs)
     return outputs
+
+
+# operator -> (Keras 3 operation class, its default name)
+_KERAS_OPS = {
+    "add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide": "TrueDivide",
+    "floor_divide": "FloorDivide", "power": "Power", "mod": "Mod", "matmul": "Matmul",
+    "less": "Less", "less_equal": "LessEqual", "greater": "Greater",
+    "greater_equal": "GreaterEqual", "negative": "Negative", "absolute": "Absolute",
+    "getitem": "GetItem",
+}  # fmt: skip
+_OPS_BY_CLASS = {v: k for k, v in _KERAS_OPS.items()}
+
+
+def _op_name(op: str) -> str:
+    from rill.keras.layer import _snake
+
+    return _snake(_KERAS_OPS[op])
 
 
 def _rill_fn(op):
@@ -170,7 +187,7 @@ def unary_operator(op: str):
 
 def getitem_operator():
     def __getitem__(self, key):  # noqa: N807
-        return _Operation("getitem", _rill_fn("getitem"), name=unique_name("get_item"))(self, key)
+        return _Operation("getitem", _rill_fn("getitem"))(self, key)
 
     return __getitem__
 
@@ -359,6 +376,174 @@ def _check_rank(spec, x):
                     f"Input {spec.name!r} is incompatible with the model: expected shape "
                     f"{tuple(spec.shape.as_list())}, found shape {tuple(x.shape.as_list())}."
                 )
+
+
+# ------------------------------------------------------------------------------------------
+# config: Keras 3's format (layers with their inbound nodes, input_layers, output_layers)
+# ------------------------------------------------------------------------------------------
+
+
+def _node_indices(graph) -> dict:
+    """id(node) -> its index among its operation's nodes that belong to this model."""
+    out = {}
+    for op in graph.operations:
+        k = 0
+        for node in op.__dict__.get("_inbound_nodes", []):
+            if id(node) in graph.node_set:
+                out[id(node)] = k
+                k += 1
+    return out
+
+
+def _history(t, indices):
+    op, ni, ti = t._keras_history
+    return [op.name, indices.get(id(op._inbound_nodes[ni]), 0), ti]
+
+
+def _serialize_arg(x, indices):
+    from rill.keras.saving.serialization_lib import serialize_keras_object
+
+    if isinstance(x, KerasTensor):
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": x.shape.as_list(), "dtype": x.dtype.name,
+                "keras_history": _history(x, indices),
+            },
+        }  # fmt: skip
+    if isinstance(x, slice):
+        return {
+            "class_name": "__slice__",
+            "config": {"start": x.start, "stop": x.stop, "step": x.step},
+        }
+    if isinstance(x, (list, tuple)):
+        return [_serialize_arg(v, indices) for v in x]
+    if isinstance(x, dict):
+        return {k: _serialize_arg(v, indices) for k, v in x.items()}
+    if isinstance(x, (Tensor, Variable, np.ndarray)):
+        a = np.asarray(x)
+        return {"class_name": "__tensor__", "config": {"value": a.tolist(), "dtype": a.dtype.name}}
+    return serialize_keras_object(x)
+
+
+def _io_config(structure, indices):
+    if isinstance(structure, dict):
+        return {k: _history(v, indices) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [_history(v, indices) for v in structure]
+    return _history(structure, indices)
+
+
+def graph_config(model) -> dict:
+    """``get_config`` of a functional model, in Keras 3's layout."""
+    from rill.keras.saving.serialization_lib import serialize_keras_object
+
+    graph = model._graph
+    indices = _node_indices(graph)
+    layers = []
+    for op in graph.operations:
+        if isinstance(op, Layer):
+            entry = dict(serialize_keras_object(op))
+        else:
+            cls = _KERAS_OPS[op.op]
+            entry = {"module": "keras.src.ops.numpy", "class_name": cls,
+                     "config": {"name": op.name}, "registered_name": cls}  # fmt: skip
+        entry["name"] = op.name
+        entry["inbound_nodes"] = [
+            {
+                "args": [_serialize_arg(a, indices) for a in node.args],
+                "kwargs": {k: _serialize_arg(v, indices) for k, v in node.kwargs.items()},
+            }
+            for node in op.__dict__.get("_inbound_nodes", [])
+            if id(node) in graph.node_set and not node.is_input
+        ]
+        layers.append(entry)
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": _io_config(graph.inputs, indices),
+        "output_layers": _io_config(graph.outputs, indices),
+    }
+
+
+def graph_from_config(config: dict, custom_objects=None):
+    """(inputs, outputs, kwargs) rebuilt from ``graph_config``'s output: every layer is
+    deserialized, then called on the KerasTensors its nodes name, in dependency order."""
+    from rill.keras.saving.serialization_lib import deserialize_keras_object
+
+    ops = {}
+    pending = []  # (operation, node config) in the order they were saved
+    for entry in config["layers"]:
+        name = entry.get("name") or entry["config"].get("name")
+        if str(entry.get("module") or "").startswith("keras.src.ops"):
+            op_key = _OPS_BY_CLASS.get(entry["class_name"])
+            if op_key is None:
+                raise ValueError(
+                    f"Unknown operation {entry['class_name']!r} in the model config; rill knows "
+                    f"{sorted(_OPS_BY_CLASS)}."
+                )
+            op = _Operation(op_key, _rill_fn(op_key), name=name)
+        else:
+            layer_cfg = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
+            op = deserialize_keras_object(layer_cfg, custom_objects=custom_objects)
+        ops[name] = op
+        pending.extend((op, node) for node in entry.get("inbound_nodes", []))
+    made: dict[tuple, KerasTensor] = {}
+    for name, op in ops.items():
+        if isinstance(op, InputLayer):
+            made[(name, 0, 0)] = op.output
+    count = {name: 0 for name in ops}
+
+    def resolve(x):
+        if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+            key = tuple(x["config"]["keras_history"])
+            if key not in made:
+                raise KeyError(key)
+            return made[key]
+        if isinstance(x, dict) and x.get("class_name") == "__slice__":
+            c = x["config"]
+            return slice(c["start"], c["stop"], c["step"])
+        if isinstance(x, dict) and x.get("class_name") == "__tensor__":
+            import rill
+
+            return rill.constant(np.asarray(x["config"]["value"], dtype=x["config"]["dtype"]))
+        if isinstance(x, list):
+            return [resolve(v) for v in x]
+        if isinstance(x, dict) and "class_name" not in x:
+            return {k: resolve(v) for k, v in x.items()}
+        return deserialize_keras_object(x) if isinstance(x, dict) else x
+
+    while pending:
+        progressed = False
+        for item in list(pending):
+            op, node = item
+            try:
+                args = [resolve(a) for a in node.get("args", [])]
+                kwargs = {k: resolve(v) for k, v in node.get("kwargs", {}).items()}
+            except KeyError:
+                continue  # an input of this node isn't made yet
+            out = op(*args, **kwargs)
+            for i, t in enumerate(nest.flatten(out)):
+                made[(op.name, count[op.name], i)] = t
+            count[op.name] += 1
+            pending.remove(item)
+            progressed = True
+        if not progressed:
+            raise ValueError(
+                "Cannot rebuild the functional model from its config: some layers' inputs are "
+                f"never produced: {[op.name for op, _ in pending]}."
+            )
+
+    def io(spec):
+        if isinstance(spec, dict):
+            return {k: made[tuple(v)] for k, v in spec.items()}
+        if spec and isinstance(spec[0], (list, tuple)):
+            return [made[tuple(v)] for v in spec]
+        return made[tuple(spec)]
+
+    kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
+    return io(config["input_layers"]), io(config["output_layers"]), kwargs
 
 
 def _install_operators():

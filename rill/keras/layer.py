@@ -413,4 +413,6 @@ def _dtype_name(dtype) -> str:
         return "float32"
     if isinstance(dtype, str):
         return dtype
+    if isinstance(dtype, dict):  # a Keras 3 DTypePolicy config, as saved in model files
+        return _dtype_name((dtype.get("config") or {}).get("name"))
     return getattr(dtype, "name", str(dtype))

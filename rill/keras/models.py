@@ -348,7 +348,8 @@ class Model(Layer):
 
     @staticmethod
     def _logs(results) -> dict:
-        return {k: float(v) for k, v in results.items()}
+        # sorted by name, as Keras' traced steps return them (tf.nest sorts dict keys)
+        return {k: float(results[k]) for k in sorted(results)}
 
     def _pack(self, x, y, sw):
         return (x,) if y is None and sw is None else (x, y) if sw is None else (x, y, sw)

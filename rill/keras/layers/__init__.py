@@ -13,3 +13,4 @@ from rill.keras.layers.core import (
     Multiply,
     Reshape,
 )
+from rill.keras.layers.merging import Average, Maximum, Minimum, Subtract
