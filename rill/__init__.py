@@ -11,6 +11,7 @@ from rill.core.tape import GradientTape, UnconnectedGradients, custom_gradient, 
 from rill.core.tensor import Tensor, TensorSpec
 from rill.core.tensor_shape import Dimension, TensorShape
 from rill.core.variables import Variable, VariableAggregation, VariableSynchronization
+from rill.core.module import Module
 
 from rill import ops as _ops  # noqa: F401 - registers every primitive
 import rill.structures  # noqa: F401 - before the namespaces: it installs op dispatch

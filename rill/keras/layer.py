@@ -211,7 +211,8 @@ class Layer:
         self._own_weights.append(var)
         pending = self.__dict__.get("_deferred_restore")
         if pending and (name or "variable") in pending:  # a checkpoint restored before build
-            var.assign(pending.pop(name or "variable"))
+            with init_scope():  # build may run while tracing: assign now, not in the graph
+                var.assign(pending.pop(name or "variable"))
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._regularized.append((var, reg))
@@ -365,10 +366,11 @@ class Layer:
 
     # config -----------------------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = self._batch_input_shape
-        return config
+        """The constructor arguments, as Keras 3 writes them (``dtype`` as a DTypePolicy);
+        subclasses add theirs to ``super().get_config()``."""
+        from rill.keras.saving.serialization_lib import dtype_policy_config
+
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(self._dtype)}
 
     @classmethod
     def from_config(cls, config):

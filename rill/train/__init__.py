@@ -1,6 +1,7 @@
 """``tf.train``: re-exports of what is registered under this namespace."""
 
 import rill.data as _data  # noqa: F401 - registers the train exports
+import rill.train.checkpoint as _checkpoint  # noqa: F401 - registers Checkpoint & co.
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "train")

@@ -192,6 +192,9 @@ class Optimizer:
     def build(self, variables):
         """Record the variables this optimizer updates and create the base slots."""
         variables = list(variables)
+        pending = self.__dict__.get("_deferred_restore")
+        if pending is not None:  # restored from a checkpoint before the first build:
+            pending.attach(self, variables)  # slots made from here on take their values
         if self.use_ema:
             self._model_variables_moving_average = self.add_optimizer_variables(
                 variables, "average"
