@@ -18,3 +18,14 @@ def breast_cancer(seed=42):
     mean, std = x[train].mean(0), x[train].std(0)
     x = (x - mean) / std
     return (x[train], y[train]), (x[test], y[test])
+
+
+def digits(seed=0):
+    """UCI handwritten digits (8x8 images, 10 classes): pixels scaled to [0, 1], split 80/20."""
+    data = np.loadtxt(
+        Path(__file__).parent / "data" / "digits.csv.gz", delimiter=",", dtype=np.float32
+    )
+    x, y = data[:, :-1] / 16.0, data[:, -1].astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(x))
+    test, train = order[: len(x) // 5], order[len(x) // 5 :]
+    return (x[train], y[train]), (x[test], y[test])

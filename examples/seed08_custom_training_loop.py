@@ -101,3 +101,49 @@ for epoch in range(1, EPOCHS + 1):
 train_acc, test_acc = accuracy(x_train, y_train), accuracy(x_test, y_test)
 print(f"\nfinal train accuracy: {train_acc:.4f}")
 print(f"final test accuracy: {test_acc:.4f}")
+
+# --- The same kind of loop with Keras pieces: a model, an optimizer, streaming metrics ----
+# A traced train step (tf.function), gradients clipped by global norm before the update,
+# and keras.metrics objects that accumulate over the epoch (reset at its start).
+from rill import keras  # noqa: E402
+
+model = keras.Sequential(
+    [keras.Input((30,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
+)
+optimizer = keras.optimizers.Adam(learning_rate=1e-2)
+bce = keras.losses.BinaryCrossentropy(from_logits=True)
+train_loss = keras.metrics.Mean(name="loss")
+train_acc = keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")  # on logits
+test_auc = keras.metrics.AUC(from_logits=True, name="auc")
+
+
+@tf.function
+def keras_train_step(x, y):
+    with tf.GradientTape() as tape:
+        logits = model(x, training=True)
+        loss = bce(y, logits)
+    grads = tape.gradient(loss, model.trainable_variables)
+    grads, _ = tf.clip_by_global_norm(grads, CLIP_NORM)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    train_loss.update_state(loss)
+    train_acc.update_state(y, logits)
+
+
+print("\nKeras model, custom loop:")
+for epoch in range(1, 11):
+    for m in (train_loss, train_acc):
+        m.reset_state()
+    batch_order = tf.random.shuffle(tf.range(x_train.shape[0]))
+    for start in range(0, len(batch_order), BATCH):
+        idx = batch_order[start : start + BATCH]
+        keras_train_step(tf.gather(x_train, idx), tf.gather(y_train, idx))
+    if epoch % 5 == 0:
+        print(
+            f"epoch {epoch:2d}  loss {float(train_loss.result()):.4f}  accuracy {float(train_acc.result()):.4f}"
+        )
+test_logits = model(x_test, training=False)
+test_auc.update_state(y_test, test_logits)
+keras_acc = float(
+    tf.reduce_mean(tf.cast(tf.equal(tf.cast(test_logits > 0, tf.float32), y_test), tf.float32))
+)
+print(f"keras loop: test accuracy {keras_acc:.4f}, test AUC {float(test_auc.result()):.4f}")

@@ -132,6 +132,10 @@ def test_seed08_custom_training_loop(outputs):
     train_acc = float(re.search(r"final train accuracy: ([0-9.]+)", out).group(1))
     test_acc = float(re.search(r"final test accuracy: ([0-9.]+)", out).group(1))
     assert train_acc >= 0.9 and test_acc >= 0.9, out
+    keras_acc, auc = map(
+        float, re.search(r"keras loop: test accuracy ([0-9.]+), test AUC ([0-9.]+)", out).groups()
+    )
+    assert keras_acc >= 0.9 and auc >= 0.9, out
 
 
 @needs_function
@@ -195,11 +199,26 @@ def test_dataset_file():
 
 
 @needs_function
-def test_demo_runs_every_example():
-    out = run_script(EXAMPLES / "demo.py", timeout=300)
+def test_run_seed_examples_runs_every_example():
+    out = run_script(EXAMPLES / "run_seed_examples.py", timeout=300)
     for script in SEEDS:
         assert f"===== {script.name} =====" in out
     assert "final test accuracy" in out
+
+
+def test_digits_file():
+    data = np.loadtxt(EXAMPLES / "data" / "digits.csv.gz", delimiter=",")
+    assert data.shape == (1797, 65) and data[:, :64].min() == 0 and data[:, :64].max() == 16
+    assert sorted(np.unique(data[:, -1]).astype(int).tolist()) == list(range(10))
+
+
+def test_demo_trains_saves_reloads(tmp_path):
+    pytest.importorskip("h5py")
+    out = run_script(EXAMPLES / "demo.py", timeout=300)
+    assert "Epoch 1/15" in out and "━" in out  # Keras' progress bar
+    acc = float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
+    assert acc >= 0.95
+    assert "reloaded model predicts identically: True" in out
 
 
 def _accuracies(text):

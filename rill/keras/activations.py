@@ -132,61 +132,31 @@ _ALL = {
 _ALL["swish"] = silu
 _ALL["hard_swish"] = hard_silu
 
-_NAMES = {}
-for _k, _v in _ALL.items():
-    _NAMES.setdefault(_v, _k)
-del _k, _v
+_OBJECTS = _ALL  # the names `get` / `deserialize` resolve (nothing else is imported)
 
 
 def serialize(activation):
-    """A built-in activation's name; a custom object's ``{"class_name", "config"}``."""
-    if activation in _NAMES:
-        return _NAMES[activation]
-    if hasattr(activation, "get_config"):
-        return {"module": None, "class_name": type(activation).__name__,
-                "config": activation.get_config(), "registered_name": None}  # fmt: skip
-    if callable(activation) and hasattr(activation, "__name__"):
-        return activation.__name__
-    raise ValueError(
-        f"Cannot serialize activation {activation!r}: not one of {sorted(_ALL)} nor an "
-        "object with `get_config`."
-    )
+    """A built-in activation's name; a registered function's name; a custom object's
+    Keras 3 config dict."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(activation, _ALL, "activation function")
 
 
 def deserialize(config, custom_objects=None):
-    """An activation from its name or dict; names resolve only through this module's table
-    and ``custom_objects`` (nothing is imported)."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        if config in custom_objects:
-            return custom_objects[config]
-        if config in _ALL:
-            return _ALL[config]
-        raise ValueError(f"Unknown activation function {config!r}. Valid: {sorted(_ALL)}")
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        inner = config.get("config")
-        if name == "function" and isinstance(inner, str):
-            return deserialize(inner, custom_objects)
-        if name in custom_objects:
-            obj = custom_objects[name]
-            if isinstance(obj, type):
-                if hasattr(obj, "from_config"):
-                    return obj.from_config(inner or {})
-                return obj(**(inner or {}))
-            return obj
-        if name in _ALL:
-            return _ALL[name]
-        raise ValueError(f"Unknown activation {name!r}. Valid: {sorted(_ALL)}")
-    raise TypeError(f"Cannot deserialize an activation from {config!r}")
+    """An activation from its name or config dict; names resolve only through this
+    module's table, ``custom_objects``, the custom-object scope and the registry."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(
+        config, _ALL, "activation function", custom_objects, instantiate=False
+    )
 
 
 def get(identifier):
     """``None`` gives ``linear``; a name or dict resolves via ``deserialize``; callables pass."""
-    if identifier is None:
-        return linear
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(
+        identifier, _ALL, "activation function", default=linear, instantiate=False
+    )

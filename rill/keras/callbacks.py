@@ -58,11 +58,20 @@ class CallbackList:
             c.set_params(params)
 
     def __getattr__(self, name):
-        if name in _HOOKS:
-            return lambda *args, **kwargs: [
-                getattr(c, name)(*args, **kwargs) for c in self.callbacks
-            ]
-        raise AttributeError(name)
+        if name not in _HOOKS:
+            raise AttributeError(name)
+        indexed = "batch" in name or "epoch" in name  # hook(index, logs) vs hook(logs)
+
+        def hook(*args, logs=None):
+            if len(args) > indexed:
+                *args, logs = args
+            for c in self.callbacks:  # Keras passes logs by keyword to batch hooks only
+                if "batch" in name:
+                    getattr(c, name)(*args, logs=logs)
+                else:
+                    getattr(c, name)(*args, logs)
+
+        return hook
 
 
 class History(Callback):
@@ -139,17 +148,32 @@ class ProgbarLogger(Callback):
         )
         return head + timing + _fmt_logs(logs)
 
+    def _interactive(self) -> bool:
+        # a terminal gets a live bar; a log file or a pipe only each epoch's final line
+        isatty = getattr(self._out(), "isatty", None)
+        return bool(isatty and isatty())
+
+    def _write(self, line: str, end: str = ""):
+        out = self._out()
+        if self._interactive():
+            pad = max(0, getattr(self, "_last_len", 0) - len(line))
+            out.write("\r" + line + " " * pad + end)
+            self._last_len = len(line)
+        elif end:
+            out.write(line + end)
+        out.flush()
+
     def on_train_batch_end(self, batch, logs=None):
         self._seen = batch + 1
         if self.verbose == 1:
             total = self.params.get("steps")
-            self._out().write("\r" + self._line(batch + 1, total, logs, False))
-            self._out().flush()
+            self._write(self._line(batch + 1, total, logs, False))
 
     def on_epoch_end(self, epoch, logs=None):
         total = self.params.get("steps") or self._seen
         if self.verbose == 1:
-            self._out().write("\r" + self._line(total, total, logs, True) + "\n")
+            self._write(self._line(total, total, logs, True), "\n")
+            self._last_len = 0
         elif self.verbose == 2:
             elapsed = time.perf_counter() - self._start
             print(
@@ -157,6 +181,24 @@ class ProgbarLogger(Callback):
                 + _fmt_logs(logs),
                 file=self._out(),
             )
+
+    # evaluate() and predict() show the same bar, without the "Epoch" header; inside fit
+    # the validation pass is silent (fit gives this logger no test hooks)
+    def on_test_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self._seen = 0
+
+    on_predict_begin = on_test_begin
+    on_test_batch_end = on_train_batch_end
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.on_train_batch_end(batch, None)
+
+    def on_test_end(self, logs=None):
+        self.on_epoch_end(0, logs)
+
+    def on_predict_end(self, logs=None):
+        self.on_epoch_end(0, None)
 
 
 class EarlyStopping(Callback):
@@ -372,3 +414,8 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs=None):
         self._file.close()
+
+
+from rill.keras.callbacks_saving import BackupAndRestore, ModelCheckpoint  # noqa: E402
+
+__all__ += ["ModelCheckpoint", "BackupAndRestore"]

@@ -90,45 +90,26 @@ _CLASSES = {c.__name__: c for c in (Constraint, MaxNorm, MinMaxNorm, NonNeg, Uni
 _ALIASES = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg,
             "unit_norm": UnitNorm}  # fmt: skip
 
+_OBJECTS = {**_CLASSES, **_ALIASES}
+
 
 def serialize(constraint):
-    if constraint is None:
-        return None
-    if hasattr(constraint, "get_config"):
-        return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-                "config": constraint.get_config(), "registered_name": None}  # fmt: skip
-    if callable(constraint) and hasattr(constraint, "__name__"):
-        return constraint.__name__
-    raise ValueError(f"Cannot serialize constraint {constraint!r}")
+    """A Keras 3 config dict for a constraint (``None`` stays ``None``)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(constraint, _OBJECTS, "constraint")
 
 
 def deserialize(config, custom_objects=None):
-    """Names resolve only through this module's table and ``custom_objects``."""
-    custom_objects = custom_objects or {}
-    valid = sorted(set(_CLASSES) | set(_ALIASES))
-    if isinstance(config, str):
-        if config in custom_objects:
-            obj = custom_objects[config]
-            return obj() if isinstance(obj, type) else obj
-        cls = _ALIASES.get(config) or _CLASSES.get(config)
-        if cls is None:
-            raise ValueError(f"Unknown constraint {config!r}. Valid: {valid}")
-        return cls()
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = custom_objects.get(name) or _CLASSES.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown constraint class {name!r}. Valid: {valid}")
-        inner = dict(config.get("config") or {})
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    raise TypeError(f"Cannot deserialize a constraint from {config!r}")
+    """Names resolve only through this module's table, ``custom_objects``, the
+    custom-object scope and the registry (nothing named in a config is imported)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(config, _OBJECTS, "constraint", custom_objects)
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier() if isinstance(identifier, type) else identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    """``None``, a name, a config dict, a class (instantiated) or a callable."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(identifier, _OBJECTS, "constraint")

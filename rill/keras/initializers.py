@@ -276,49 +276,26 @@ _ALIASES = {
     "identity": Identity,
 }  # fmt: skip
 
+_OBJECTS = {**_CLASSES, **_ALIASES}
+
 
 def serialize(initializer):
-    if initializer is None:
-        return None
-    if isinstance(initializer, Initializer) or hasattr(initializer, "get_config"):
-        return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-                "config": initializer.get_config(), "registered_name": None}  # fmt: skip
-    if callable(initializer) and hasattr(initializer, "__name__"):
-        return initializer.__name__
-    raise ValueError(f"Cannot serialize initializer {initializer!r}")
+    """A Keras 3 config dict for a initializer (``None`` stays ``None``)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(initializer, _OBJECTS, "initializer")
 
 
 def deserialize(config, custom_objects=None):
-    """Names resolve only through this module's table and ``custom_objects``."""
-    custom_objects = custom_objects or {}
-    valid = sorted(set(_CLASSES) | set(_ALIASES))
-    if isinstance(config, str):
-        if config in custom_objects:
-            obj = custom_objects[config]
-            return obj() if isinstance(obj, type) else obj
-        cls = _CLASSES.get(config) or _ALIASES.get(config)
-        if cls is None:
-            raise ValueError(f"Unknown initializer {config!r}. Valid: {valid}")
-        return cls()
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = custom_objects.get(name) or _CLASSES.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown initializer class {name!r}. Valid: {valid}")
-        inner = dict(config.get("config") or {})
-        if hasattr(cls, "from_config"):
-            return cls.from_config(inner)
-        return cls(**inner)
-    raise TypeError(f"Cannot deserialize an initializer from {config!r}")
+    """Names resolve only through this module's table, ``custom_objects``, the
+    custom-object scope and the registry (nothing named in a config is imported)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(config, _OBJECTS, "initializer", custom_objects)
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        if isinstance(identifier, type):
-            return identifier()
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    """``None``, a name, a config dict, a class (instantiated) or a callable."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(identifier, _OBJECTS, "initializer")

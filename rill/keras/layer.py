@@ -278,6 +278,7 @@ class Layer:
         if self.built:
             return
         shapes = nest.map_structure(_shape_of, inputs)
+        self._build_input_shape = shapes  # saved as build_config, to rebuild on load
         if isinstance(shapes, TensorShape) or shapes is None:
             self.build(shapes)
         elif isinstance(shapes, (list, tuple)) and all(isinstance(s, TensorShape) for s in shapes):
@@ -368,9 +369,17 @@ class Layer:
     def get_config(self) -> dict:
         """The constructor arguments, as Keras 3 writes them (``dtype`` as a DTypePolicy);
         subclasses add theirs to ``super().get_config()``."""
+        from rill.keras import regularizers
         from rill.keras.saving.serialization_lib import dtype_policy_config
 
-        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(self._dtype)}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": dtype_policy_config(self._dtype),
+        }
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config):

@@ -551,66 +551,27 @@ _FUNCTIONS = {
     "categorical_hinge": categorical_hinge,
 }  # fmt: skip
 
-_FN_NAMES = {}
-for _k, _v in _FUNCTIONS.items():
-    _FN_NAMES.setdefault(_v, _k)
-del _k, _v
+_OBJECTS = {**_FUNCTIONS, **_CLASSES}
 
 
 def serialize(loss):
-    """A JSON-friendly description of ``loss`` (a ``Loss`` or a built-in loss function)."""
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {
-            "module": "keras.losses", "class_name": type(loss).__name__,
-            "config": loss.get_config(), "registered_name": None,
-        }  # fmt: skip
-    if callable(loss) and loss in _FN_NAMES:
-        return _FN_NAMES[loss]
-    if callable(loss) and hasattr(loss, "__name__"):
-        return loss.__name__
-    raise ValueError(f"Cannot serialize {loss!r}: not a Loss nor a loss function.")
+    """A Keras 3 config dict for a loss (``None`` stays ``None``)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(loss, _OBJECTS, "loss")
 
 
 def deserialize(config, custom_objects=None):
-    """Inverse of ``serialize``: names resolve only through this module's table (and
-    ``custom_objects``); nothing named in a config is ever imported."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        if config in custom_objects:
-            return custom_objects[config]
-        if config in _FUNCTIONS:
-            return _FUNCTIONS[config]
-        if config in _CLASSES and config not in ("Loss", "LossFunctionWrapper"):
-            return _CLASSES[config]()
-        raise ValueError(
-            f"Unknown loss: {config!r}. Valid names: {sorted(set(_FUNCTIONS) | set(_CLASSES))}"
-            " (pass custom losses through `custom_objects`)."
-        )
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        inner = config.get("config", {})
-        if name == "function" and isinstance(inner, str):
-            return deserialize(inner, custom_objects)
-        cls = custom_objects.get(name) or _CLASSES.get(name)
-        if cls is None:
-            raise ValueError(
-                f"Unknown loss class: {name!r}. Valid: {sorted(_CLASSES)} (pass custom "
-                "losses through `custom_objects`)."
-            )
-        if hasattr(cls, "from_config"):
-            return cls.from_config(dict(inner))
-        return cls(**inner)
-    raise TypeError(f"Cannot deserialize a loss from {config!r}")
+    """Names resolve only through this module's table, ``custom_objects``, the
+    custom-object scope and the registry (nothing named in a config is imported)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(config, _OBJECTS, "loss", custom_objects)
 
 
 def get(identifier):
-    """A loss from ``None``, a name, a ``{"class_name", "config"}`` dict, or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    """A loss from ``None``, a name (function, or class instantiated), a config dict or a
+    callable."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(identifier, _OBJECTS, "loss")

@@ -7,7 +7,6 @@ Every metric keeps its state in non-trainable ``rill.Variable`` objects made wit
 
 from __future__ import annotations
 
-import inspect
 import re
 
 import numpy as np
@@ -1193,72 +1192,27 @@ _NAME_TABLE.update(
     }
 )
 
+# Keras 3: a snake-case class name wins over the function of the same name
+_OBJECTS = {**_FUNCTIONS, **_NAME_TABLE}
+
 
 def serialize(metric):
-    """``{"class_name", "config"}`` for a Metric; a registered function's name for a
-    function."""
-    if isinstance(metric, Metric):
-        return {
-            "module": "keras.metrics",
-            "class_name": type(metric).__name__,
-            "config": metric.get_config(),
-            "registered_name": None,
-        }
-    if callable(metric):
-        name = getattr(metric, "__name__", None)
-        if name in _FUNCTIONS and _FUNCTIONS[name] is metric:
-            return name
-        raise ValueError(f"Cannot serialize metric function {metric!r}: not a known metric.")
-    raise TypeError(f"Cannot serialize {metric!r}: expected a Metric or a metric function.")
+    """A Keras 3 config dict for a metric (``None`` stays ``None``)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(metric, _OBJECTS, "metric")
 
 
 def deserialize(config, custom_objects=None):
-    """Build a metric from ``serialize``'s output, resolving names only through this
-    module's table (plus ``custom_objects``)."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        if config in custom_objects:
-            return custom_objects[config]
-        if config in _FUNCTIONS:
-            return _FUNCTIONS[config]
-        if config in _NAME_TABLE:
-            return _NAME_TABLE[config]()
-        raise ValueError(f"Unknown metric {config!r}. Valid names: {sorted(_NAME_TABLE)}.")
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret serialized metric: {config!r}")
-    name = config["class_name"]
-    cls = custom_objects.get(name) or _NAME_TABLE.get(name)
-    if cls is None:
-        raise ValueError(
-            f"Unknown metric class {name!r}. Pass it in `custom_objects`; known classes: "
-            f"{sorted(c.__name__ for c in _CLASSES)}."
-        )
-    inner = config.get("config", {}) or {}
-    if inspect.isclass(cls):
-        return cls.from_config(inner)
-    return cls
+    """Names resolve only through this module's table, ``custom_objects``, the
+    custom-object scope and the registry (nothing named in a config is imported)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(config, _OBJECTS, "metric", custom_objects)
 
 
 def get(identifier):
-    """Resolve None / a name / a config dict / a class / a callable / an instance."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        if identifier in _NAME_TABLE:
-            obj = _NAME_TABLE[identifier]
-        elif identifier in _FUNCTIONS:
-            obj = _FUNCTIONS[identifier]
-        else:
-            raise ValueError(
-                f"Could not interpret metric identifier: {identifier!r}. Valid names: "
-                f"{sorted(_NAME_TABLE)}."
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    """``None``, a name, a config dict, a class (instantiated) or a callable."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(identifier, _OBJECTS, "metric")

@@ -401,7 +401,14 @@ class Model(Layer):
         cb = callbacks_module.CallbackList(cbs, self, params)
         train = self._function("train_step")
         self.stop_training = False
+        if not self.optimizer.built and self.trainable_variables:
+            # built before the callbacks start, as Keras 3 does, so that a restore in
+            # on_train_begin (BackupAndRestore) finds the slots to load into
+            self.optimizer.build(self.trainable_variables)
+        self._initial_epoch = None
         cb.on_train_begin()
+        if self._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+            initial_epoch = self._initial_epoch
         for epoch in range(initial_epoch, epochs):
             for m in self.metrics:
                 m.reset_state()
@@ -420,7 +427,8 @@ class Model(Layer):
                     else (validation_data, None, None)  # a Dataset of (x, y) batches
                 )
                 val = self.evaluate(vx, vy, batch_size=validation_batch_size or batch_size, sample_weight=vsw,
-                                    steps=validation_steps, verbose=0, return_dict=True)  # fmt: skip
+                                    steps=validation_steps, verbose=0, return_dict=True,
+                                    callbacks=list(callbacks or []))  # fmt: skip
                 logs.update({f"val_{k}": v for k, v in val.items()})
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -444,18 +452,41 @@ class Model(Layer):
         test = self._function("test_step")
         for m in self.metrics:
             m.reset_state()
+        batches = _Batches(x, y, sample_weight, batch_size, False, steps)
+        cb = self._callback_list(callbacks, verbose, batches.steps)
         logs = {}
-        for bx, by, bsw in _Batches(x, y, sample_weight, batch_size, False, steps):
+        cb.on_test_begin()
+        for step, (bx, by, bsw) in enumerate(batches):
+            cb.on_test_batch_begin(step)
             logs = self._logs(test(self._pack(bx, by, bsw)))
+            cb.on_test_batch_end(step, logs)
+        cb.on_test_end(logs)
         if return_dict:
             return logs
         values = [logs[n] for n in self.metrics_names if n in logs]
         return values[0] if len(values) == 1 else values
 
+    def _callback_list(self, callbacks, verbose, steps):
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            return callbacks
+        verbose = 1 if verbose == "auto" else verbose
+        progbar = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        return callbacks_module.CallbackList(
+            progbar + list(callbacks or []), self, {"steps": steps, "verbose": verbose, "epochs": 1}
+        )
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for every sample, concatenated into NumPy arrays."""
         pred = self._function("predict_step")
-        outs = [pred((bx,)) for bx, _, _ in _Batches(x, None, None, batch_size, False, steps)]
+        batches = _Batches(x, None, None, batch_size, False, steps)
+        cb = self._callback_list(callbacks, verbose, batches.steps)
+        cb.on_predict_begin()
+        outs = []
+        for step, (bx, _, _) in enumerate(batches):
+            cb.on_predict_batch_begin(step)
+            outs.append(pred((bx,)))
+            cb.on_predict_batch_end(step, {"outputs": outs[-1]})
+        cb.on_predict_end()
         if not outs:
             raise ValueError("predict: no data.")
         return nest.map_structure(
@@ -612,14 +643,38 @@ class Sequential(Model):
                 layer._last_output_shape = (None, *x.shape.as_list()[1:])
         return x
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "layers": [
-                {"class_name": type(layer).__name__, "config": layer.get_config()}
-                for layer in self._stack
-            ],
-        }
+    def get_config(self) -> dict:
+        """Keras 3's layout: the InputLayer (when there is one) and each layer, serialized."""
+        from rill.keras.input_layer import InputLayer
+        from rill.keras.saving.serialization_lib import serialize_keras_object
+
+        layers = list(self._stack)
+        if self._input_layer is not None:
+            layers.insert(0, self._input_layer)
+        elif self._graph is not None:  # the input shape came from the first layer's input_shape
+            spec = self._graph.flat_inputs[0]
+            layers.insert(0, InputLayer(batch_shape=spec.shape.as_list(), dtype=spec.dtype.name))
+        config = {**Layer.get_config(self), "layers": [serialize_keras_object(x) for x in layers]}
+        if self._graph is not None:
+            config["build_input_shape"] = list(self._graph.flat_inputs[0].shape.as_list())
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from rill.keras.saving.serialization_lib import deserialize_keras_object
+
+        if "name" not in config or "layers" not in config:
+            raise ValueError(
+                "A Sequential model configuration must be a dictionary containing the 'name' "
+                f"and 'layers' keys. Received: config={config}"
+            )
+        model = cls(name=config["name"], trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects))
+        shape = config.get("build_input_shape")
+        if model._graph is None and isinstance(shape, (list, tuple)) and shape:
+            model.build(tuple(shape))
+        return model
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):

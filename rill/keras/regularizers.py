@@ -128,45 +128,26 @@ _CLASSES = {c.__name__: c for c in (Regularizer, L1, L2, L1L2, OrthogonalRegular
 _ALIASES = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2,
             "orthogonal_regularizer": OrthogonalRegularizer}  # fmt: skip
 
+_OBJECTS = {**_CLASSES, **_ALIASES}
+
 
 def serialize(regularizer):
-    if regularizer is None:
-        return None
-    if hasattr(regularizer, "get_config"):
-        return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-                "config": regularizer.get_config(), "registered_name": None}  # fmt: skip
-    if callable(regularizer) and hasattr(regularizer, "__name__"):
-        return regularizer.__name__
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}")
+    """A Keras 3 config dict for a regularizer (``None`` stays ``None``)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.serialize_catalog(regularizer, _OBJECTS, "regularizer")
 
 
 def deserialize(config, custom_objects=None):
-    """Names resolve only through this module's table and ``custom_objects``."""
-    custom_objects = custom_objects or {}
-    valid = sorted(set(_CLASSES) | set(_ALIASES))
-    if isinstance(config, str):
-        if config in custom_objects:
-            obj = custom_objects[config]
-            return obj() if isinstance(obj, type) else obj
-        cls = _ALIASES.get(config) or _CLASSES.get(config)
-        if cls is None or cls is Regularizer:
-            raise ValueError(f"Unknown regularizer {config!r}. Valid: {valid}")
-        return cls()
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = custom_objects.get(name) or _CLASSES.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer class {name!r}. Valid: {valid}")
-        inner = dict(config.get("config") or {})
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    raise TypeError(f"Cannot deserialize a regularizer from {config!r}")
+    """Names resolve only through this module's table, ``custom_objects``, the
+    custom-object scope and the registry (nothing named in a config is imported)."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_catalog(config, _OBJECTS, "regularizer", custom_objects)
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier() if isinstance(identifier, type) else identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    """``None``, a name, a config dict, a class (instantiated) or a callable."""
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.get_catalog(identifier, _OBJECTS, "regularizer")

@@ -9,6 +9,16 @@ from rill.keras import activations, constraints, initializers, regularizers
 from rill.keras.layer import Layer
 
 
+def _keras_base(layer, config: dict) -> dict:
+    """``Layer.get_config``'s keys plus, like Keras 3, ``activity_regularizer`` when set."""
+    if layer.activity_regularizer is not None and "activity_regularizer" not in config:
+        config = {
+            **config,
+            "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
+        }
+    return config
+
+
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)``; inputs of rank > 2 contract their last axis."""
 
@@ -80,7 +90,7 @@ class Dense(Layer):
 
     def get_config(self):
         return {
-            **super().get_config(),
+            **_keras_base(self, super().get_config()),
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
@@ -90,7 +100,15 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.pop("quantization_config", None) is not None:
+            raise ValueError("Dense: quantized layers (`quantization_config`) are not supported.")
+        return cls(**config)
 
 
 class Activation(Layer):
@@ -104,7 +122,10 @@ class Activation(Layer):
         return self.activation(inputs)
 
     def get_config(self):
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        return {
+            **_keras_base(self, super().get_config()),
+            "activation": activations.serialize(self.activation),
+        }
 
 
 class Dropout(Layer):
@@ -127,10 +148,10 @@ class Dropout(Layer):
 
     def get_config(self):
         return {
-            **super().get_config(),
+            **_keras_base(self, super().get_config()),
             "rate": self.rate,
-            "noise_shape": self.noise_shape,
             "seed": self.seed,
+            "noise_shape": self.noise_shape,
         }
 
 
@@ -151,7 +172,10 @@ class Flatten(Layer):
         return tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], -1]))
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        return {
+            **_keras_base(self, super().get_config()),
+            "data_format": self.data_format or "channels_last",
+        }
 
 
 class Reshape(Layer):
@@ -178,7 +202,7 @@ class Reshape(Layer):
         return tf.reshape(inputs, tf.concat([tf.shape(inputs)[:1], tf.constant(target)], 0))
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape}
+        return {**_keras_base(self, super().get_config()), "target_shape": list(self.target_shape)}
 
 
 class Lambda(Layer):
@@ -193,6 +217,35 @@ class Lambda(Layer):
 
     def call(self, inputs):
         return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        from rill.keras.saving import serialization_lib as ser
+
+        config = {"function": ser.lambda_config(self.function)}
+        if self._output_shape is not None:
+            shape = self._output_shape
+            config["output_shape"] = ser.lambda_config(shape) if callable(shape) else shape
+        config["arguments"] = ser.serialize_keras_object(self.arguments)
+        return {**_keras_base(self, super().get_config()), **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Refuses a ``__lambda__`` (bytecode) unless safe mode is off, explicitly or by the
+        enclosing ``load_model(..., safe_mode=False)``."""
+        from rill.keras.saving import serialization_lib as ser
+
+        config = dict(config)
+        config["function"] = ser.load_lambda(config["function"], custom_objects, safe_mode)
+        shape = config.get("output_shape")
+        if isinstance(shape, dict):
+            config["output_shape"] = ser.load_lambda(shape, custom_objects, safe_mode)
+        elif isinstance(shape, list):
+            config["output_shape"] = tuple(shape)
+        config.pop("mask", None)
+        config["arguments"] = ser.deserialize_keras_object(
+            config.get("arguments") or {}, custom_objects=custom_objects
+        )
+        return cls(**config)
 
 
 class _Merge(Layer):
@@ -232,4 +285,4 @@ class Concatenate(_Merge):
         return tf.concat(list(inputs), self.axis)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
+        return {**_keras_base(self, super().get_config()), "axis": self.axis}

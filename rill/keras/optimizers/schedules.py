@@ -328,26 +328,28 @@ _SCHEDULES = {
 }
 
 
+# the names `deserialize` resolves (the abstract base is not one)
+_OBJECTS = {k: v for k, v in _SCHEDULES.items() if k != "LearningRateSchedule"}
+
+
 def serialize(learning_rate_schedule):
     """``{"module", "class_name", "config", "registered_name"}`` for a schedule."""
+    from rill.keras.saving import serialization_lib
+
     if not isinstance(learning_rate_schedule, LearningRateSchedule):
         raise TypeError(
             "serialize() expects a LearningRateSchedule instance. "
             f"Received: {learning_rate_schedule!r} of type {type(learning_rate_schedule).__name__}."
         )
-    cls = type(learning_rate_schedule)
-    builtin = _SCHEDULES.get(cls.__name__) is cls
-    return {
-        "module": "keras.optimizers.schedules" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": learning_rate_schedule.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return serialization_lib.serialize_keras_object(learning_rate_schedule)
 
 
 def deserialize(config, custom_objects=None):
     """Rebuild a schedule from ``serialize``'s dict, resolving the class name only through
-    this module's table and ``custom_objects`` (no module named in a config is imported)."""
+    this module's table and custom/registered objects (no module named in a config is
+    imported)."""
+    from rill.keras.saving import serialization_lib
+
     if isinstance(config, LearningRateSchedule):
         return config
     if not isinstance(config, dict) or "class_name" not in config:
@@ -355,14 +357,6 @@ def deserialize(config, custom_objects=None):
             "Could not deserialize a learning rate schedule from "
             f"{config!r}: expected a dict with 'class_name' and 'config'."
         )
-    name = config.get("registered_name") or config["class_name"]
-    cls = (custom_objects or {}).get(name) or (custom_objects or {}).get(config["class_name"])
-    if cls is None:
-        cls = _SCHEDULES.get(config["class_name"])
-    if cls is None or cls is LearningRateSchedule:
-        raise ValueError(
-            f"Unknown learning rate schedule: '{config['class_name']}'. Valid names are "
-            f"{sorted(k for k in _SCHEDULES if k != 'LearningRateSchedule')}; pass custom "
-            "schedules through `custom_objects`."
-        )
-    return cls.from_config(dict(config.get("config") or {}))
+    return serialization_lib.deserialize_catalog(
+        config, _OBJECTS, "learning rate schedule", custom_objects
+    )

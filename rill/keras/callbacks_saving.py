@@ -1,0 +1,223 @@
+"""The callbacks that write files: ``ModelCheckpoint`` and ``BackupAndRestore``.
+
+Both save through ``rill.keras.saving``, which writes to a temporary file in the target
+directory and renames it into place, so a crash mid-save leaves the previous file whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+
+from rill.keras.callbacks import Callback
+
+__all__ = ["ModelCheckpoint", "BackupAndRestore"]
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``.keras``) or its weights (``.weights.h5``) every epoch or every
+    ``save_freq`` batches, optionally only when ``monitor`` improves. ``filepath`` may hold
+    format fields filled from the epoch and the logs, e.g. ``"m-{epoch:02d}-{val_loss:.2f}.keras"``.
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
+        super().__init__()
+        filepath = os.fspath(filepath)
+        if save_weights_only and not filepath.endswith(".weights.h5"):
+            raise ValueError(
+                "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
+                f"must end in `.weights.h5` (Keras weights format). Received: filepath={filepath}"
+            )
+        if not save_weights_only and not filepath.endswith(".keras"):
+            raise ValueError(
+                "The filepath provided must end in `.keras` (Keras model format). Received: "
+                f"filepath={filepath}"
+            )
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(
+                f"ModelCheckpoint mode {mode!r} is unknown, fallback to auto mode.", stacklevel=2
+            )
+            mode = "auto"
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq!r} (use 'epoch' or a positive int)."
+            )
+        self.filepath = filepath
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
+        maximize = mode == "max" or (
+            mode == "auto"
+            and ("acc" in monitor or monitor.startswith("fmeasure") or "auc" in monitor)
+        )
+        self._maximize = maximize
+        if initial_value_threshold is not None:
+            self.best = float(initial_value_threshold)
+        else:
+            self.best = -math.inf if maximize else math.inf
+        self._batches_seen = 0
+        self._epoch = 0
+
+    def _better(self, value) -> bool:
+        return value > self.best if self._maximize else value < self.best
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_seen += 1
+        if self._batches_seen % self.save_freq == 0:
+            self._save(self._epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _path(self, epoch, batch, logs) -> str:
+        fields = dict(logs or {})
+        fields["epoch"] = epoch + 1
+        if batch is not None:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(**fields)
+        except KeyError as e:
+            raise KeyError(
+                f"ModelCheckpoint: failed to format filepath {self.filepath!r}: no {e} in the "
+                f"epoch's logs (available: {sorted(fields)})."
+            ) from e
+
+    def _save(self, epoch, batch, logs):
+        logs = logs or {}
+        path = self._path(epoch, batch, logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                warnings.warn(
+                    f"Can save best model only with {self.monitor} available, skipping; the "
+                    f"logs have {sorted(logs)}.",
+                    stacklevel=2,
+                )
+                return
+            if not self._better(value):
+                if self.verbose:
+                    print(
+                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}"
+                    )
+                return
+            if self.verbose:
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{value:.5f}, saving model to {path}"
+                )
+            self.best = float(value)
+        elif self.verbose:
+            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path, overwrite=True)
+        else:
+            self.model.save(path, overwrite=True)
+
+
+class BackupAndRestore(Callback):
+    """Back up the model, its optimizer and the epoch reached to ``backup_dir`` so that a
+    ``fit`` interrupted (killed, crashed) resumes where it stopped when run again with this
+    callback. The backup is deleted when training finishes (``delete_checkpoint``)."""
+
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: empty `backup_dir` argument passed.")
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
+            raise ValueError(
+                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._meta_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = self._weights_path + ".bkp"
+        self._prev_meta_path = self._meta_path + ".bkp"
+        self._batches_seen = 0
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        for weights, meta in ((self._weights_path, self._meta_path),
+                              (self._prev_weights_path, self._prev_meta_path)):  # fmt: skip
+            if os.path.exists(weights) and os.path.exists(meta):
+                try:
+                    with open(meta) as f:
+                        state = json.load(f)
+                    self.model.load_weights(weights)
+                except (OSError, ValueError) as e:  # a damaged backup: try the previous one
+                    warnings.warn(
+                        f"BackupAndRestore: could not restore {weights}: {e}", stacklevel=2
+                    )
+                    continue
+                self.model._initial_epoch = int(state["epoch"]) + 1
+                return
+
+    def _backup(self, epoch, batch=None):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._weights_path):
+            os.replace(self._weights_path, self._prev_weights_path)
+            if os.path.exists(self._meta_path):
+                os.replace(self._meta_path, self._prev_meta_path)
+        self.model.save_weights(self._weights_path, overwrite=True)  # atomic
+        tmp = self._meta_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"epoch": epoch, "batch": batch}, f)
+        os.replace(tmp, self._meta_path)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_seen += 1
+        if self._batches_seen % self.save_freq == 0:
+            # an epoch cut short restarts from its beginning: record the previous epoch
+            self._backup(self._epoch - 1, batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._backup(epoch)
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        for p in (
+            self._weights_path,
+            self._meta_path,
+            self._prev_weights_path,
+            self._prev_meta_path,
+        ):
+            if os.path.exists(p):
+                os.remove(p)
+        try:
+            os.rmdir(self.backup_dir)
+        except OSError:
+            pass  # not empty: it holds other files

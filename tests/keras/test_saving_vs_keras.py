@@ -1,0 +1,118 @@
+"""Files written by Keras 3 load in rill and vice versa (.keras and .weights.h5).
+
+Run with the peers environment: PYTHONPATH=. /work/peers/bin/python -m pytest
+tests/keras/test_saving_vs_keras.py
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+pytest.importorskip("h5py")
+
+from rill import keras as rk  # noqa: E402
+
+X = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+Y = np.random.default_rng(1).normal(size=(16, 2)).astype("float32")
+
+
+def stack(k, rate=0.3):
+    """The same architecture in Keras (k=keras) or rill (k=rill.keras)."""
+    return k.Sequential(
+        [
+            k.Input((4,)),
+            k.layers.Dense(8, activation="relu"),
+            k.layers.Dropout(rate),
+            k.layers.Reshape((2, 4)),
+            k.layers.Flatten(),
+            k.layers.Activation("tanh"),
+            k.layers.Dense(2),
+        ]
+    )
+
+
+def trained(k):
+    model = stack(k, rate=0.0)  # training continues in both: no framework-specific noise
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="mse")
+    model.fit(X, Y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    return model
+
+
+def assert_same_state(a, b):
+    for va, vb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(np.asarray(va), np.asarray(vb))
+    oa, ob = a.optimizer.variables, b.optimizer.variables
+    assert len(oa) == len(ob)
+    for va, vb in zip(oa, ob):
+        np.testing.assert_array_equal(np.asarray(va), np.asarray(vb))
+
+
+def continue_training(model):
+    model.fit(X, Y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    return [np.asarray(v) for v in model.weights]
+
+
+def test_keras_file_loads_in_rill(tmp_path):
+    ref = trained(keras)
+    ref.save(tmp_path / "k.keras")
+    ours = rk.models.load_model(tmp_path / "k.keras")
+    assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in ref.layers]
+    assert_same_state(ref, ours)
+    np.testing.assert_allclose(
+        ours.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    for a, b in zip(continue_training(ours), continue_training(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_rill_file_loads_in_keras(tmp_path):
+    ours = trained(rk)
+    ours.save(tmp_path / "r.keras")
+    ref = keras.models.load_model(tmp_path / "r.keras")
+    assert [type(x).__name__ for x in ref.layers] == [type(x).__name__ for x in ours.layers]
+    assert_same_state(ours, ref)
+    np.testing.assert_allclose(
+        ref.predict(X, verbose=0), ours.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    for a, b in zip(continue_training(ours), continue_training(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_uncompiled_model_both_ways(tmp_path):
+    ref = stack(keras)
+    ref.save(tmp_path / "k.keras")
+    ours = rk.models.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(
+        ours.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    ours.save(tmp_path / "r.keras")
+    back = keras.models.load_model(tmp_path / "r.keras")
+    np.testing.assert_allclose(
+        back.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_weights_files_both_ways(tmp_path):
+    ref = trained(keras)
+    ref.save_weights(tmp_path / "k.weights.h5")
+    ours = stack(rk, rate=0.0)
+    ours.compile(optimizer=rk.optimizers.Adam(learning_rate=0.01), loss="mse")
+    ours.optimizer.build(ours.trainable_variables)
+    ours.load_weights(tmp_path / "k.weights.h5")
+    assert_same_state(ref, ours)
+
+    mine = trained(rk)
+    mine.save_weights(tmp_path / "r.weights.h5")
+    theirs = stack(keras, rate=0.0)
+    theirs.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    theirs.optimizer.build(theirs.trainable_variables)
+    theirs.load_weights(tmp_path / "r.weights.h5")
+    assert_same_state(mine, theirs)
+    np.testing.assert_allclose(
+        theirs.predict(X, verbose=0), mine.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
