@@ -289,13 +289,13 @@ class _Graph:
         self.operations = sorted(ops, key=lambda o: (-op_depth[id(o)], op_order[id(o)]))
         self.layers = [o for o in self.operations if isinstance(o, Layer)]
         self.run_nodes = [n for n in self.nodes if not n.is_input]
-        names = [lay.name for lay in self.layers]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(
-                f"keras.Model {model_name!r}: layer names must be unique; these are used more "
-                f"than once: {dup}."
-            )
+        names = [op.name for op in self.operations]
+        for name in dict.fromkeys(names):
+            if names.count(name) > 1:
+                raise ValueError(
+                    f'The name "{name}" is used {names.count(name)} times in the model '
+                    f"{model_name!r}. All operation names should be unique."
+                )
         self.node_set = {id(n) for n in self.nodes}
 
     # running ------------------------------------------------------------------------------

@@ -50,7 +50,13 @@ def test_model_checkpoint_weights_only_and_path_rules(tmp_path):
     x, y = _data()
     m = _model()
     path = str(tmp_path / "w.weights.h5")
-    m.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    m.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)],
+    )
     other = _model()
     other.load_weights(path)
     for a, b in zip(m.get_weights(), other.get_weights()):
@@ -65,7 +71,13 @@ def test_model_checkpoint_crash_mid_write_keeps_the_previous_file(tmp_path, monk
     x, y = _data()
     m = _model()
     path = str(tmp_path / "m.weights.h5")
-    m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    m.fit(
+        x,
+        y,
+        epochs=1,
+        verbose=0,
+        callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)],
+    )
     saved = [w.copy() for w in m.get_weights()]
     import h5py
 
@@ -80,7 +92,13 @@ def test_model_checkpoint_crash_mid_write_keeps_the_previous_file(tmp_path, monk
 
     monkeypatch.setattr(h5py.Group, "create_dataset", dying)
     with pytest.raises(OSError, match="disk died"):
-        m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+        m.fit(
+            x,
+            y,
+            epochs=1,
+            verbose=0,
+            callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)],
+        )
     monkeypatch.undo()
     assert os.listdir(tmp_path) == ["m.weights.h5"]  # no temp file left behind
     fresh = _model()

@@ -124,6 +124,8 @@ def test_errors_name_what_went_wrong():
         m([np.ones((1, 3), np.float32), np.ones((1, 3), np.float32)])
     with pytest.raises(ValueError, match="KerasTensor cannot be used as input"):
         tf.nn.relu(a)
+    with pytest.raises(ValueError, match='name "twin" is used 2 times'):
+        keras.Model(a, L.Dense(2, name="twin")(L.Dense(2, name="twin")(a)))
 
 
 def test_multi_output_fit_reports_keras_names_and_weighted_total():

@@ -116,3 +116,32 @@ def test_weights_files_both_ways(tmp_path):
     np.testing.assert_allclose(
         theirs.predict(X, verbose=0), mine.predict(X, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+def branchy(k):
+    """A functional model with two inputs, a shared layer, operators and two outputs."""
+    a, b = k.Input((4,), name="a"), k.Input((2,), name="b")
+    shared = k.layers.Dense(3, activation="tanh", name="shared")
+    h = k.layers.Concatenate(name="cat")([shared(a), b])
+    aux = (h * 2.0 + h)[:, :3] - shared(a)
+    out = k.layers.Dense(2, name="out")(k.layers.Add(name="merge")([aux, h[:, 2:]]))
+    model = k.Model([a, b], [out, aux], name="branchy")
+    model.compile(optimizer=k.optimizers.Adam(0.01), loss=["mse", "mae"], loss_weights=[1.0, 0.5])
+    return model
+
+
+XB = [X, X[:, :2] * 0.5]
+YB = [Y, np.zeros((16, 3), np.float32)]
+
+
+@pytest.mark.parametrize("writer", ["keras", "rill"])
+def test_functional_files_move_both_ways(tmp_path, writer):
+    src_k, dst_k = (keras, rk) if writer == "keras" else (rk, keras)
+    src = branchy(src_k)
+    src.fit(XB, YB, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    src.save(tmp_path / "f.keras")
+    dst = dst_k.models.load_model(tmp_path / "f.keras")
+    assert [x.name for x in dst.layers] == [x.name for x in src.layers]
+    assert_same_state(src, dst)
+    for p, q in zip(dst.predict(XB, verbose=0), src.predict(XB, verbose=0)):
+        np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
