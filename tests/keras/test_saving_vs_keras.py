@@ -57,29 +57,18 @@ def continue_training(model):
     return [np.asarray(v) for v in model.weights]
 
 
-def test_keras_file_loads_in_rill(tmp_path):
-    ref = trained(keras)
-    ref.save(tmp_path / "k.keras")
-    ours = rk.models.load_model(tmp_path / "k.keras")
-    assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in ref.layers]
-    assert_same_state(ref, ours)
+@pytest.mark.parametrize("writer", ["keras", "rill"])
+def test_trained_sequential_files_move_both_ways(tmp_path, writer):
+    src_k, dst_k = (keras, rk) if writer == "keras" else (rk, keras)
+    src = trained(src_k)
+    src.save(tmp_path / "m.keras")
+    dst = dst_k.models.load_model(tmp_path / "m.keras")
+    assert [type(x).__name__ for x in dst.layers] == [type(x).__name__ for x in src.layers]
+    assert_same_state(src, dst)
     np.testing.assert_allclose(
-        ours.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+        dst.predict(X, verbose=0), src.predict(X, verbose=0), rtol=1e-5, atol=1e-6
     )
-    for a, b in zip(continue_training(ours), continue_training(ref)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-
-
-def test_rill_file_loads_in_keras(tmp_path):
-    ours = trained(rk)
-    ours.save(tmp_path / "r.keras")
-    ref = keras.models.load_model(tmp_path / "r.keras")
-    assert [type(x).__name__ for x in ref.layers] == [type(x).__name__ for x in ours.layers]
-    assert_same_state(ours, ref)
-    np.testing.assert_allclose(
-        ref.predict(X, verbose=0), ours.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
-    for a, b in zip(continue_training(ours), continue_training(ref)):
+    for a, b in zip(continue_training(dst), continue_training(src)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
