@@ -397,8 +397,10 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _is_symbolic(*structures) -> bool:
-    for x in nest.flatten(structures):
+def _is_symbolic(inputs, args, kwargs) -> bool:
+    if isinstance(inputs, (Tensor, Variable)) and not args and not kwargs:
+        return False  # the eager hot path: one tensor in, nothing to search
+    for x in nest.flatten((inputs, args, kwargs)):
         if type(x).__name__ == "KerasTensor":
             return True
     return False
