@@ -16,9 +16,9 @@ from rill.core import nest
 from rill.core.tensor import Tensor
 from rill.core.variables import Variable
 from rill.keras.input_layer import InputLayer, KerasTensor
-from rill.keras.layer import Layer, unique_name
+from rill.keras.layer import Layer, _is_symbolic, unique_name
 
-__all__ = ["Node", "symbolic_call", "has_keras_tensor"]
+__all__ = ["Node", "symbolic_call"]
 
 
 class Node:
@@ -51,52 +51,58 @@ class Node:
         return isinstance(self.operation, InputLayer)
 
 
-def has_keras_tensor(*structures) -> bool:
-    return any(isinstance(x, KerasTensor) for x in nest.flatten(structures))
+def _symbolic_outputs(name, fn, args, kwargs):
+    """Run ``fn(*args, **kwargs)`` with each KerasTensor replaced by a placeholder of a
+    scratch graph (shape rules only, no kernels); its outputs as KerasTensors."""
+    from rill.tracing.graph import FuncGraph
+    from rill.tracing.polymorphic import tracing
+
+    structure = (args, kwargs)
+    g = FuncGraph(f"{name}_symbolic")
+    values = [
+        g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x
+        for x in nest.flatten(structure)
+    ]
+    c_args, c_kwargs = nest.pack_sequence_as(structure, values)
+    with tracing(g):
+        out = fn(*c_args, **c_kwargs)
+    return nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
 
 
 def symbolic_call(layer, inputs, args, kwargs):
     """Call ``layer`` on KerasTensors: infer outputs through the shape rules, record a Node."""
-    from rill.tracing.graph import FuncGraph
-    from rill.tracing.polymorphic import tracing
-
-    structure = (inputs, args, kwargs)
-    flat = nest.flatten(structure)
-    g = FuncGraph(f"{layer.name}_symbolic")
-    values = [g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x for x in flat]
-    c_inputs, c_args, c_kwargs = nest.pack_sequence_as(structure, values)
+    call = (inputs, *args)
     try:
-        with tracing(g):
-            out = Layer.__call__(layer, c_inputs, *c_args, **c_kwargs)
+        outputs = _symbolic_outputs(layer.name, lambda *a, **k: Layer.__call__(layer, *a, **k),
+                                    call, kwargs)  # fmt: skip
     except Exception as e:
-        if layer.dynamic and type(layer).compute_output_shape is not Layer.compute_output_shape:
-            shapes = nest.map_structure(lambda x: x.shape, inputs)
-            out_shapes = layer.compute_output_shape(shapes)
-            outputs = _from_shapes(out_shapes, layer.dtype)
-            Node(layer, (inputs, *args), kwargs, outputs)
-            return outputs
-        if layer.dynamic:
+        if not layer.dynamic:
+            raise
+        if type(layer).compute_output_shape is Layer.compute_output_shape:
             raise TypeError(
                 f"Layer {layer.name!r} is dynamic (dynamic=True): its call needs concrete "
                 f"values, so calling it on a keras.Input needs `compute_output_shape` to be "
                 f"implemented. Error while inferring its output: {e}"
             ) from e
-        raise
+        shapes = layer.compute_output_shape(nest.map_structure(lambda x: x.shape, inputs))
+        outputs = _from_shapes(shapes, layer.dtype)
     finally:
         layer._clear_losses()  # symbolic activity-regularization losses must not leak
-    outputs = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
-    Node(layer, (inputs, *args), kwargs, outputs)
+    Node(layer, call, kwargs, outputs)
     return outputs
 
 
 def _from_shapes(shapes, dtype):
+    """KerasTensors for a shape, or a list/tuple/dict of shapes."""
     from rill.core.tensor_shape import TensorShape
 
     if isinstance(shapes, TensorShape) or (
         isinstance(shapes, (list, tuple)) and all(d is None or isinstance(d, int) for d in shapes)
     ):
         return KerasTensor(shapes, dtype)
-    return nest.map_structure_up_to(shapes, lambda s: KerasTensor(s, dtype), shapes)
+    if isinstance(shapes, dict):
+        return {k: _from_shapes(v, dtype) for k, v in shapes.items()}
+    return type(shapes)(_from_shapes(s, dtype) for s in shapes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -114,28 +120,14 @@ class _Operation:
         self._inbound_nodes = []
 
     def __call__(self, *args, **kwargs):
-        if has_keras_tensor(args, kwargs):
-            return _symbolic_operation(self, args, kwargs)
-        return self.fn(*args, **kwargs)
+        if not _is_symbolic(args, (), kwargs):
+            return self.fn(*args, **kwargs)
+        outputs = _symbolic_outputs(self.name, self.fn, args, kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
 
     def __repr__(self):
         return f"<Operation {self.op} name={self.name}>"
-
-
-def _symbolic_operation(operation, args, kwargs):
-    from rill.tracing.graph import FuncGraph
-    from rill.tracing.polymorphic import tracing
-
-    structure = (args, kwargs)
-    flat = nest.flatten(structure)
-    g = FuncGraph(f"{operation.name}_symbolic")
-    values = [g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x for x in flat]
-    c_args, c_kwargs = nest.pack_sequence_as(structure, values)
-    with tracing(g):
-        out = operation.fn(*c_args, **c_kwargs)
-    outputs = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
-    Node(operation, args, kwargs, outputs)
-    return outputs
 
 
 # operator -> (Keras 3 operation class, its default name)
@@ -331,10 +323,8 @@ class _Graph:
         for t, x in zip(self.flat_inputs, self.flatten_inputs(data)):
             if not isinstance(x, (Tensor, Variable)):
                 x = rill.convert_to_tensor(np.asarray(x) if not np.isscalar(x) else x)
-            if x.dtype != t.dtype and x.dtype.is_floating == t.dtype.is_floating:
-                x = rill.cast(x, t.dtype)
-            elif x.dtype != t.dtype and t.dtype.is_floating:
-                x = rill.cast(x, t.dtype)
+            if x.dtype != t.dtype and (t.dtype.is_floating or not x.dtype.is_floating):
+                x = rill.cast(x, t.dtype)  # floats are never silently truncated to ints
             _check_rank(t, x)
             values[id(t)] = x
         for node in self.run_nodes:
@@ -411,18 +401,10 @@ def _serialize_arg(x, indices):
                 "keras_history": _history(x, indices),
             },
         }  # fmt: skip
-    if isinstance(x, slice):
-        return {
-            "class_name": "__slice__",
-            "config": {"start": x.start, "stop": x.stop, "step": x.step},
-        }
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple)):  # may hold KerasTensors: their history is reindexed
         return [_serialize_arg(v, indices) for v in x]
     if isinstance(x, dict):
         return {k: _serialize_arg(v, indices) for k, v in x.items()}
-    if isinstance(x, (Tensor, Variable, np.ndarray)):
-        a = np.asarray(x)
-        return {"class_name": "__tensor__", "config": {"value": a.tolist(), "dtype": a.dtype.name}}
     return serialize_keras_object(x)
 
 
@@ -501,13 +483,6 @@ def graph_from_config(config: dict, custom_objects=None):
             if key not in made:
                 raise KeyError(key)
             return made[key]
-        if isinstance(x, dict) and x.get("class_name") == "__slice__":
-            c = x["config"]
-            return slice(c["start"], c["stop"], c["step"])
-        if isinstance(x, dict) and x.get("class_name") == "__tensor__":
-            import rill
-
-            return rill.constant(np.asarray(x["config"]["value"], dtype=x["config"]["dtype"]))
         if isinstance(x, list):
             return [resolve(v) for v in x]
         if isinstance(x, dict) and "class_name" not in x:

@@ -247,3 +247,23 @@ def test_merge_layers(layer, ref):
     if layer is L.Subtract:
         with pytest.raises(ValueError, match="exactly 2"):
             layer()(ins)
+
+
+def test_dynamic_layer_with_several_outputs():
+    class Split(L.Layer):
+        def call(self, x):
+            half = int(x.shape[-1]) // 2
+            scale = 2.0 if float(tf.reduce_sum(x)) > -1e30 else 1.0  # needs a concrete value
+            return [x[:, :half], x[:, half:] * scale]
+
+        def compute_output_shape(self, input_shape):
+            half = input_shape[-1] // 2
+            return [(input_shape[0], half), (input_shape[0], input_shape[-1] - half)]
+
+    i = keras.Input(shape=(4,))
+    a, b = Split(dynamic=True)(i)
+    assert a.shape.as_list() == [None, 2] and b.shape.as_list() == [None, 2]
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    pa, pb = keras.Model(i, [a, b]).predict(x, verbose=0)
+    np.testing.assert_array_equal(pa, x[:, :2])
+    np.testing.assert_allclose(pb, 2 * x[:, 2:])
