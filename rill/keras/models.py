@@ -199,7 +199,7 @@ class Model(Layer):
 
     @property
     def operations(self) -> list:
-        return list(self._require_graph("operations").operations) if self._graph else self.layers
+        return list(self._graph.operations) if self._graph is not None else self.layers
 
     # compile ------------------------------------------------------------------------------
     def compile(
@@ -392,13 +392,11 @@ class Model(Layer):
             cw = np.array([class_weight.get(int(c), 1.0) for c in ids], np.float32)
             sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
         batches = _Batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
-        verbose = 1 if verbose == "auto" else verbose
         self.history = callbacks_module.History()
-        # Keras' order: the progress bar first, History last (it sees what callbacks add)
-        progbar = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
-        cbs = progbar + list(callbacks or []) + [self.history]
-        params = {"epochs": epochs, "steps": batches.steps, "verbose": verbose}
-        cb = callbacks_module.CallbackList(cbs, self, params)
+        # History last: it sees what the other callbacks add to the logs
+        cb = self._callback_list(
+            list(callbacks or []) + [self.history], verbose, batches.steps, epochs
+        )
         train = self._function("train_step")
         self.stop_training = False
         if not self.optimizer.built and self.trainable_variables:
@@ -466,14 +464,14 @@ class Model(Layer):
         values = [logs[n] for n in self.metrics_names if n in logs]
         return values[0] if len(values) == 1 else values
 
-    def _callback_list(self, callbacks, verbose, steps):
+    def _callback_list(self, callbacks, verbose, steps, epochs=1):
+        """The callbacks of one fit/evaluate/predict, the progress bar first (Keras' order)."""
         if isinstance(callbacks, callbacks_module.CallbackList):
             return callbacks
         verbose = 1 if verbose == "auto" else verbose
         progbar = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
-        return callbacks_module.CallbackList(
-            progbar + list(callbacks or []), self, {"steps": steps, "verbose": verbose, "epochs": 1}
-        )
+        params = {"epochs": epochs, "steps": steps, "verbose": verbose}
+        return callbacks_module.CallbackList(progbar + list(callbacks or []), self, params)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for every sample, concatenated into NumPy arrays."""
@@ -583,9 +581,10 @@ class Sequential(Model):
         self._input_dtype = None
         self._input_layer = None
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        self._rebuild()  # once for the whole list, not once per layer
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         from rill.keras.input_layer import InputLayer, KerasTensor
 
         if isinstance(layer, KerasTensor):  # Sequential([keras.Input(shape), ...])
@@ -603,13 +602,22 @@ class Sequential(Model):
         self._stack.append(layer)
         self._tracked.append(layer)
         self.built = False
-        known = self._input_batch_shape or self._stack[0]._batch_input_shape
-        if known is not None and not layer.dynamic:
-            self.build()  # Keras builds as soon as the input shape is known
+        if rebuild:
+            self._rebuild()
 
-    def pop(self):
+    def _rebuild(self):
+        """Build as soon as the input shape is known, as Keras does."""
+        self._graph = None
+        if not self._stack or any(layer.dynamic for layer in self._stack):
+            return
+        if self._input_batch_shape or self._stack[0]._batch_input_shape:
+            self.build()
+
+    def pop(self, rebuild=True):
         layer = self._stack.pop()
         self._tracked.remove(layer)
+        if rebuild:
+            self._rebuild()
         return layer
 
     @property
