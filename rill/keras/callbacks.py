@@ -30,6 +30,14 @@ _HOOKS = (
 )  # fmt: skip
 
 
+def _maximizes(mode: str, monitor: str) -> bool:
+    """Whether ``monitor`` improves upwards: ``mode="max"``, or ``"auto"`` for accuracies,
+    AUCs and F-measures (every other quantity, losses first, improves downwards)."""
+    if mode == "auto":
+        return "acc" in monitor or "auc" in monitor or monitor.startswith("fmeasure")
+    return mode == "max"
+
+
 class Callback:
     """Base class: override any of the ``on_*`` hooks; ``self.model`` is set by ``fit``."""
 
@@ -224,8 +232,7 @@ class EarlyStopping(Callback):
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        maximize = mode == "max" or (mode == "auto" and ("acc" in monitor or "auc" in monitor))
-        self._sign = 1.0 if maximize else -1.0
+        self._sign = 1.0 if _maximizes(mode, monitor) else -1.0
         self.min_delta = abs(min_delta) * self._sign
         self.stopped_epoch = 0
 
@@ -344,7 +351,7 @@ class ReduceLROnPlateau(Callback):
             cooldown,
             min_lr,
         )
-        self._maximize = mode == "max" or (mode == "auto" and "acc" in monitor)
+        self._maximize = _maximizes(mode, monitor)
 
     def on_train_begin(self, logs=None):
         self.best = -math.inf if self._maximize else math.inf

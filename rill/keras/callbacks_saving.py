@@ -11,12 +11,44 @@ import math
 import os
 import warnings
 
-from rill.keras.callbacks import Callback
+from rill.keras.callbacks import Callback, _maximizes
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore"]
 
 
-class ModelCheckpoint(Callback):
+class _Periodic(Callback):
+    """Calls ``_save(epoch, batch, logs)`` at each epoch's end (``save_freq="epoch"``; batch
+    None) or every ``save_freq`` training batches."""
+
+    def __init__(self, save_freq):
+        super().__init__()
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
+            raise ValueError(
+                f"Invalid value for argument `save_freq`: {save_freq!r} (use 'epoch' or a "
+                "positive number of batches)."
+            )
+        self.save_freq = save_freq
+        self._batches_seen = 0
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq != "epoch":
+            self._batches_seen += 1
+            if self._batches_seen % self.save_freq == 0:
+                self._save(self._epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _save(self, epoch, batch, logs):
+        raise NotImplementedError
+
+
+class ModelCheckpoint(_Periodic):
     """Save the model (``.keras``) or its weights (``.weights.h5``) every epoch or every
     ``save_freq`` batches, optionally only when ``monitor`` improves. ``filepath`` may hold
     format fields filled from the epoch and the logs, e.g. ``"m-{epoch:02d}-{val_loss:.2f}.keras"``.
@@ -33,7 +65,7 @@ class ModelCheckpoint(Callback):
         save_freq="epoch",
         initial_value_threshold=None,
     ):
-        super().__init__()
+        super().__init__(save_freq)
         filepath = os.fspath(filepath)
         if save_weights_only and not filepath.endswith(".weights.h5"):
             raise ValueError(
@@ -50,44 +82,19 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint mode {mode!r} is unknown, fallback to auto mode.", stacklevel=2
             )
             mode = "auto"
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(
-                f"Unrecognized save_freq: {save_freq!r} (use 'epoch' or a positive int)."
-            )
         self.filepath = filepath
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        self.save_freq = save_freq
-        maximize = mode == "max" or (
-            mode == "auto"
-            and ("acc" in monitor or monitor.startswith("fmeasure") or "auc" in monitor)
-        )
-        self._maximize = maximize
+        self._maximize = maximize = _maximizes(mode, monitor)
         if initial_value_threshold is not None:
             self.best = float(initial_value_threshold)
         else:
             self.best = -math.inf if maximize else math.inf
-        self._batches_seen = 0
-        self._epoch = 0
 
     def _better(self, value) -> bool:
         return value > self.best if self._maximize else value < self.best
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_seen += 1
-        if self._batches_seen % self.save_freq == 0:
-            self._save(self._epoch, batch, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq == "epoch":
-            self._save(epoch, None, logs)
 
     def _path(self, epoch, batch, logs) -> str:
         fields = dict(logs or {})
@@ -137,7 +144,7 @@ class ModelCheckpoint(Callback):
             self.model.save(path, overwrite=True)
 
 
-class BackupAndRestore(Callback):
+class BackupAndRestore(_Periodic):
     """Back up the model, its optimizer and the epoch reached to ``backup_dir`` so that a
     ``fit`` interrupted (killed, crashed) resumes where it stopped when run again with this
     callback. The backup is deleted when training finishes (``delete_checkpoint``)."""
@@ -145,23 +152,16 @@ class BackupAndRestore(Callback):
     def __init__(
         self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
     ):
-        super().__init__()
         if not backup_dir:
             raise ValueError("BackupAndRestore: empty `backup_dir` argument passed.")
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(
-                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq!r}"
-            )
+        super().__init__(save_freq)
         self.backup_dir = os.fspath(backup_dir)
-        self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._meta_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._prev_weights_path = self._weights_path + ".bkp"
         self._prev_meta_path = self._meta_path + ".bkp"
-        self._batches_seen = 0
-        self._epoch = 0
 
     def on_train_begin(self, logs=None):
         for weights, meta in ((self._weights_path, self._meta_path),
@@ -179,7 +179,9 @@ class BackupAndRestore(Callback):
                 self.model._initial_epoch = int(state["epoch"]) + 1
                 return
 
-    def _backup(self, epoch, batch=None):
+    def _save(self, epoch, batch, logs):
+        if batch is not None:  # an epoch cut short restarts from its beginning
+            epoch -= 1
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._weights_path):
             os.replace(self._weights_path, self._prev_weights_path)
@@ -190,21 +192,6 @@ class BackupAndRestore(Callback):
         with open(tmp, "w") as f:
             json.dump({"epoch": epoch, "batch": batch}, f)
         os.replace(tmp, self._meta_path)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_seen += 1
-        if self._batches_seen % self.save_freq == 0:
-            # an epoch cut short restarts from its beginning: record the previous epoch
-            self._backup(self._epoch - 1, batch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq == "epoch":
-            self._backup(epoch)
 
     def on_train_end(self, logs=None):
         if not self.delete_checkpoint:

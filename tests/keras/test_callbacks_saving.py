@@ -150,3 +150,18 @@ def test_backup_and_restore_argument_checks(tmp_path):
     with pytest.raises(ValueError, match="save_freq"):
         keras.callbacks.BackupAndRestore(str(tmp_path), save_freq=0)
     assert tf.__name__ == "rill"
+
+
+def test_model_checkpoint_every_n_batches(tmp_path):
+    x, y = _data()  # 48 samples, batches of 8: 6 batches per epoch
+    pattern = str(tmp_path / "w-{epoch}-{batch}.weights.h5")
+    cb = keras.callbacks.ModelCheckpoint(pattern, save_weights_only=True, save_freq=4)
+    _model().fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[cb])
+    # every 4th batch counted across epochs: batches 4 and 8, 12 (epoch 2 batches 2 and 6)
+    assert sorted(os.listdir(tmp_path)) == [
+        "w-1-4.weights.h5",
+        "w-2-2.weights.h5",
+        "w-2-6.weights.h5",
+    ]
+    with pytest.raises(ValueError, match="save_freq"):
+        keras.callbacks.ModelCheckpoint(pattern, save_weights_only=True, save_freq=0)
