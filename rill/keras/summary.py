@@ -67,24 +67,8 @@ def _rows(model, functional: bool):
 
 
 def _cells(text: str, width: int) -> list[str]:
-    parts = []
-    for chunk in text.split(", "):
-        parts.append(chunk)
-    lines, cur = [], ""
-    for i, p in enumerate(parts):
-        piece = p + ("," if i < len(parts) - 1 else "")
-        cand = f"{cur} {piece}".strip()
-        if len(cand) <= width:
-            cur = cand
-        else:
-            if cur:
-                lines.append(cur)
-            cur = piece
-    lines.append(cur)
-    out = []
-    for line in lines:
-        out.extend(textwrap.wrap(line, width, break_on_hyphens=False) or [""])
-    return out
+    """``text`` wrapped to ``width`` at spaces (so "a[0][0], b[0][0]" breaks after a comma)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None) -> None:

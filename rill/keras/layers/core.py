@@ -9,16 +9,6 @@ from rill.keras import activations, constraints, initializers, regularizers
 from rill.keras.layer import Layer
 
 
-def _keras_base(layer, config: dict) -> dict:
-    """``Layer.get_config``'s keys plus, like Keras 3, ``activity_regularizer`` when set."""
-    if layer.activity_regularizer is not None and "activity_regularizer" not in config:
-        config = {
-            **config,
-            "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
-        }
-    return config
-
-
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)``; inputs of rank > 2 contract their last axis."""
 
@@ -90,7 +80,7 @@ class Dense(Layer):
 
     def get_config(self):
         return {
-            **_keras_base(self, super().get_config()),
+            **super().get_config(),
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
@@ -123,7 +113,7 @@ class Activation(Layer):
 
     def get_config(self):
         return {
-            **_keras_base(self, super().get_config()),
+            **super().get_config(),
             "activation": activations.serialize(self.activation),
         }
 
@@ -148,7 +138,7 @@ class Dropout(Layer):
 
     def get_config(self):
         return {
-            **_keras_base(self, super().get_config()),
+            **super().get_config(),
             "rate": self.rate,
             "seed": self.seed,
             "noise_shape": self.noise_shape,
@@ -173,7 +163,7 @@ class Flatten(Layer):
 
     def get_config(self):
         return {
-            **_keras_base(self, super().get_config()),
+            **super().get_config(),
             "data_format": self.data_format or "channels_last",
         }
 
@@ -202,7 +192,7 @@ class Reshape(Layer):
         return tf.reshape(inputs, tf.concat([tf.shape(inputs)[:1], tf.constant(target)], 0))
 
     def get_config(self):
-        return {**_keras_base(self, super().get_config()), "target_shape": list(self.target_shape)}
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
 class Lambda(Layer):
@@ -226,7 +216,7 @@ class Lambda(Layer):
             shape = self._output_shape
             config["output_shape"] = ser.lambda_config(shape) if callable(shape) else shape
         config["arguments"] = ser.serialize_keras_object(self.arguments)
-        return {**_keras_base(self, super().get_config()), **config}
+        return {**super().get_config(), **config}
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=None):
@@ -285,4 +275,4 @@ class Concatenate(_Merge):
         return tf.concat(list(inputs), self.axis)
 
     def get_config(self):
-        return {**_keras_base(self, super().get_config()), "axis": self.axis}
+        return {**super().get_config(), "axis": self.axis}
