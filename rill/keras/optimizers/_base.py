@@ -57,6 +57,8 @@ class Optimizer:
     learning_rate)``, and extend ``get_config``.
     """
 
+    _config_keys: tuple = ()  # a subclass's own constructor arguments, for get_config
+
     def __init__(
         self,
         learning_rate,
@@ -553,6 +555,7 @@ class Optimizer:
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
+        config.update({k: getattr(self, k) for k in self._config_keys})
         return config
 
     @classmethod

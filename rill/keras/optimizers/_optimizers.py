@@ -77,10 +77,7 @@ class SGD(Optimizer):
         else:
             self.assign_sub(variable, g * lr)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"momentum": self.momentum, "nesterov": self.nesterov})
-        return config
+    _config_keys = ("momentum", "nesterov")
 
 
 class Adam(Optimizer):
@@ -132,17 +129,7 @@ class Adam(Optimizer):
             v = v_hat
         self.assign_sub(variable, (m * alpha) / (_tf.sqrt(v) + self.epsilon))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "beta_1": self.beta_1,
-                "beta_2": self.beta_2,
-                "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad,
-            }
-        )
-        return config
+    _config_keys = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
 
 class AdamW(Adam):
@@ -226,17 +213,7 @@ class RMSprop(Optimizer):
         else:
             self.assign_sub(variable, increment)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "rho": self.rho,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "centered": self.centered,
-            }
-        )
-        return config
+    _config_keys = ("rho", "momentum", "epsilon", "centered")
 
 
 class Adagrad(Optimizer):
@@ -272,12 +249,7 @@ class Adagrad(Optimizer):
         self.assign_add(acc, _tf.square(g))
         self.assign_sub(variable, (lr * g) / _tf.sqrt(acc + self.epsilon))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
-        )
-        return config
+    _config_keys = ("initial_accumulator_value", "epsilon")
 
 
 class Adamax(Optimizer):
@@ -317,10 +289,7 @@ class Adamax(Optimizer):
         self.assign(u, _tf.maximum(self.beta_2 * u, _tf.abs(g)))
         self.assign_sub(variable, (lr * m) / ((1 - b1p) * (u + self.epsilon)))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
+    _config_keys = ("beta_1", "beta_2", "epsilon")
 
 
 class Nadam(Optimizer):
@@ -380,10 +349,7 @@ class Nadam(Optimizer):
         v_hat = v / (1 - b2p)
         self.assign_sub(variable, (m_hat * lr) / (_tf.sqrt(v_hat) + self.epsilon))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
+    _config_keys = ("beta_1", "beta_2", "epsilon")
 
 
 class Adadelta(Optimizer):
@@ -427,10 +393,7 @@ class Adadelta(Optimizer):
         self.assign(acc_d, rho * acc_d + (1 - rho) * _tf.square(delta))
         self.assign_add(variable, lr * delta)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rho": self.rho, "epsilon": self.epsilon})
-        return config
+    _config_keys = ("rho", "epsilon")
 
 
 class Ftrl(Optimizer):
@@ -503,19 +466,14 @@ class Ftrl(Optimizer):
         self.assign(variable, (linear_clipped - linear) / quadratic)
         self.assign(accum, new_accum)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-                "beta": self.beta,
-            }
-        )
-        return config
+    _config_keys = (
+        "learning_rate_power",
+        "initial_accumulator_value",
+        "l1_regularization_strength",
+        "l2_regularization_strength",
+        "l2_shrinkage_regularization_strength",
+        "beta",
+    )
 
 
 class Lion(Optimizer):
@@ -556,7 +514,4 @@ class Lion(Optimizer):
         self.assign_sub(variable, lr * _tf.sign(m * b1 + g * (1.0 - b1)))
         self.assign(m, m * b2 + g * (1.0 - b2))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2})
-        return config
+    _config_keys = ("beta_1", "beta_2")
