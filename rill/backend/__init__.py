@@ -1,14 +1,36 @@
 """Array backends: the only place that knows which array module runs the kernels.
 
-Kernels receive ``xp`` implicitly through this module, so a CuPy backend can later be
-swapped in per device without touching the op definitions.
+A backend is an array namespace in the sense of the Python array API standard (NumPy 2's
+``numpy`` module is one; CuPy's would be another) plus a name. Every primitive's kernel is
+written against such a namespace, received as its first argument ``xp`` (or named as a
+string, e.g. ``"subtract"``, resolved on the namespace), and the op registry binds each
+kernel to the active backend once (``rill.core.dispatch.set_backend``), so the eager hot
+path calls a bound kernel with no per-call lookup. Kernels that only make sense on host
+memory (strings, variant lists, Python callbacks, file I/O) are declared ``host=True``
+and always receive NumPy arrays, like TensorFlow's host-memory ops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-xp = np  # the array module of the default (CPU) device
+__all__ = ["Backend", "NUMPY", "bfloat16_np", "CPU_DEVICE"]
+
+
+class Backend:
+    """An array backend: ``name`` and ``xp``, the array namespace its kernels call."""
+
+    __slots__ = ("name", "xp")
+
+    def __init__(self, name: str, xp):
+        self.name = name
+        self.xp = xp
+
+    def __repr__(self):
+        return f"<rill backend {self.name}>"
+
+
+NUMPY = Backend("numpy", np)  # the CPU device's backend, and the default
 
 _ml_dtypes = None
 

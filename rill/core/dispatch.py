@@ -11,12 +11,14 @@ op converts its inputs, calls the kernel and wraps the result; nothing else.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import warnings
 
 import numpy as np
 
+from rill import backend as _backends
 from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError, OpError, op_error
 from rill.core.tensor import EagerTensor, wrap
@@ -93,11 +95,18 @@ class AVal:
 
 
 class Primitive:
-    """One op: kernel, shape rule, gradient rule and dtype constraints."""
+    """One op and every fact about it, declared once (see ``primitive``).
+
+    Read by the dispatcher (kernel, dtype constraints), the tape (gradient rule, what it
+    saves), the tracer (shape rule, ``shape_only``, ``keeps_history``) and the executor
+    (``alias``, ``fresh``, ``operator``, ``inplace_operator``, ``inplace_out``).
+    """
 
     __slots__ = (
         "name",
+        "impl",
         "kernel",
+        "host",
         "shape_rule",
         "grad",
         "n_out",
@@ -108,6 +117,13 @@ class Primitive:
         "simple_check",
         "saves",
         "saves_output",
+        "alias",
+        "fresh",
+        "operator",
+        "inplace_operator",
+        "inplace_out",
+        "shape_only",
+        "keeps_history",
         "__weakref__",
     )
 
@@ -124,9 +140,21 @@ class Primitive:
         stateful=False,
         saves=None,
         saves_output=True,
+        host=None,
+        alias=False,
+        fresh=None,
+        operator=None,
+        inplace_operator=None,
+        inplace_out=None,
+        shape_only=False,
+        keeps_history=False,
     ):
         self.name = name
-        self.kernel = kernel
+        # The kernel as declared: an array-API function name ("subtract"), a function
+        # ``impl(xp, *arrays, **params)``, or (host=True) ``impl(*numpy_arrays, **params)``.
+        self.impl = kernel
+        self.host = _is_host_kernel(kernel) if host is None else host
+        self.kernel = None  # ``impl`` bound to the active backend (set_backend)
         self.shape_rule = shape_rule
         self.grad = grad
         self.n_out = n_out  # 1, a fixed count, or -1 for "a tuple whose length the params set"
@@ -139,25 +167,83 @@ class Primitive:
         # What the gradient rule reads, so a tape keeps only that alive: `saves` is None
         # (every input's value) or the indices of inputs whose values it reads (others
         # only need shape and dtype); `saves_output` whether it reads the outputs' values.
+        # The registry-wide gradient check runs every rule through a tape, so a wrong
+        # declaration fails it.
         self.saves = None if saves is None else frozenset(saves)
         self.saves_output = saves_output
+        # Its single output is its single input, unchanged (Identity): the executor
+        # forwards the value instead of calling the kernel.
+        self.alias = alias
+        # Python operator form of the kernel ("{0} * {1}"), which NumPy dispatches faster
+        # than a ufunc call; the registry checks it computes exactly what the kernel does.
+        self.operator = operator
+        self.inplace_operator = inplace_operator  # augmented form ("*="), same contract
+        self._bind_kernel(_backend)
+        ufunc = isinstance(self.kernel, np.ufunc)
+        # The kernel always returns a newly allocated array (never a view, a variable's
+        # array or an input), so a compiled plan may overwrite it once it is dead.
+        self.fresh = (ufunc or operator is not None) if fresh is None else fresh
+        self.inplace_out = ufunc if inplace_out is None else inplace_out  # accepts out=
+        # Its value follows from its input's static shape (Shape, Size, Rank): the tracer
+        # knows it whenever that shape is fully defined.
+        self.shape_only = shape_only
+        # Takes a ``keep_history`` param: whether to keep what its gradient needs (a
+        # loop's per-iteration values); switched on when a tape records its replay.
+        self.keeps_history = keeps_history
+
+    def _bind_kernel(self, backend):
+        impl = self.impl
+        if self.host:
+            self.kernel = impl
+        elif isinstance(impl, str):
+            self.kernel = getattr(backend.xp, impl)
+        else:
+            self.kernel = functools.partial(impl, backend.xp)
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
+
+
+def _is_host_kernel(kernel) -> bool:
+    """Transitional default for ``host``: a callable whose first parameter is not ``xp``
+    predates the backend seam and runs on NumPy arrays."""
+    if isinstance(kernel, str):
+        return False
+    code = getattr(kernel, "__code__", None)
+    return code is None or code.co_argcount == 0 or code.co_varnames[0] != "xp"
 
 
 REGISTRY: dict[str, Primitive] = {}
 
 NOT_DIFFERENTIABLE = "not_differentiable"
 
+_backend = _backends.NUMPY  # the backend every registered kernel is bound to
 
-def primitive(name, kernel, shape_rule, grad=NOT_DIFFERENTIABLE, **kw) -> Primitive:
-    """Declare and register a primitive. ``grad`` is required unless marked not differentiable."""
+
+def primitive(name, kernel, shape_rule, grad=NOT_DIFFERENTIABLE, **facts) -> Primitive:
+    """Declare and register a primitive: ``kernel`` (see ``Primitive.impl``), its
+    ``shape_rule`` (abstract values in, abstract values out), its ``grad`` rule (required
+    unless marked not differentiable) and the facts ``Primitive`` documents."""
     if name in REGISTRY:
         raise ValueError(f"Primitive {name!r} is already registered.")
-    p = Primitive(name, kernel, shape_rule, None if grad is NOT_DIFFERENTIABLE else grad, **kw)
+    p = Primitive(name, kernel, shape_rule, None if grad is NOT_DIFFERENTIABLE else grad, **facts)
     REGISTRY[name] = p
     return p
+
+
+def active_backend() -> _backends.Backend:
+    """The backend whose array namespace the registered kernels are bound to."""
+    return _backend
+
+
+def set_backend(backend: _backends.Backend) -> _backends.Backend:
+    """Bind every registered kernel to ``backend``'s array namespace; returns the previous
+    backend. Process-wide: meant for a whole program (or a test), not per call."""
+    global _backend
+    previous, _backend = _backend, backend
+    for p in REGISTRY.values():
+        p._bind_kernel(backend)
+    return previous
 
 
 def grad_reads(prim: Primitive, inputs=(), output=False) -> Primitive:

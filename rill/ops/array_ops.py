@@ -31,7 +31,12 @@ def _shape_rule(x, out_type):
     return AVal([x.rank], out_type)
 
 
-shape_p = primitive("Shape", lambda x, out_type: np.array(x.shape, dtype=out_type.np), _shape_rule)
+shape_p = primitive(
+    "Shape",
+    lambda x, out_type: np.array(x.shape, dtype=out_type.np),
+    _shape_rule,
+    shape_only=True,
+)
 
 
 @tf_export("shape")
@@ -145,7 +150,9 @@ def _is_py_number(x):
     return isinstance(x, (int, float, complex, list, tuple)) and not isinstance(x, bool)
 
 
-identity_p = primitive("Identity", lambda x: x, unary_rule, lambda inputs, out, dy: (dy,))
+identity_p = primitive(
+    "Identity", lambda x: x, unary_rule, lambda inputs, out, dy: (dy,), host=True, alias=True
+)
 
 
 @tf_export("identity")

@@ -25,7 +25,7 @@ from rill.ops._op import (
 # --------------------------------------------------------------------------------------
 
 # Declared not differentiable: tapes propagate nothing through it.
-stop_gradient_p = primitive("StopGradient", lambda x: x, unary_rule)
+stop_gradient_p = primitive("StopGradient", lambda x: x, unary_rule, host=True, alias=True)
 
 
 @tf_export("stop_gradient")

@@ -34,10 +34,10 @@ def _c(x):
     return x
 
 
-def _b(name, kernel, grad, dtypes, out_dtype=None):
+def _b(name, kernel, grad, dtypes, out_dtype=None, **facts):
     """Declare a same-dtype broadcasting binary primitive."""
     return primitive(
-        name, kernel, broadcast_rule(name, out_dtype), grad, dtypes=dtypes, same_dtype=True
+        name, kernel, broadcast_rule(name, out_dtype), grad, dtypes=dtypes, same_dtype=True, **facts
     )
 
 
@@ -51,27 +51,42 @@ def _add_grad(inputs, out, dy):
     return unbroadcast(dy, x), unbroadcast(dy, y)
 
 
-def _add_kernel(x, y):
-    if x.dtype == object:  # string concatenation
+def _add_kernel(xp, x, y):
+    if x.dtype == object:  # string tensors live in host memory as NumPy object arrays
         return np.char.add(x.astype(bytes), y.astype(bytes)).astype(object)
-    return np.add(x, y)
+    return xp.add(x, y)
 
 
-add_p = _b("AddV2", _add_kernel, _add_grad, _NUM | {_d.string})
+add_p = _b(
+    "AddV2",
+    _add_kernel,
+    _add_grad,
+    _NUM | {_d.string},
+    saves=(),
+    saves_output=False,
+    operator="{0} + {1}",
+    inplace_operator="+=",
+)
 subtract_p = _b(
     "Sub",
-    np.subtract,
+    "subtract",
     lambda inputs, out, dy: (unbroadcast(dy, inputs[0]), unbroadcast(negative(dy), inputs[1])),
     _NUM,
+    saves=(),
+    saves_output=False,
+    operator="{0} - {1}",
+    inplace_operator="-=",
 )
 multiply_p = _b(
     "Mul",
-    np.multiply,
+    "multiply",
     lambda inputs, out, dy: (
         unbroadcast(multiply(dy, _c(inputs[1])), inputs[0]),
         unbroadcast(multiply(_c(inputs[0]), dy), inputs[1]),
     ),
     _NUM,
+    operator="{0} * {1}",
+    inplace_operator="*=",
 )
 
 
@@ -83,7 +98,9 @@ def _realdiv_grad(inputs, out, dy):
     )
 
 
-realdiv_p = _b("RealDiv", np.true_divide, _realdiv_grad, _d.INEXACT)
+realdiv_p = _b(
+    "RealDiv", "divide", _realdiv_grad, _d.INEXACT, operator="{0} / {1}", inplace_operator="/="
+)
 
 
 def _int_zero_check(op, y):
@@ -181,7 +198,16 @@ squared_difference_p = _b(
     _NUM,
 )
 
-neg_p = primitive("Neg", np.negative, unary_rule, lambda inputs, out, dy: negative(dy), dtypes=_NUM)
+neg_p = primitive(
+    "Neg",
+    "negative",
+    unary_rule,
+    lambda inputs, out, dy: negative(dy),
+    dtypes=_NUM,
+    saves=(),
+    saves_output=False,
+    operator="-{0}",
+)
 
 
 @tf_export("math.add", "add")
@@ -409,8 +435,6 @@ _ = AVal
 # What each gradient rule reads (the tape keeps only that alive).
 from rill.core.dispatch import grad_reads  # noqa: E402
 
-for _p in (add_p, subtract_p, neg_p):
-    grad_reads(_p)  # shapes only
 for _p in (multiply_p, realdiv_p, maximum_p, minimum_p, squared_difference_p):
     grad_reads(_p, inputs=(0, 1))
 grad_reads(pow_p, inputs=(0, 1), output=True)

@@ -25,14 +25,14 @@ _FLOATISH = _d.INEXACT
 
 def _fast_binary(prim, slow, out_dtype=None, reverse=False):
     """Build an operator method with an eager fast path that defers to ``slow``."""
-    kernel = prim.kernel
     allowed = prim.dtypes
     dispatch = _dispatch
 
     def fast(a, b):
-        # a is the tensor (self) operand; b the other operand, in operator order below
+        # a is the tensor (self) operand; b the other operand, in operator order below;
+        # the kernel is read per call: set_backend rebinds it
         try:
-            out = kernel(a, b)
+            out = prim.kernel(a, b)
         except Exception:  # noqa: BLE001 - re-run through the slow path for the real error
             return None
         return out if type(out) is _ndarray else _asarray(out)

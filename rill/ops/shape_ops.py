@@ -77,6 +77,7 @@ rank_p = primitive(
     "Rank",
     lambda x: np.array(x.ndim, dtype=np.int32),
     lambda x: AVal([], _d.int32, None if x.rank is None else np.array(x.rank, np.int32)),
+    shape_only=True,
 )
 
 
@@ -90,6 +91,7 @@ size_p = primitive(
     "Size",
     lambda x, out_type: np.array(x.size).astype(out_type.np),
     lambda x, out_type: AVal([], out_type),
+    shape_only=True,
 )
 
 

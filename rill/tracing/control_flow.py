@@ -307,7 +307,9 @@ while_grad_p = primitive(
     lambda history, *args, vjp, n, avals: tuple(avals),
     n_out=-1,
 )
-while_p = primitive("While", _while_kernel, _while_rule, _while_grad, n_out=-1, stateful=True)
+while_p = primitive(
+    "While", _while_kernel, _while_rule, _while_grad, n_out=-1, stateful=True, keeps_history=True
+)
 
 
 def graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations):
@@ -526,7 +528,9 @@ scan_grad_p = primitive(
     lambda history, *args, vjp, nc, ne, ny, reverse, avals: tuple(avals),
     n_out=-1,
 )
-scan_p = primitive("Scan", _scan_kernel, _scan_rule, _scan_grad, n_out=-1, stateful=True)
+scan_p = primitive(
+    "Scan", _scan_kernel, _scan_rule, _scan_grad, n_out=-1, stateful=True, keeps_history=True
+)
 
 
 def graph_scan(step, init, elems, reverse):

@@ -19,25 +19,6 @@ from rill.tracing.graph import FuncGraph, const_p, placeholder_p
 
 __all__ = ["compile_graph", "Plan"]
 
-_ALIAS_OPS = {"Identity", "StopGradient", "PreventGradient"}
-# Primitives whose kernel is exactly a Python operator on arrays: emitted as the operator,
-# which NumPy dispatches faster than a ufunc call.
-_OPERATORS = {
-    "AddV2": "{0} + {1}",
-    "Sub": "{0} - {1}",
-    "Mul": "{0} * {1}",
-    "RealDiv": "{0} / {1}",
-    "Neg": "-{0}",
-}
-_INPLACE_OPERATORS = {"AddV2": "+=", "Sub": "-=", "Mul": "*=", "RealDiv": "/="}
-
-
-def _fresh_producer(op) -> bool:
-    """Whether ``op`` always returns a newly allocated array (never a view, a variable's
-    array or an input): then a later op may overwrite it once it is dead."""
-    return op.prim.name in _OPERATORS or isinstance(op.prim.kernel, np.ufunc)
-
-
 def _same_static(a, b) -> bool:
     return a.shape.is_fully_defined() and a.shape.rank and a.shape == b.shape and a.dtype is b.dtype
 
@@ -132,7 +113,7 @@ def compile_graph(graph: FuncGraph, outputs=None) -> Plan:
             consts[id(op.outputs[0])] = op.params["value"]
             continue
         ins = [res(t) for t in op.inputs]
-        if prim.name in _ALIAS_OPS and len(ins) == 1:
+        if prim.alias and len(ins) == 1:
             alias[id(op.outputs[0])] = ins[0]
             continue
         outs = [id(o) for o in op.outputs]
@@ -206,10 +187,10 @@ def _emit_in_place(op, node, j, names, fresh, last_use, outputs, lines, ns) -> b
     if not _same_static(x, out):
         return False
     name = names[k0]
-    aug = _INPLACE_OPERATORS.get(op.prim.name)
+    aug = op.prim.inplace_operator
     if aug is not None and len(node.ins) == 2:
         lines.append(f"    {name} {aug} {names[node.ins[1]]}")
-    elif len(node.ins) == 1 and isinstance(op.prim.kernel, np.ufunc):
+    elif len(node.ins) == 1 and op.prim.inplace_out:
         lines.append(f"    k{j}({name}, out={name})")
     else:
         return False
@@ -253,7 +234,7 @@ def _codegen(graph, nodes, consts, out_keys):
             names[k] = f"v{counter}"
             outs.append((f"v{counter}", o))
             counter += 1
-        expr = _OPERATORS.get(op.prim.name)
+        expr = op.prim.operator
         call = expr.format(*args) if expr and not op.params else f"k{j}({', '.join(args)})"
         if op.prim.n_out == 1:
             lines.append(f"    {outs[0][0]} = {call}")
@@ -264,7 +245,7 @@ def _codegen(graph, nodes, consts, out_keys):
         for n, o in outs:
             if o.shape.rank in (0, None):  # NumPy ufuncs return scalars for 0-d inputs
                 lines.append(f"    {n} = _asarray({n})")
-        if _fresh_producer(op):
+        if op.prim.fresh:
             fresh.update(node.outs)
         else:  # its output may alias its inputs (a view) or keep them (an assignment)
             fresh.difference_update(node.ins)

@@ -394,8 +394,6 @@ class FuncGraph:
 # Tracing: every op while a graph is current comes here
 # --------------------------------------------------------------------------------------
 
-# Ops whose value follows from static shapes: known at trace time when the shape is.
-_SHAPE_OPS = {"Shape", "Size", "Rank"}
 _FOLD_LIMIT = 1 << 16  # elements: fold constant subexpressions up to this size while tracing
 
 
@@ -417,7 +415,7 @@ def graph_bind(prim: Primitive, inputs, params):
 def _propagate_constants(prim, ins, params, avals, outs):
     """Fill in output values known at trace time (from constants, or from static shapes
     for Shape/Size/Rank), so shape-dependent code downstream sees concrete values."""
-    if prim.name in _SHAPE_OPS and ins and ins[0].shape.is_fully_defined():
+    if prim.shape_only and ins and ins[0].shape.is_fully_defined():
         vals = (None,) * len(outs)
     elif all(a.value is not None for a in avals) and all(
         a.shape.is_fully_defined() and a.shape.num_elements() <= _FOLD_LIMIT for a in avals
@@ -495,7 +493,7 @@ def replay(graph: FuncGraph, args, outputs=None) -> list:
             continue
         ins = tuple(env[id(t)] for t in op.inputs)
         params = op.params
-        if "keep_history" in params and not params["keep_history"] and _dispatch.recording():
+        if prim.keeps_history and not params["keep_history"] and _dispatch.recording():
             params = {**params, "keep_history": True}  # a tape now records this loop
         out = _dispatch.bind(prim, ins, params)
         outs = out if isinstance(out, tuple) else (out,)
