@@ -12,7 +12,7 @@ import functools
 import re
 
 from rill.core.context import name_scope as _name_scope
-from rill.core.variables import Variable
+from rill.core.variables import is_variable
 
 __all__ = ["Module"]
 
@@ -88,17 +88,17 @@ class Module:
     @property
     def variables(self) -> tuple:
         """Variables of this module and its submodules, each once."""
-        return tuple(self._flatten(predicate=_is_variable))
+        return tuple(self._flatten(predicate=is_variable))
 
     @property
     def trainable_variables(self) -> tuple:
         """The trainable ones of ``variables``."""
-        return tuple(self._flatten(predicate=lambda x: _is_variable(x) and x.trainable))
+        return tuple(self._flatten(predicate=lambda x: is_variable(x) and x.trainable))
 
     @property
     def non_trainable_variables(self) -> tuple:
         """The non-trainable ones of ``variables``."""
-        return tuple(self._flatten(predicate=lambda x: _is_variable(x) and not x.trainable))
+        return tuple(self._flatten(predicate=lambda x: is_variable(x) and not x.trainable))
 
     @property
     def submodules(self) -> tuple:
@@ -122,10 +122,6 @@ class Module:
                 return method(self, *args, **kwargs)
 
         return wrapped
-
-
-def _is_variable(x) -> bool:
-    return isinstance(x, Variable) or getattr(x, "_rill_variable", False)
 
 
 def _walk(module, recursive, predicate, seen, active):

@@ -21,6 +21,7 @@ from rill.core import dtypes as _d
 from rill.core import nest
 from rill.core.dispatch import Primitive, record, state, tid_of
 from rill.core.tensor import Tensor, wrap
+from rill.core.variables import is_variable
 
 __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "recompute_grad"]
 
@@ -35,10 +36,6 @@ class UnconnectedGradients(enum.Enum):
 
     NONE = "none"
     ZERO = "zero"
-
-
-def _is_var(x) -> bool:
-    return getattr(x, "_rill_variable", False)
 
 
 class GradientTape:
@@ -103,7 +100,7 @@ class GradientTape:
     def watch(self, tensor):
         """Start tracking ``tensor`` (a tensor, variable, or nested structure of them)."""
         for t in nest.flatten(tensor):
-            if _is_var(t):
+            if is_variable(t):
                 self._watch_variable(t)
                 continue
             if not isinstance(t, Tensor):
@@ -148,7 +145,7 @@ class GradientTape:
         flat_sources = nest.flatten(sources)
         src_tids = []
         for s in flat_sources:
-            if _is_var(s):
+            if is_variable(s):
                 src_tids.append(s._tid)
             elif isinstance(s, Tensor):
                 src_tids.append(getattr(s, "_tid", None))
@@ -183,7 +180,7 @@ class GradientTape:
         ones_like, add = grad_ops["ones_like"], grad_ops["add"]
         grads = {}
         for t, og in zip(flat_targets, flat_og):
-            tid = t._tid if _is_var(t) else getattr(t, "_tid", None)
+            tid = t._tid if is_variable(t) else getattr(t, "_tid", None)
             if tid is None or (tid not in self._watched):
                 continue
             seed = ones_like(t) if og is None else grad_ops["convert"](og, t.dtype)

@@ -21,6 +21,11 @@ __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 _uid = itertools.count(1).__next__
 
 
+def is_variable(x) -> bool:
+    """True for a ``tf.Variable`` (and its subclasses: Keras and distributed variables)."""
+    return isinstance(x, Variable)
+
+
 class VariableSynchronization:
     AUTO, NONE, ON_WRITE, ON_READ = 0, 1, 2, 3
 

@@ -22,6 +22,7 @@ from rill.core import nest
 from rill.core.convert import convert_to_tensor
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
 from rill.core.tensor_shape import TensorShape
+from rill.core.variables import is_variable
 from rill.tracing.executor import compile_graph
 from rill.tracing.graph import FuncGraph, SymbolicTensor, replay
 
@@ -48,10 +49,6 @@ def tracing(graph: FuncGraph):
         _dispatch._adjust_slow(-1)
 
 
-def _is_var(x) -> bool:
-    return getattr(x, "_rill_variable", False)
-
-
 # --------------------------------------------------------------------------------------
 # Argument keys and descriptions
 # --------------------------------------------------------------------------------------
@@ -67,7 +64,7 @@ def _leaf_key(x):
         return (t, x)
     if isinstance(x, np.ndarray):
         return (_d.from_numpy(x.dtype) if x.dtype != object else _d.string, x.shape)
-    if _is_var(x):
+    if is_variable(x):
         return ("var", id(x))
     if isinstance(x, TensorSpec):
         return (x.dtype, tuple(x.shape.dims) if x.shape.rank is not None else None)
@@ -131,7 +128,7 @@ def _describe_leaves(names, args) -> list:
                 )
                 dt = leaf.dtype.name if hasattr(leaf.dtype, "name") else str(leaf.dtype)
                 out.append((path, "tensor", (dt, shape)))
-            elif _is_var(leaf):
+            elif is_variable(leaf):
                 out.append((path, "variable", leaf.name))
             else:
                 out.append((path, "python", repr(leaf)))
@@ -317,7 +314,7 @@ class Function:
                     )
                 tensors.extend(v._rill_components())
                 continue
-            t = convert_to_tensor(v, dtype_hint=spec.dtype) if not _is_var(v) else v.read_value()
+            t = convert_to_tensor(v, dtype_hint=spec.dtype) if not is_variable(v) else v.read_value()
             if t.dtype is not spec.dtype or not spec.shape.is_compatible_with(t.shape):
                 name = self._arg_names[i] if i < len(self._arg_names) else f"#{i}"
                 raise TypeError(
@@ -507,7 +504,7 @@ class ConcreteFunction:
         flat = nest.flatten(result, expand_composites=True)
         outputs, leaves = [], []
         for leaf in flat:
-            if _is_var(leaf):
+            if is_variable(leaf):
                 leaf = leaf.read_value()
             if isinstance(leaf, Tensor):
                 t = graph.capture(leaf)
@@ -592,9 +589,9 @@ class ConcreteFunction:
         flat = nest.flatten(list(args) + [kwargs[k] for k in sorted(kwargs)])
         # Python values were fixed when tracing; the graph takes the tensors
         tensors = [
-            a.read_value() if _is_var(a) else convert_to_tensor(a)
+            a.read_value() if is_variable(a) else convert_to_tensor(a)
             for a in flat
-            if _is_tensor_leaf(a) or _is_var(a)
+            if _is_tensor_leaf(a) or is_variable(a)
         ]
         specs = [s for s in nest.flatten(self._arg_template) if isinstance(s, TensorSpec)]
         if len(tensors) != len(specs):

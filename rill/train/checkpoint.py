@@ -34,7 +34,7 @@ from rill.core import dtypes as _d
 from rill.core.context import init_scope
 from rill.core.errors import DataLossError, NotFoundError
 from rill.core.module import Module
-from rill.core.variables import Variable
+from rill.core.variables import Variable, is_variable
 from rill.ops._op import tf_export
 
 __all__ = [
@@ -63,10 +63,6 @@ _LAYER_INTERNALS = frozenset(
 # --------------------------------------------------------------------------------------
 
 
-def _is_var(x) -> bool:
-    return isinstance(x, Variable) or getattr(type(x), "_rill_variable", False) is True
-
-
 def _is_layer(x) -> bool:
     d = getattr(x, "__dict__", None)
     return d is not None and "_own_weights" in d and "_tracked" in d
@@ -87,7 +83,7 @@ def _is_node(x) -> bool:
 
 
 def _trackable(x) -> bool:
-    if _is_var(x) or _is_node(x):
+    if is_variable(x) or _is_node(x):
         return True
     if isinstance(x, dict):
         return any(_trackable(v) for v in x.values())
@@ -124,7 +120,7 @@ def _children(obj) -> list:
     if _is_optimizer(obj):
         out = [("_iterations", obj._iterations)]
         lr = obj.__dict__.get("_learning_rate")
-        if _is_var(lr):
+        if is_variable(lr):
             out.append(("_learning_rate", lr))
         out.extend(_optimizer_extras(obj))
         return out
@@ -160,7 +156,7 @@ def _walk(root) -> tuple[dict, dict]:
     queue = collections.deque([("", root)])
     while queue:
         path, obj = queue.popleft()
-        if _is_var(obj):
+        if is_variable(obj):
             continue
         for name, child in _children(obj):
             if id(child) in by_id:
@@ -235,7 +231,7 @@ def _gather(root) -> tuple[dict, list]:
     for path, obj in by_path.items():
         kind = (
             "variable"
-            if _is_var(obj)
+            if is_variable(obj)
             else "checkpoint"
             if isinstance(obj, Checkpoint)
             else "layer"
@@ -679,7 +675,7 @@ class Checkpoint:
         object.__setattr__(self, "_save_counter", None)
         if root is not None:
             _check_trackable("root", root)
-            if _is_var(root):
+            if is_variable(root):
                 raise ValueError("`Checkpoint` root must hold variables, not be a variable.")
         object.__setattr__(self, "_root", root)
         for k, v in sorted(kwargs.items()):
