@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.core.interfaces import core_ops
 from rill.core.tensor import EagerTensor, Tensor, wrap
 
 __all__ = ["convert_to_tensor", "constant", "register_tensor_conversion_function"]
@@ -179,13 +180,8 @@ def _pack(value, dtype):
                 f"Cannot pack tensors of dtypes {p.dtype.name} and {dt.name} into one Tensor."
             )
     if any(type(p) is not EagerTensor for p in parts):
-        if symbolic_pack is None:
-            raise TypeError(f"Cannot pack symbolic tensors {parts} outside a traced function.")
-        return symbolic_pack(parts), dt
+        return core_ops.stack(parts), dt
     return np.stack([p._value for p in parts]), dt
-
-
-symbolic_pack = None  # set by rill.ops.array_ops: packs symbolic tensors with `stack`
 
 
 def _to_array(value, dtype):

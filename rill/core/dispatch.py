@@ -55,16 +55,12 @@ class _ThreadState(threading.local):
     def __init__(self):
         self.tapes = []  # active GradientTapes, innermost last
         self.stop_recording = 0  # >0 inside tape.stop_recording()
-        self.graph = None  # the FuncGraph being traced, set by rill.function
+        self.graph = None  # the graph being traced (an interfaces.TracingGraph), or None
 
 
 state = _ThreadState()
 
 next_tid = itertools.count(1).__next__  # tape ids: unique for the process, never reused
-
-# Set by rill.function: called for ops whose inputs are symbolic or while tracing.
-graph_bind_hook = None
-
 
 # --------------------------------------------------------------------------------------
 # Abstract values and primitives
@@ -354,13 +350,17 @@ def bind(prim: Primitive, inputs: tuple, params: dict = _EMPTY):
 
 def _bind_slow(prim, inputs, params):
     st = state
-    if st.graph is not None or any(type(t) is not EagerTensor for t in inputs):
-        if graph_bind_hook is None:
-            raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
-        out = graph_bind_hook(prim, inputs, params)
+    if st.graph is not None:
+        out = st.graph.bind(prim, inputs, params)
+    elif any(type(t) is not EagerTensor for t in inputs):
+        # a symbolic tensor that escaped its trace: reading its value raises the error
+        # that says where it came from
+        out = next(t for t in inputs if type(t) is not EagerTensor)._value
+        raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
     else:
         out = _run_kernel(prim, inputs, params)
-    if st.tapes and not st.stop_recording:
+    # an op without a gradient rule contributes nothing to a gradient: not recorded
+    if st.tapes and not st.stop_recording and prim.grad is not None:
         record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
     return out
 

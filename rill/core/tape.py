@@ -20,15 +20,13 @@ from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core import nest
 from rill.core.dispatch import Primitive, record, state, tid_of
+from rill.core.interfaces import core_ops, grad_add, grad_zeros_like
 from rill.core.tensor import Tensor, wrap
 from rill.core.variables import is_variable
 
 __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "recompute_grad"]
 
 _log = logging.getLogger("rill")
-
-# Filled by rill.ops: the few ops the tape itself needs (seeding and accumulating).
-grad_ops: dict = {}
 
 
 class UnconnectedGradients(enum.Enum):
@@ -172,18 +170,18 @@ class GradientTape:
         for s, tid in zip(flat_sources, src_tids):
             g = grads.get(tid) if tid is not None else None
             if g is None and unconnected is UnconnectedGradients.ZERO:
-                g = grad_ops["zeros_like"](s)
+                g = grad_zeros_like(s)
             out.append(g)
         return nest.pack_sequence_as(sources, out)
 
     def _backward(self, flat_targets, flat_og, src_tids) -> dict:
-        ones_like, add = grad_ops["ones_like"], grad_ops["add"]
+        ones_like, add = core_ops.ones_like, grad_add
         grads = {}
         for t, og in zip(flat_targets, flat_og):
             tid = t._tid if is_variable(t) else getattr(t, "_tid", None)
             if tid is None or (tid not in self._watched):
                 continue
-            seed = ones_like(t) if og is None else grad_ops["convert"](og, t.dtype)
+            seed = ones_like(t) if og is None else core_ops.convert(og, t.dtype)
             grads[tid] = add(grads[tid], seed) if tid in grads else seed
 
         # Forward sweep: only entries reachable from a source can carry its gradient.
@@ -220,9 +218,7 @@ class GradientTape:
                 if not any(g is not None for g in dys):
                     continue
                 dys = tuple(
-                    g
-                    if g is not None
-                    else (grad_ops["zeros_like"](o) if o.dtype in inexact else None)
+                    g if g is not None else (grad_zeros_like(o) if o.dtype in inexact else None)
                     for g, o in zip(dys, outs)
                 )
                 in_grads = prim.grad(inputs, tuple(outs), dys, **params)
@@ -275,7 +271,7 @@ class GradientTape:
         if not self._persistent:
             self._used = True
             self._entries = []
-        stack, reshape = grad_ops["stack"], grad_ops["reshape"]
+        stack, reshape = core_ops.stack, core_ops.reshape
         out = []
         for s, r in zip(flat_sources, rows):
             if any(x is None for x in r):
@@ -361,7 +357,7 @@ def custom_gradient(f=None):
                 f"keyword argument."
             )
         flat = nest.flatten(result)
-        identity = grad_ops["identity"]
+        identity = core_ops.identity
         outs = [
             identity(convert_to_tensor(o))
             if st.graph is not None

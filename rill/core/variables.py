@@ -13,6 +13,7 @@ import numpy as np
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.convert import convert_to_tensor, register_tensor_conversion_function
+from rill.core.interfaces import core_ops
 from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.tensor_shape import TensorShape
 
@@ -177,49 +178,23 @@ class Variable:
         """Subtract ``delta`` from the variable's value."""
         return self._update("assign_sub", delta, read_value)
 
-    def _scatter(self, indices, updates, op, combine):
-        graph = _dispatch.state.graph if _dispatch._slow else None
-        if graph is not None:
-            return graph.scatter_variable(self, indices, updates, op)
-        idx = np.asarray(convert_to_tensor(indices)._value)
-        upd = self._new_value_any_shape(updates, op)
-        new = self._value.copy()
-        k = idx.shape[-1]
-        if k > new.ndim:
-            raise ValueError(f"{op}: indices of depth {k} exceed the variable's rank {new.ndim}.")
-        expected = idx.shape[:-1] + new.shape[k:]
-        if upd.shape != expected:
-            raise ValueError(
-                f"{op}: updates have shape {upd.shape}, expected {expected} for indices of shape {idx.shape}."
-            )
-        flat = tuple(idx.reshape(-1, k).T)
-        upd = upd.reshape((-1,) + new.shape[k:])
-        for j in range(new.ndim):
-            if k > j and (np.any(flat[j] < 0) or np.any(flat[j] >= new.shape[j])):
-                raise ValueError(f"{op}: index out of bounds for variable of shape {new.shape}.")
-        combine(new, flat, upd)
-        self._value = new
-        return self
-
-    def _new_value_any_shape(self, value, op):
-        t = convert_to_tensor(value, dtype=self._dtype)
-        return t._value
+    def _scatter(self, indices, updates, scatter):
+        """Assign the result of the op ``tensor_scatter_nd_*`` on the variable's value: the
+        same op eagerly and traced, so both validate and compute alike."""
+        updates = convert_to_tensor(updates, dtype=self._dtype)
+        return self.assign(scatter(self.read_value(), indices, updates))
 
     def scatter_nd_update(self, indices, updates, name=None):
-        def put(a, ix, u):
-            a[ix] = u
-
-        return self._scatter(indices, updates, "scatter_nd_update", put)
+        """Replace the slices of the value at ``indices`` (an N-d index) with ``updates``."""
+        return self._scatter(indices, updates, core_ops.tensor_scatter_nd_update)
 
     def scatter_nd_add(self, indices, updates, name=None):
-        return self._scatter(
-            indices, updates, "scatter_nd_add", lambda a, ix, u: np.add.at(a, ix, u)
-        )
+        """Add ``updates`` at ``indices`` (duplicate indices accumulate)."""
+        return self._scatter(indices, updates, core_ops.tensor_scatter_nd_add)
 
     def scatter_nd_sub(self, indices, updates, name=None):
-        return self._scatter(
-            indices, updates, "scatter_nd_sub", lambda a, ix, u: np.subtract.at(a, ix, u)
-        )
+        """Subtract ``updates`` at ``indices`` (duplicate indices accumulate)."""
+        return self._scatter(indices, updates, core_ops.tensor_scatter_nd_sub)
 
     # metadata -------------------------------------------------------------------------
     @property

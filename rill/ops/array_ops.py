@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rill.core import convert as _convert
 from rill.core import dtypes as _d
-from rill.core.tape import grad_ops
+from rill.core.interfaces import register_core_ops
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    binary_args,
     bind,
     broadcast_shapes,
     convert_to_tensor,
@@ -33,7 +33,7 @@ def _shape_rule(x, out_type):
 
 shape_p = primitive(
     "Shape",
-    lambda x, out_type: np.array(x.shape, dtype=out_type.np),
+    lambda xp, x, out_type: xp.asarray(x.shape, dtype=out_type.np),
     _shape_rule,
     shape_only=True,
 )
@@ -85,7 +85,7 @@ def _reshape_rule(x, s):
     return AVal(TensorShape(None) if n is None else [None] * n, x.dtype)
 
 
-def _reshape_kernel(x, s):
+def _reshape_kernel(xp, x, s):
     return x.reshape(_reshape_target("Reshape", TensorShape(x.shape), s.reshape(-1)))
 
 
@@ -94,6 +94,8 @@ reshape_p = primitive(
     _reshape_kernel,
     _reshape_rule,
     lambda inputs, out, dy: (reshape(dy, shape(inputs[0])), None),
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -113,7 +115,7 @@ def reshape(tensor, shape, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _cast_kernel(x, dtype):
+def _cast_kernel(xp, x, dtype):
     if dtype is _d.string or x.dtype == object:
         raise op_error(
             InvalidArgumentError,
@@ -133,7 +135,14 @@ def _cast_grad(inputs, out, dy, dtype):
     return (None,)
 
 
-cast_p = primitive("Cast", _cast_kernel, lambda x, dtype: AVal(x.shape, dtype), _cast_grad)
+cast_p = primitive(
+    "Cast",
+    _cast_kernel,
+    lambda x, dtype: AVal(x.shape, dtype),
+    _cast_grad,
+    saves=(),
+    saves_output=False,
+)
 
 
 @tf_export("cast", "dtypes.cast")
@@ -151,7 +160,14 @@ def _is_py_number(x):
 
 
 identity_p = primitive(
-    "Identity", lambda x: x, unary_rule, lambda inputs, out, dy: (dy,), host=True, alias=True
+    "Identity",
+    lambda x: x,
+    unary_rule,
+    lambda inputs, out, dy: (dy,),
+    host=True,
+    alias=True,
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -161,8 +177,8 @@ def identity(input, name=None):  # noqa: A002
     return bind(identity_p, (convert_to_tensor(input),))
 
 
-zeros_like_p = primitive("ZerosLike", np.zeros_like, unary_rule)
-ones_like_p = primitive("OnesLike", np.ones_like, unary_rule)
+zeros_like_p = primitive("ZerosLike", "zeros_like", unary_rule)
+ones_like_p = primitive("OnesLike", "ones_like", unary_rule)
 
 
 @tf_export("zeros_like")
@@ -207,10 +223,12 @@ def _stack_rule(*xs, axis):
 
 stack_p = primitive(
     "Pack",
-    lambda *xs, axis: np.stack(xs, axis=axis),
+    lambda xp, *xs, axis: xp.stack(xs, axis=axis),
     _stack_rule,
     lambda inputs, out, dy, axis: unstack(dy, num=len(inputs), axis=axis),
     same_dtype=True,
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -231,8 +249,8 @@ def _unstack_rule(x, num, axis):
     return tuple(AVal(dims, x.dtype) for _ in range(num))
 
 
-def _unstack_kernel(x, num, axis):
-    return tuple(np.moveaxis(x, axis, 0))
+def _unstack_kernel(xp, x, num, axis):
+    return tuple(xp.moveaxis(x, axis, 0))
 
 
 unstack_p = primitive(
@@ -241,6 +259,8 @@ unstack_p = primitive(
     _unstack_rule,
     lambda inputs, outs, dys, num, axis: (stack(list(dys), axis=axis),),
     n_out=-1,  # as many outputs as `num`
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -288,9 +308,11 @@ def _bcast_to_rule(x, s):
 
 broadcast_to_p = primitive(
     "BroadcastTo",
-    lambda x, s: np.broadcast_to(x, tuple(int(v) for v in s)),
+    lambda xp, x, s: xp.broadcast_to(x, tuple(int(v) for v in s)),
     _bcast_to_rule,
     lambda inputs, out, dy: (sum_to_shape(dy, shape(inputs[0])), None),
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -302,7 +324,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
     )
 
 
-def _sum_to_shape_kernel(dy, s):
+def _sum_to_shape_kernel(xp, dy, s):
     s = tuple(int(v) for v in s)
     lead = dy.ndim - len(s)
     if lead:
@@ -324,6 +346,8 @@ sum_to_shape_p = primitive(
     _sum_to_shape_kernel,
     _sum_to_shape_rule,
     lambda inputs, out, dy: (broadcast_to(dy, shape(inputs[0])), None),
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -369,10 +393,10 @@ def _select_rule(c, x, y):
     return AVal(s, x.dtype)
 
 
-def _select_kernel(c, x, y):
+def _select_kernel(xp, c, x, y):
     if c.dtype != np.bool_ or x.dtype != y.dtype:
         raise TypeError("dtype mismatch")
-    return np.where(c, x, y)
+    return xp.where(c, x, y)
 
 
 def _select_grad(inputs, out, dy):
@@ -381,19 +405,19 @@ def _select_grad(inputs, out, dy):
     return None, unbroadcast(where_v2(c, dy, z), x), unbroadcast(where_v2(c, z, dy), y)
 
 
-select_p = primitive("SelectV2", _select_kernel, _select_rule, _select_grad)
+select_p = primitive(
+    "SelectV2", _select_kernel, _select_rule, _select_grad, saves=(0,), saves_output=False
+)
 
 
 def where_v2(condition, x, y):
     """Elementwise select with broadcasting (the 3-argument form of ``tf.where``)."""
-    from rill.ops._op import binary_args
-
     x, y = binary_args(x, y)
     return bind(select_p, (convert_to_tensor(condition), x, y))
 
 
-# Ops the tape needs, registered here to keep core free of upward imports.
-grad_ops.update(
+# The ops core runs itself (rill.core.interfaces): core never imports rill.ops.
+register_core_ops(
     ones_like=lambda t: ones_like(t),
     zeros_like=lambda t: zeros_like(t),
     add=lambda a, b: _add(a, b),
@@ -405,16 +429,6 @@ grad_ops.update(
 
 
 def _add(a, b):
-    from rill.ops.math_ops import add
+    from rill.ops.math_ops import add  # local: import cycle with math_ops
 
     return add(a, b)
-
-
-_convert.symbolic_pack = stack
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-for _p in (reshape_p, cast_p, identity_p, stack_p, unstack_p, broadcast_to_p, sum_to_shape_p):
-    grad_reads(_p)  # shapes and dtypes only
-grad_reads(select_p, inputs=(0,))

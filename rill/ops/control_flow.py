@@ -2,7 +2,8 @@
 ``map_fn``, ``scan``, ``foldl``, ``foldr``).
 
 Eagerly they run as Python; while tracing a ``rill.function`` they become single graph
-nodes holding subgraphs (see rill.function.control_flow).
+nodes holding subgraphs, built by the graph being traced (``TracingGraph.cond``,
+``while_loop``, ``scan``; rill.tracing.control_flow implements them).
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from rill.core import dispatch as _dispatch
 from rill.core import nest
 from rill.ops._op import convert_to_tensor, tf_export
 
-# Set by rill.function: the graph-mode implementations.
-graph_cond = None
-graph_while_loop = None
+
+def _tracing_graph(tensors):
+    """The graph being traced, which builds graph-mode control flow over ``tensors``."""
+    g = _dispatch.state.graph
+    if g is None:  # a symbolic tensor outlived its trace: reading it says where it came from
+        next(t for t in tensors if _dispatch.is_symbolic(t))._value  # noqa: B018
+        raise TypeError("control flow on a symbolic tensor outside of a traced function")
+    return g
 
 
 def _pred_value(pred):
@@ -34,7 +40,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         return true_fn() if pred else false_fn()
     p = _pred_value(pred)
     if _dispatch.is_symbolic(p):
-        return graph_cond(p, true_fn, false_fn)
+        return _tracing_graph([p]).cond(p, true_fn, false_fn)
     return true_fn() if bool(p) else false_fn()
 
 
@@ -59,7 +65,7 @@ def while_loop(
         raise ValueError("while_loop: no loop variables provided.")
     flat = nest.flatten(lv)
     if any(_dispatch.is_symbolic(t) for t in flat) or _dispatch.state.graph is not None:
-        out = graph_while_loop(cond, body, lv, shape_invariants, maximum_iterations)
+        out = _tracing_graph(flat).while_loop(cond, body, lv, shape_invariants, maximum_iterations)
         return out[0] if single else out
     n = 0
     while maximum_iterations is None or n < int(maximum_iterations):
@@ -73,9 +79,6 @@ def while_loop(
         lv = list(new)
         n += 1
     return lv[0] if single else type(loop_vars)(lv) if isinstance(loop_vars, tuple) else lv
-
-
-graph_scan = None  # set by rill.tracing: the graph-mode Scan op
 
 
 @tf_export("case")
@@ -169,7 +172,7 @@ def _scan_core(step, init, elems, reverse, op):
     n = _leading_dim(flat, op)
     graph_mode = _dispatch.state.graph is not None or any(_dispatch.is_symbolic(t) for t in flat)
     if graph_mode:
-        return graph_scan(step, init, nest.pack_sequence_as(elems, flat), reverse)
+        return _tracing_graph(flat).scan(step, init, nest.pack_sequence_as(elems, flat), reverse)
     carry, ys = init, []
     order = range(n - 1, -1, -1) if reverse else range(n)
     for i in order:

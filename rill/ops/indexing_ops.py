@@ -16,6 +16,7 @@ import numpy as np
 
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
+from rill.core.interfaces import register_core_ops
 from rill.core.tensor_shape import Dimension
 from rill.ops._op import (
     AVal,
@@ -1055,3 +1056,11 @@ from rill.core.dispatch import grad_reads  # noqa: E402
 
 grad_reads(strided_slice_p, inputs=(1, 2, 3))  # x only for its shape
 grad_reads(gather_p, inputs=(1,))  # params only for its shape
+
+
+# Variable.scatter_nd_* in core run these ops (rill.core.interfaces).
+register_core_ops(
+    tensor_scatter_nd_update=tensor_scatter_nd_update,
+    tensor_scatter_nd_add=tensor_scatter_nd_add,
+    tensor_scatter_nd_sub=tensor_scatter_nd_sub,
+)

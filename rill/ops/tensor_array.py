@@ -12,7 +12,7 @@ method returns a new TensorArray with a new symbolic flow, and ``clear_after_rea
 ignored, as in TF's graph TensorArrays.
 
 Gradients: the gradient of a list is a list (``None`` items mean zero); the tape adds two
-list gradients with ``TensorListAdd`` (installed into ``rill.core.tape.grad_ops``).
+list gradients with ``TensorListAdd`` (registered as the gradient algebra of variant).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.dispatch import is_symbolic
 from rill.core.errors import InvalidArgumentError, OutOfRangeError
-from rill.core.tape import grad_ops
+from rill.core.interfaces import register_gradient_algebra
 from rill.core.tensor_shape import as_shape
 from rill.ops._op import (
     AVal,
@@ -673,26 +673,11 @@ def _add_rule(a, b):
 add_p = primitive("TensorListAdd", _add_kernel, _add_rule, lambda inputs, out, dy: (dy, dy))
 
 
-# The tape accumulates gradients with grad_ops["add"] and fills missing ones with
-# grad_ops["zeros_like"]: teach both about list gradients (dtype variant).
-_tape_add = grad_ops["add"]
-_tape_zeros_like = grad_ops["zeros_like"]
-
-
-def _grad_add(a, b):
-    if a.dtype is variant:
-        return bind(add_p, (a, b))
-    return _tape_add(a, b)
-
-
-def _grad_zeros_like(t):
-    if t.dtype is variant:
-        return _empty_like(t)  # a list of unset elements: the zero gradient of a list
-    return _tape_zeros_like(t)
-
-
-grad_ops["add"] = _grad_add
-grad_ops["zeros_like"] = _grad_zeros_like
+# Gradients of lists (dtype variant) sum element by element, and the zero gradient of a
+# list is a list of unset elements.
+register_gradient_algebra(
+    variant, zeros_like=_empty_like, add=lambda a, b: bind(add_p, (a, b))
+)
 
 
 # --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rill.core import dtypes as _d
 from rill.core import nest
 from rill.core.dispatch import AVal, bind, primitive
 from rill.core.errors import InvalidArgumentError, op_error
+from rill.core.interfaces import grad_zeros_like
 from rill.core.tensor import Tensor
 from rill.core.tensor_shape import TensorShape
 from rill.ops import control_flow as _cf
@@ -182,12 +183,9 @@ def _if_rule(pred, *args, then_branch, else_branch, out_avals):
 
 
 def _if_grad(inputs, outs, dys, then_branch, else_branch, out_avals):
-    from rill.core.tape import grad_ops
-
-    zeros_like = grad_ops["zeros_like"]
     if not inputs[1:]:
         return (None,)
-    dys = [d if d is not None else zeros_like(o) for d, o in zip(dys, outs)]
+    dys = [d if d is not None else grad_zeros_like(o) for d, o in zip(dys, outs)]
 
     def make(branch):
         return lambda: _replay_vjp(branch, inputs, inputs[1:], dys)
@@ -265,10 +263,6 @@ def _while_rule(*args, cond_graph, body_graph, n, out_avals, keep_history):
 
 
 def _while_grad(inputs, outs, dys, cond_graph, body_graph, n, out_avals, keep_history):
-    from rill.core.tape import grad_ops
-
-    zeros_like = grad_ops["zeros_like"]
-
     if not keep_history:
         raise op_error(
             InvalidArgumentError,
@@ -277,7 +271,7 @@ def _while_grad(inputs, outs, dys, cond_graph, body_graph, n, out_avals, keep_hi
             "compute the loop inside the GradientTape block",
         )
     caps = inputs[n:]
-    dvars = [d if d is not None else zeros_like(o) for d, o in zip(dys[:n], outs[:n])]
+    dvars = [d if d is not None else grad_zeros_like(o) for d, o in zip(dys[:n], outs[:n])]
     vjp = _body_vjp(body_graph, n, inputs)
     avals = tuple(AVal(t.shape, t.dtype) for t in inputs)
     res = bind(while_grad_p, (outs[n], *dvars, *caps), {"vjp": vjp, "n": n, "avals": avals})
@@ -425,8 +419,6 @@ def _loop_var_names(structure):
     return [f"#{i}" for i in range(len(nest.flatten(structure)))]
 
 
-_cf.graph_cond = graph_cond
-_cf.graph_while_loop = graph_while_loop
 _ = Tensor
 
 
@@ -470,10 +462,6 @@ def _scan_rule(*args, body_graph, nc, ne, ny, out_avals, reverse, keep_history):
 
 
 def _scan_grad(inputs, outs, dys, body_graph, nc, ne, ny, out_avals, reverse, keep_history):
-    from rill.core.tape import grad_ops
-
-    zeros_like = grad_ops["zeros_like"]
-
     if not keep_history:
         raise op_error(
             InvalidArgumentError,
@@ -482,7 +470,7 @@ def _scan_grad(inputs, outs, dys, body_graph, nc, ne, ny, out_avals, reverse, ke
             "inside the GradientTape block",
         )
     n_out = nc + ny
-    dys = [d if d is not None else zeros_like(o) for d, o in zip(dys[:n_out], outs[:n_out])]
+    dys = [d if d is not None else grad_zeros_like(o) for d, o in zip(dys[:n_out], outs[:n_out])]
     # the body's inputs: carry, one element slice of each elems, captures
     slice_avals = [AVal(t.shape[1:], t.dtype) for t in inputs[nc : nc + ne]]
     step_avals = [AVal(t.shape, t.dtype) for t in inputs[:nc]] + slice_avals
@@ -592,4 +580,3 @@ def graph_scan(step, init, elems, reverse):
     return carry, ys
 
 
-_cf.graph_scan = graph_scan

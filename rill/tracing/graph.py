@@ -309,18 +309,30 @@ class FuncGraph:
         self.add_op(assign_variable_p, (value,), {"var": var, "mode": mode}, AVal([0], _d.int32))
         return var if read_value else None
 
-    def scatter_variable(self, var, indices, updates, op):
-        from rill.ops import indexing_ops
-
-        fn = {
-            "scatter_nd_update": indexing_ops.tensor_scatter_nd_update,
-            "scatter_nd_add": indexing_ops.tensor_scatter_nd_add,
-            "scatter_nd_sub": indexing_ops.tensor_scatter_nd_sub,
-        }[op]
-        return var.assign(fn(var.read_value(), indices, updates))
-
     def variable_created(self, var):
         self.created_variables.append(var)
+
+    # rill.core.interfaces.TracingGraph: what core and the ops layer ask of this graph ---
+    def bind(self, prim: Primitive, inputs, params):
+        """Record ``prim`` on ``inputs`` (see ``graph_bind``)."""
+        return graph_bind(self, prim, inputs, params)
+
+    # Graph-mode control flow builds subgraphs with FuncGraph, so it lives in
+    # rill.tracing.control_flow, which imports this module: imported here at call time.
+    def cond(self, pred, true_fn, false_fn):
+        from rill.tracing.control_flow import graph_cond
+
+        return graph_cond(pred, true_fn, false_fn)
+
+    def while_loop(self, cond, body, loop_vars, shape_invariants, maximum_iterations):
+        from rill.tracing.control_flow import graph_while_loop
+
+        return graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations)
+
+    def scan(self, step, init, elems, reverse):
+        from rill.tracing.control_flow import graph_scan
+
+        return graph_scan(step, init, elems, reverse)
 
     def lift_initial_value(self, t):
         """The concrete value of a tensor computed while tracing, for a variable's initial
@@ -397,11 +409,9 @@ class FuncGraph:
 _FOLD_LIMIT = 1 << 16  # elements: fold constant subexpressions up to this size while tracing
 
 
-def graph_bind(prim: Primitive, inputs, params):
-    g = _dispatch.state.graph
-    if g is None:
-        bad = next(t for t in inputs if type(t) is not EagerTensor)
-        return bad._value  # raises the "escaped tensor" error
+def graph_bind(g: FuncGraph, prim: Primitive, inputs, params):
+    """Record ``prim`` on ``inputs`` in ``g``: the shape rule gives the outputs' specs (and
+    their values, where constants or static shapes fix them)."""
     ins = tuple(g.capture(t) for t in inputs)
     avals = tuple(AVal(t.shape, t.dtype, t._const) for t in ins)
     out = prim.shape_rule(*avals, **params)
@@ -503,6 +513,3 @@ def replay(graph: FuncGraph, args, outputs=None) -> list:
         env[id(t)] if id(t) in env else t
         for t in (outputs if outputs is not None else graph.outputs)
     ]
-
-
-_dispatch.graph_bind_hook = graph_bind

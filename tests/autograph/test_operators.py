@@ -220,9 +220,13 @@ class Sym(Tensor):
         return float(self._value)
 
 
-def _sym_bind(prim, inputs, params):
-    out = prim.kernel(*[t._value for t in inputs], **params)
-    return Sym.of(out) if prim.n_out == 1 else tuple(Sym.of(o) for o in out)
+class _SymGraph:
+    """A stand-in for the graph being traced (rill.core.interfaces.TracingGraph): ops run
+    their kernels and return Sym."""
+
+    def bind(self, prim, inputs, params):
+        out = prim.kernel(*[t._value for t in inputs], **params)
+        return Sym.of(out) if prim.n_out == 1 else tuple(Sym.of(o) for o in out)
 
 
 class Recorder:
@@ -235,7 +239,7 @@ class Recorder:
         self.conds, self.loops = [], []
         monkeypatch.setattr(control_flow, "cond", self.cond)
         monkeypatch.setattr(control_flow, "while_loop", self.while_loop)
-        monkeypatch.setattr(dispatch, "graph_bind_hook", _sym_bind)
+        monkeypatch.setattr(dispatch.state, "graph", _SymGraph())
         monkeypatch.setattr(dispatch, "_slow", dispatch._slow + 1)
 
     def cond(self, pred, true_fn, false_fn, name=None):
