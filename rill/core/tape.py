@@ -289,19 +289,42 @@ class GradientTape:
         parallel_iterations=None,
         experimental_use_pfor=True,
     ):
-        """Per-example Jacobian: shape ``[batch] + target.shape[1:] + source.shape[1:]``."""
-        full = self.jacobian(target, source, unconnected_gradients)
-        if full is None:
+        """Per-example Jacobian: shape ``[batch] + target.shape[1:] + source.shape[1:]``.
+
+        As TensorFlow does, it assumes examples are independent: row ``j`` is the gradient
+        of ``target[:, j]`` summed over the batch, one backward pass per target element of
+        an example. It is computed with rill ops, so it traces and outer tapes see it."""
+        if self._used:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)."
+            )
+        if self._recording and not self._persistent:
+            self._pop()
+        tshape = tuple(target.shape.as_list())
+        sshape = tuple(source.shape.as_list())
+        if not tshape or not sshape:
+            raise ValueError("batch_jacobian: target and source must have a batch dimension.")
+        b = tshape[0]
+        if sshape[0] != b:
+            raise ValueError(
+                f"batch_jacobian: target and source must have the same batch size, got "
+                f"{b} and {sshape[0]}."
+            )
+        m = int(np.prod(tshape[1:])) if len(tshape) > 1 else 1
+        rows = []
+        for j in range(m):
+            seed = np.zeros((b, m), dtype=target.dtype.np)
+            seed[:, j] = 1
+            (g,) = self._gradient(
+                target, [source], wrap(seed.reshape(tshape), target.dtype), unconnected_gradients
+            )
+            rows.append(g)
+        if not self._persistent:
+            self._used = True
+            self._entries = []
+        if any(g is None for g in rows):
             return None
-        b = int(target.shape[0])
-        if int(source.shape[0]) != b:
-            raise ValueError("batch_jacobian: target and source must have the same batch size.")
-        a = np.asarray(full)
-        tr = target.shape.rank - 1
-        # full has shape [b, t..., b, s...]; keep the diagonal over the two batch axes
-        a = np.moveaxis(a, 1 + tr, 1)  # [b, b, t..., s...]
-        diag = a[np.arange(b), np.arange(b)]
-        return wrap(np.ascontiguousarray(diag), target.dtype)
+        return core_ops.reshape(core_ops.stack(rows, axis=1), tshape + sshape[1:])
 
 
 def _custom_grad_rule(grad_fn, n_args, n_vars):

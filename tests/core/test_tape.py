@@ -167,6 +167,30 @@ def test_jacobian_and_batch_jacobian_match_finite_differences():
         np.testing.assert_allclose(bj[b], j[b, :, b, :])
 
 
+def test_batch_jacobian_traces_and_differentiates_again():
+    # y[b, i] = sum_k w[i, k] * x[b, k]^3: dy/dx[b] = w * 3 x[b]^2 (closed form), and the
+    # sum of the batch jacobian's entries differentiated again gives sum_i w[i, k] * 6 x.
+    x0 = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]])
+    w = tf.constant([[0.5, -1.0], [2.0, 1.5], [1.0, 1.0]], tf.float64)
+    expected = w.numpy()[None] * 3 * x0[:, None, :] ** 2
+
+    def batch_jac(x):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = tf.matmul(x * x * x, w, transpose_b=True)
+            bj = inner.batch_jacobian(y, x)
+            total = tf.reduce_sum(bj)
+        return bj, outer.gradient(total, x)
+
+    x = tf.constant(x0)
+    for fn in (batch_jac, tf.function(batch_jac)):
+        bj, second = fn(x)
+        np.testing.assert_allclose(bj.numpy(), expected)
+        np.testing.assert_allclose(second.numpy(), 6 * x0 * w.numpy().sum(axis=0))
+
+
 def test_custom_gradient_overrides():
     @tf.custom_gradient
     def clipped_identity(x):
