@@ -21,8 +21,6 @@ from rill.ops._op import populate as _populate
 from rill.tracing import ConcreteFunction, function
 from rill import autograph  # noqa: F401 - tf.autograph.to_code works before any trace
 
-__version__ = "0.1.0"
-
 newaxis = None
 _populate(globals(), "")
 del _populate
@@ -51,7 +49,16 @@ def get_static_value(tensor, partial=False):
 _ = _dt
 
 
-_LAZY = ("keras", "data", "io", "train", "lookup", "experimental")
+_LAZY = ("keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig")
+# __version__ is TF's API version with rill's as a local label ("2.21.0+rill.0.1.0"),
+# __rill_version__ rill's own; both come from rill.version, which reads the package
+# metadata on first use (importlib.metadata costs ~60 ms, so not at import)
+_VERSION_ATTRS = {
+    "__version__": "VERSION",
+    "__rill_version__": "_RILL_VERSION",
+    "__git_version__": "GIT_VERSION",
+    "__compiler_version__": "COMPILER_VERSION",
+}
 
 
 def __getattr__(name):
@@ -60,4 +67,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"rill.{name}")
+    if name in _VERSION_ATTRS:
+        from rill import version
+
+        return getattr(version, _VERSION_ATTRS[name])
     raise AttributeError(f"module 'rill' has no attribute {name!r}")

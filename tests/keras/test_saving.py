@@ -56,7 +56,7 @@ def test_keras_file_round_trip_predicts_identically(tmp_path):
         assert sorted(zf.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         meta = json.loads(zf.read("metadata.json"))
         config = json.loads(zf.read("config.json"))
-    assert meta["keras_version"] == tf.__version__ and "date_saved" in meta
+    assert meta["keras_version"] == tf.__rill_version__ and "date_saved" in meta
     assert config["class_name"] == "Sequential" and config["module"] == "keras"
     assert config["config"]["layers"][0]["class_name"] == "InputLayer"
     assert config["compile_config"]["optimizer"]["class_name"] == "Adam"

@@ -271,12 +271,12 @@ def _atomic_write(filepath: str, write) -> None:
 
 # ---------------------------------------------------------------------------- .keras
 def _metadata() -> str:
-    from rill import __version__
+    from rill import __rill_version__
 
     return json.dumps(
         {
             # Keras reads the producer's version under this key; it is rill's version
-            "keras_version": __version__,
+            "keras_version": __rill_version__,
             "producer": "rill",
             "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
         }
