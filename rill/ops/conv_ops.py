@@ -11,6 +11,8 @@ conv primitives are each other's duals, so gradients of gradients work to any or
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rill.core import dtypes as _d
@@ -19,6 +21,7 @@ from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    binary_args,
     bind,
     convert_to_tensor,
     is_tensor_like,
@@ -82,19 +85,22 @@ def _join(batch, spatial, ch, data_format):
     return list(batch) + list(spatial) + [ch]
 
 
-def _to_nhwc(x, sr, data_format):
+# Kernel helpers: arrays of the backend's namespace ``xp`` in and out.
+
+
+def _to_nhwc(xp, x, sr, data_format):
     """Channels-last array with the batch dims flattened to one; returns (array, batch shape)."""
     nb = x.ndim - sr - 1
     bshape = x.shape[:nb]
     if data_format == "NCHW":
-        x = np.moveaxis(x, nb, -1)
+        x = xp.moveaxis(x, nb, -1)
     return x.reshape((-1,) + x.shape[nb:]), bshape
 
 
-def _from_nhwc(y, bshape, data_format):
+def _from_nhwc(xp, y, bshape, data_format):
     y = y.reshape(tuple(bshape) + y.shape[1:])
     if data_format == "NCHW":
-        y = np.moveaxis(y, -1, len(bshape))
+        y = xp.moveaxis(y, -1, len(bshape))
     return y
 
 
@@ -102,25 +108,25 @@ def _compute_dtype(x):
     return np.float32 if x.dtype.kind == "f" and x.dtype.itemsize < 4 else x.dtype
 
 
-def _windows(xp, ksizes, strides, dilations):
+def _windows(xp, padded, ksizes, strides, dilations):
     """View (N, *out, C, *k) of the (padded) channels-last input's windows."""
     sr = len(ksizes)
     eff = [(k - 1) * d + 1 for k, d in zip(ksizes, dilations)]
-    if any(xp.shape[1 + i] < eff[i] for i in range(sr)):
+    if any(padded.shape[1 + i] < eff[i] for i in range(sr)):
         return None
-    w = np.lib.stride_tricks.sliding_window_view(xp, eff, axis=tuple(range(1, sr + 1)))
+    w = xp.lib.stride_tricks.sliding_window_view(padded, eff, axis=tuple(range(1, sr + 1)))
     idx = (slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),)
     idx += tuple(slice(None, None, d) for d in dilations)
     return w[idx]
 
 
-def _pad_nhwc(x, pads, value=0):
+def _pad_nhwc(xp, x, pads, value=0):
     if all(p == (0, 0) for p in pads):
         return x
-    return np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)], constant_values=value)
+    return xp.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)], constant_values=value)
 
 
-def _conv_nhwc(x, w, strides, dilations, pads):
+def _conv_nhwc(xp, x, w, strides, dilations, pads):
     """Grouped N-d convolution of channels-last ``x`` (N, *S, C) with ``w`` (*K, C/G, Co)."""
     sr = len(strides)
     ksizes = w.shape[:sr]
@@ -130,74 +136,45 @@ def _conv_nhwc(x, w, strides, dilations, pads):
     in_sizes = list(x.shape[1:-1])
     out_sp = _out_sizes(in_sizes, ksizes, strides, dilations, "EXPLICIT", pads)
     if 0 in out_sp or n == 0:
-        return np.zeros((n, *out_sp, co), x.dtype)
+        return xp.zeros((n, *out_sp, co), dtype=x.dtype)
     if groups == 1 and all(k == 1 for k in ksizes) and all(p == (0, 0) for p in pads):
         xs = x[(slice(None),) + tuple(slice(None, None, s) for s in strides)]
-        return np.tensordot(xs, w.reshape(cg, co), axes=([sr + 1], [0]))
-    win = _windows(_pad_nhwc(x, pads), ksizes, strides, dilations)
+        return xp.tensordot(xs, w.reshape(cg, co), axes=([sr + 1], [0]))
+    win = _windows(xp, _pad_nhwc(xp, x, pads), ksizes, strides, dilations)
     if groups == 1:
-        return np.tensordot(win, w, axes=([sr + 1, *range(sr + 2, 2 * sr + 2)], [sr, *range(sr)]))
-    m = int(np.prod(win.shape[: sr + 1]))
-    kp = int(np.prod(ksizes))
+        return xp.tensordot(win, w, axes=([sr + 1, *range(sr + 2, 2 * sr + 2)], [sr, *range(sr)]))
+    m = math.prod(win.shape[: sr + 1])
+    kp = math.prod(ksizes)
     cog = co // groups
     p = win.reshape(m, groups, cg * kp).transpose(1, 0, 2)  # (G, M, Cg*K)
-    wk = np.moveaxis(w, sr, 0).reshape(cg * kp, groups, cog).transpose(1, 0, 2)  # (G, Cg*K, Cog)
-    out = np.matmul(p, wk)  # (G, M, Cog)
+    wk = xp.moveaxis(w, sr, 0).reshape(cg * kp, groups, cog).transpose(1, 0, 2)  # (G, Cg*K, Cog)
+    out = xp.matmul(p, wk)  # (G, M, Cog)
     return out.transpose(1, 0, 2).reshape(win.shape[: sr + 1] + (co,))
 
 
-def _conv_transpose_nhwc(dy, w, in_sizes, strides, dilations, pads, groups):
-    """Gradient of ``_conv_nhwc`` w.r.t. its input: (N, *in_sizes, C)."""
-    sr = len(strides)
-    ksizes = w.shape[:sr]
-    cg, co = w.shape[sr], w.shape[sr + 1]
-    n = dy.shape[0]
-    cin = cg * groups
-    if n == 0 or 0 in dy.shape[1:-1]:
-        return np.zeros((n, *in_sizes, cin), dy.dtype)
-    # stride-dilate dy, pad so each input position sees every tap, crop to the input range
-    dil_shape = [(o - 1) * s + 1 for o, s in zip(dy.shape[1:-1], strides)]
-    dd = np.zeros((n, *dil_shape, dy.shape[-1]), dy.dtype)
-    dd[(slice(None),) + tuple(slice(None, None, s) for s in strides)] = dy
-    crop_pads, sl = [], [slice(None)]
-    for i in range(sr):
-        eff = (ksizes[i] - 1) * dilations[i] + 1
-        hp = in_sizes[i] + pads[i][0] + pads[i][1]
-        lo, hi = eff - 1, hp - dil_shape[i]
-        crop_pads.append((lo, max(hi, 0)))
-        sl.append(slice(pads[i][0], pads[i][0] + in_sizes[i] + eff - 1))
-    dd = _pad_nhwc(dd, crop_pads)[tuple(sl) + (slice(None),)]
-    cog = co // groups
-    wf = w[tuple(slice(None, None, -1) for _ in range(sr))]
-    wf = wf.reshape(*ksizes, cg, groups, cog)
-    perm = (*range(sr), sr + 2, sr + 1, sr)
-    wf = wf.transpose(perm).reshape(*ksizes, cog, groups * cg)  # (*K, Cog, G*Cg)
-    return _conv_nhwc(dd, np.ascontiguousarray(wf), (1,) * sr, dilations, [(0, 0)] * sr)
-
-
-def _conv_filter_grad_nhwc(x, dy, ksizes, strides, dilations, pads, groups):
+def _conv_filter_grad_nhwc(xp, x, dy, ksizes, strides, dilations, pads, groups):
     """Gradient of ``_conv_nhwc`` w.r.t. its filter: (*K, C/G, Co)."""
     sr = len(strides)
     c, co = x.shape[-1], dy.shape[-1]
     cg = c // groups
-    win = _windows(_pad_nhwc(x, pads), ksizes, strides, dilations)
+    win = _windows(xp, _pad_nhwc(xp, x, pads), ksizes, strides, dilations)
     if win is None or dy.size == 0:
-        return np.zeros((*ksizes, cg, co), x.dtype)
+        return xp.zeros((*ksizes, cg, co), dtype=x.dtype)
     win = win[(slice(None),) + tuple(slice(0, o) for o in dy.shape[1:-1])]
     if groups == 1:
-        g = np.tensordot(win, dy, axes=(list(range(sr + 1)), list(range(sr + 1))))  # (C, *K, Co)
-        return np.moveaxis(g, 0, sr)
-    m = int(np.prod(dy.shape[:-1]))
-    kp = int(np.prod(ksizes))
+        g = xp.tensordot(win, dy, axes=(list(range(sr + 1)), list(range(sr + 1))))  # (C, *K, Co)
+        return xp.moveaxis(g, 0, sr)
+    m = math.prod(dy.shape[:-1])
+    kp = math.prod(ksizes)
     cog = co // groups
     p = win.reshape(m, groups, cg * kp).transpose(1, 2, 0)  # (G, Cg*K, M)
     d = dy.reshape(m, groups, cog).transpose(1, 0, 2)  # (G, M, Cog)
-    g = np.matmul(p, d).reshape(groups, cg, *ksizes, cog)
-    g = np.moveaxis(g, 0, -2)  # (Cg, *K, G, Cog)
-    return np.moveaxis(g, 0, sr).reshape(*ksizes, cg, co)
+    g = xp.matmul(p, d).reshape(groups, cg, *ksizes, cog)
+    g = xp.moveaxis(g, 0, -2)  # (Cg, *K, G, Cog)
+    return xp.moveaxis(g, 0, sr).reshape(*ksizes, cg, co)
 
 
-def _dilate_pad_crop(dy, ksizes, in_sizes, strides, dilations, pads):
+def _dilate_pad_crop(xp, dy, ksizes, in_sizes, strides, dilations, pads):
     """Stride-dilate ``dy`` and pad/crop it so a VALID stride-1 window pass gives the input range."""
     sr = len(strides)
     n = dy.shape[0]
@@ -205,7 +182,7 @@ def _dilate_pad_crop(dy, ksizes, in_sizes, strides, dilations, pads):
     if all(s == 1 for s in strides):
         dd = dy
     else:
-        dd = np.zeros((n, *dil_shape, dy.shape[-1]), dy.dtype)
+        dd = xp.zeros((n, *dil_shape, dy.shape[-1]), dtype=dy.dtype)
         dd[(slice(None),) + tuple(slice(None, None, s) for s in strides)] = dy
     widths, sl = [], [slice(None)]
     for i in range(sr):
@@ -213,24 +190,24 @@ def _dilate_pad_crop(dy, ksizes, in_sizes, strides, dilations, pads):
         hp = in_sizes[i] + pads[i][0] + pads[i][1]
         widths.append((eff - 1, max(hp - dil_shape[i], 0)))
         sl.append(slice(pads[i][0], pads[i][0] + in_sizes[i] + eff - 1))
-    return _pad_nhwc(dd, widths)[tuple(sl) + (slice(None),)]
+    return _pad_nhwc(xp, dd, widths)[tuple(sl) + (slice(None),)]
 
 
-def _conv_transpose_nhwc(dy, w, in_sizes, strides, dilations, pads, groups):
+def _conv_transpose_nhwc(xp, dy, w, in_sizes, strides, dilations, pads, groups):
     """Gradient of ``_conv_nhwc`` w.r.t. its input: (N, *in_sizes, C)."""
     sr = len(strides)
     ksizes = w.shape[:sr]
     cg, co = w.shape[sr], w.shape[sr + 1]
     n = dy.shape[0]
     if n == 0 or 0 in dy.shape[1:-1] or 0 in in_sizes:
-        return np.zeros((n, *in_sizes, cg * groups), dy.dtype)
-    dd = _dilate_pad_crop(dy, ksizes, in_sizes, strides, dilations, pads)
+        return xp.zeros((n, *in_sizes, cg * groups), dtype=dy.dtype)
+    dd = _dilate_pad_crop(xp, dy, ksizes, in_sizes, strides, dilations, pads)
     cog = co // groups
     wf = w[tuple(slice(None, None, -1) for _ in range(sr))]
     wf = wf.reshape(*ksizes, cg, groups, cog)
     perm = (*range(sr), sr + 2, sr + 1, sr)
     wf = wf.transpose(perm).reshape(*ksizes, cog, groups * cg)  # (*K, Cog, G*Cg)
-    return _conv_nhwc(dd, wf, (1,) * sr, dilations, [(0, 0)] * sr)
+    return _conv_nhwc(xp, dd, wf, (1,) * sr, dilations, [(0, 0)] * sr)
 
 
 # --------------------------------------------------------------------------------------
@@ -291,14 +268,14 @@ def _conv_rule(x, w, strides, dilations, padding, explicit_paddings, data_format
     return AVal(_join(batch, out, wd[sr + 1], data_format), x.dtype)
 
 
-def _conv_kernel(x, w, strides, dilations, padding, explicit_paddings, data_format):
+def _conv_kernel(xp, x, w, strides, dilations, padding, explicit_paddings, data_format):
     sr = len(strides)
     _check_conv("Conv2D", list(x.shape), list(w.shape), sr, data_format)
     cd = _compute_dtype(x)
-    xn, bshape = _to_nhwc(x.astype(cd, copy=False), sr, data_format)
+    xn, bshape = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
     pads = _pads(list(xn.shape[1:-1]), w.shape[:sr], strides, dilations, padding, explicit_paddings)
-    y = _conv_nhwc(xn, w.astype(cd, copy=False), strides, dilations, pads)
-    return _from_nhwc(y, bshape, data_format).astype(x.dtype, copy=False)
+    y = _conv_nhwc(xp, xn, w.astype(cd, copy=False), strides, dilations, pads)
+    return _from_nhwc(xp, y, bshape, data_format).astype(x.dtype, copy=False)
 
 
 def _check_out(op, dy_spatial, expect, in_spatial):
@@ -326,21 +303,21 @@ def _bpi_rule(sizes, w, dy, strides, dilations, padding, explicit_paddings, data
     return AVal(s, dy.dtype)
 
 
-def _bpi_kernel(sizes, w, dy, strides, dilations, padding, explicit_paddings, data_format):
+def _bpi_kernel(xp, sizes, w, dy, strides, dilations, padding, explicit_paddings, data_format):
     sr = len(strides)
     s = [int(v) for v in sizes.reshape(-1)]
     batch, spatial, c, groups = _check_conv(
         "Conv2DBackpropInput", s, list(w.shape), sr, data_format
     )
     cd = _compute_dtype(dy)
-    dyn, _ = _to_nhwc(dy.astype(cd, copy=False), sr, data_format)
+    dyn, _ = _to_nhwc(xp, dy.astype(cd, copy=False), sr, data_format)
     exp = _out_sizes(spatial, w.shape[:sr], strides, dilations, padding, explicit_paddings)
     _check_out("Conv2DBackpropInput", dyn.shape[1:-1], exp, spatial)
     pads = _pads(spatial, w.shape[:sr], strides, dilations, padding, explicit_paddings)
     dx = _conv_transpose_nhwc(
-        dyn, w.astype(cd, copy=False), spatial, strides, dilations, pads, groups
+        xp, dyn, w.astype(cd, copy=False), spatial, strides, dilations, pads, groups
     )
-    return _from_nhwc(dx, batch, data_format).astype(dy.dtype, copy=False)
+    return _from_nhwc(xp, dx, batch, data_format).astype(dy.dtype, copy=False)
 
 
 def _bpf_rule(x, fsizes, dy, strides, dilations, padding, explicit_paddings, data_format):
@@ -358,17 +335,17 @@ def _bpf_rule(x, fsizes, dy, strides, dilations, padding, explicit_paddings, dat
     return AVal(s, x.dtype)
 
 
-def _bpf_kernel(x, fsizes, dy, strides, dilations, padding, explicit_paddings, data_format):
+def _bpf_kernel(xp, x, fsizes, dy, strides, dilations, padding, explicit_paddings, data_format):
     sr = len(strides)
     s = [int(v) for v in fsizes.reshape(-1)]
     _, spatial, _, groups = _check_conv("Conv2DBackpropFilter", list(x.shape), s, sr, data_format)
     cd = _compute_dtype(x)
-    xn, _ = _to_nhwc(x.astype(cd, copy=False), sr, data_format)
-    dyn, _ = _to_nhwc(dy.astype(cd, copy=False), sr, data_format)
+    xn, _ = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
+    dyn, _ = _to_nhwc(xp, dy.astype(cd, copy=False), sr, data_format)
     exp = _out_sizes(spatial, s[:sr], strides, dilations, padding, explicit_paddings)
     _check_out("Conv2DBackpropFilter", dyn.shape[1:-1], exp, spatial)
     pads = _pads(spatial, s[:sr], strides, dilations, padding, explicit_paddings)
-    g = _conv_filter_grad_nhwc(xn, dyn, s[:sr], strides, dilations, pads, groups)
+    g = _conv_filter_grad_nhwc(xp, xn, dyn, s[:sr], strides, dilations, pads, groups)
     return g.astype(x.dtype, copy=False)
 
 
@@ -424,83 +401,85 @@ def _pool_rule(op):
 
 
 def _fill_min(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return -math.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _max_pool_kernel(x, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_kernel(xp, x, ksize, strides, padding, explicit_paddings, data_format):
     sr = len(ksize)
     batch, spatial, c, out = _pool_geometry(
         "MaxPool", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
-    xn, bshape = _to_nhwc(x, sr, data_format)
+    xn, bshape = _to_nhwc(xp, x, sr, data_format)
     pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    win = _windows(_pad_nhwc(xn, pads, _fill_min(x.dtype)), ksize, strides, (1,) * sr)
+    win = _windows(xp, _pad_nhwc(xp, xn, pads, _fill_min(x.dtype)), ksize, strides, (1,) * sr)
     if win is None or win.size == 0:
-        y = np.zeros((xn.shape[0], *out, c), x.dtype)
+        y = xp.zeros((xn.shape[0], *out, c), dtype=x.dtype)
     else:
         y = win.max(axis=tuple(range(-sr, 0)))
-    return _from_nhwc(y, bshape, data_format)
+    return _from_nhwc(xp, y, bshape, data_format)
 
 
-def _argmax_flat(xn, ksize, strides, pads):
+def _argmax_flat(xp, xn, ksize, strides, pads):
     """Flat indices (into the padded input) of each window's first maximum: (N, *out, C)."""
     sr = len(ksize)
-    xp = _pad_nhwc(xn, pads, _fill_min(xn.dtype))
-    win = _windows(xp, ksize, strides, (1,) * sr)
+    padded = _pad_nhwc(xp, xn, pads, _fill_min(xn.dtype))
+    win = _windows(xp, padded, ksize, strides, (1,) * sr)
     if win is None or win.size == 0:
-        return xp.shape, np.zeros((0,), np.int64)
+        return padded.shape, xp.zeros((0,), dtype=xp.int64)
     a = win.reshape(win.shape[: sr + 2] + (-1,)).argmax(axis=-1)
-    taps = np.unravel_index(a, ksize)
-    flat = np.arange(xp.shape[0], dtype=np.int64).reshape((-1,) + (1,) * (sr + 1))
+    taps = xp.unravel_index(a, ksize)
+    flat = xp.arange(padded.shape[0], dtype=xp.int64).reshape((-1,) + (1,) * (sr + 1))
     for i in range(sr):
-        o = np.arange(a.shape[1 + i], dtype=np.int64).reshape(
+        o = xp.arange(a.shape[1 + i], dtype=xp.int64).reshape(
             (1,) * (1 + i) + (-1,) + (1,) * (sr - i)
         )
-        flat = flat * xp.shape[1 + i] + (o * strides[i] + taps[i])
-    flat = flat * xp.shape[-1] + np.arange(xp.shape[-1], dtype=np.int64)
-    return xp.shape, flat
+        flat = flat * padded.shape[1 + i] + (o * strides[i] + taps[i])
+    flat = flat * padded.shape[-1] + xp.arange(padded.shape[-1], dtype=xp.int64)
+    return padded.shape, flat
 
 
-def _crop(xp, pads, spatial):
-    return xp[
+def _crop(padded, pads, spatial):
+    return padded[
         (slice(None),)
         + tuple(slice(p[0], p[0] + n) for p, n in zip(pads, spatial))
         + (slice(None),)
     ]
 
 
-def _max_pool_grad_kernel(x, out, dy, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_grad_kernel(xp, x, out, dy, ksize, strides, padding, explicit_paddings, data_format):
     sr = len(ksize)
     _, spatial, _, _ = _pool_geometry(
         "MaxPoolGrad", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
-    xn, bshape = _to_nhwc(x, sr, data_format)
-    dyn, _ = _to_nhwc(dy, sr, data_format)
+    xn, bshape = _to_nhwc(xp, x, sr, data_format)
+    dyn, _ = _to_nhwc(xp, dy, sr, data_format)
     pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    pshape, flat = _argmax_flat(xn, ksize, strides, pads)
+    pshape, flat = _argmax_flat(xp, xn, ksize, strides, pads)
     if flat.size != dyn.size:
         raise op_error(
             InvalidArgumentError,
             "MaxPoolGrad",
             f"grad shape {list(dy.shape)} does not match the pooled output",
         )
-    g = np.bincount(flat.reshape(-1), weights=dyn.reshape(-1), minlength=int(np.prod(pshape)))
+    g = xp.bincount(flat.reshape(-1), weights=dyn.reshape(-1), minlength=math.prod(pshape))
     g = _crop(g.reshape(pshape), pads, spatial).astype(dy.dtype)
-    return _from_nhwc(g, bshape, data_format)
+    return _from_nhwc(xp, g, bshape, data_format)
 
 
-def _max_pool_grad_grad_kernel(x, out, g, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_grad_grad_kernel(
+    xp, x, out, g, ksize, strides, padding, explicit_paddings, data_format
+):
     sr = len(ksize)
     _, spatial, c, osz = _pool_geometry(
         "MaxPoolGradGrad", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
-    xn, bshape = _to_nhwc(x, sr, data_format)
-    gn, _ = _to_nhwc(g, sr, data_format)
+    xn, bshape = _to_nhwc(xp, x, sr, data_format)
+    gn, _ = _to_nhwc(xp, g, sr, data_format)
     pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    _, flat = _argmax_flat(xn, ksize, strides, pads)
-    gp = _pad_nhwc(gn, pads)
-    y = gp.reshape(-1)[flat] if flat.size else np.zeros((xn.shape[0], *osz, c), g.dtype)
-    return _from_nhwc(y, bshape, data_format)
+    _, flat = _argmax_flat(xp, xn, ksize, strides, pads)
+    gp = _pad_nhwc(xp, gn, pads)
+    y = gp.reshape(-1)[flat] if flat.size else xp.zeros((xn.shape[0], *osz, c), dtype=g.dtype)
+    return _from_nhwc(xp, y, bshape, data_format)
 
 
 def _mp_rule_from_x(op):
@@ -546,31 +525,31 @@ max_pool_grad_grad_p = primitive(
 )
 
 
-def _avg_counts(spatial, ksize, strides, pads, out):
+def _avg_counts(xp, spatial, ksize, strides, pads, out):
     """Number of valid (non-padding) input elements under each output window: shape (*out)."""
-    cnt = np.ones((), np.float64)
+    cnt = xp.ones((), dtype=xp.float64)
     for n, k, s, p, o in zip(spatial, ksize, strides, pads, out):
-        start = np.arange(o) * s - p[0]
-        c = np.minimum(start + k, n) - np.maximum(start, 0)
-        cnt = np.multiply.outer(cnt, c)
+        start = xp.arange(o) * s - p[0]
+        c = xp.minimum(start + k, n) - xp.maximum(start, 0)
+        cnt = cnt[..., None] * c  # outer product
     return cnt
 
 
-def _avg_pool_kernel(x, ksize, strides, padding, explicit_paddings, data_format):
+def _avg_pool_kernel(xp, x, ksize, strides, padding, explicit_paddings, data_format):
     sr = len(ksize)
     _, spatial, c, out = _pool_geometry(
         "AvgPool", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
     cd = _compute_dtype(x)
-    xn, bshape = _to_nhwc(x.astype(cd, copy=False), sr, data_format)
+    xn, bshape = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
     pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    win = _windows(_pad_nhwc(xn, pads), ksize, strides, (1,) * sr)
+    win = _windows(xp, _pad_nhwc(xp, xn, pads), ksize, strides, (1,) * sr)
     if win is None or win.size == 0:
-        y = np.zeros((xn.shape[0], *out, c), cd)
+        y = xp.zeros((xn.shape[0], *out, c), dtype=cd)
     else:
-        cnt = _avg_counts(spatial, ksize, strides, pads, out).astype(cd)
+        cnt = _avg_counts(xp, spatial, ksize, strides, pads, out).astype(cd)
         y = win.sum(axis=tuple(range(-sr, 0))) / cnt[..., None]
-    return _from_nhwc(y, bshape, data_format).astype(x.dtype, copy=False)
+    return _from_nhwc(xp, y, bshape, data_format).astype(x.dtype, copy=False)
 
 
 def _avg_grad_rule(sizes, dy, ksize, strides, padding, explicit_paddings, data_format):
@@ -582,25 +561,25 @@ def _avg_grad_rule(sizes, dy, ksize, strides, padding, explicit_paddings, data_f
     return AVal(s, dy.dtype)
 
 
-def _avg_pool_grad_kernel(sizes, dy, ksize, strides, padding, explicit_paddings, data_format):
+def _avg_pool_grad_kernel(xp, sizes, dy, ksize, strides, padding, explicit_paddings, data_format):
     sr = len(ksize)
     s = [int(v) for v in sizes.reshape(-1)]
     batch, spatial, c, out = _pool_geometry(
         "AvgPoolGrad", s, ksize, strides, padding, explicit_paddings, data_format
     )
     cd = _compute_dtype(dy)
-    dyn, _ = _to_nhwc(dy.astype(cd, copy=False), sr, data_format)
+    dyn, _ = _to_nhwc(xp, dy.astype(cd, copy=False), sr, data_format)
     _check_out("AvgPoolGrad", dyn.shape[1:-1], out, spatial)
     n = dyn.shape[0]
     if dyn.size == 0 or 0 in spatial:
-        dx = np.zeros((n, *spatial, c), cd)
+        dx = xp.zeros((n, *spatial, c), dtype=cd)
     else:
         pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-        g = dyn / _avg_counts(spatial, ksize, strides, pads, out).astype(cd)[..., None]
-        dd = _dilate_pad_crop(g, ksize, spatial, strides, (1,) * sr, pads)
-        win = _windows(dd, ksize, (1,) * sr, (1,) * sr)
+        g = dyn / _avg_counts(xp, spatial, ksize, strides, pads, out).astype(cd)[..., None]
+        dd = _dilate_pad_crop(xp, g, ksize, spatial, strides, (1,) * sr, pads)
+        win = _windows(xp, dd, ksize, (1,) * sr, (1,) * sr)
         dx = win.sum(axis=tuple(range(-sr, 0)))
-    return _from_nhwc(dx, batch, data_format).astype(dy.dtype, copy=False)
+    return _from_nhwc(xp, dx, batch, data_format).astype(dy.dtype, copy=False)
 
 
 avg_pool_p = primitive(
@@ -727,8 +706,6 @@ def _conv_params(sr, strides, padding, data_format, dilations, op):
 
 
 def _conv_args(input, filters):  # noqa: A002
-    from rill.ops._op import binary_args
-
     return binary_args(input, filters)
 
 

@@ -25,16 +25,16 @@ _BOOL = frozenset([_d.bool])
 _INT = _d.INTS
 
 
-def _c(x):
+def _conj_if_complex(x):
     """conj(x) for complex tensors (TF's gradient convention), x itself otherwise."""
     if x.dtype.is_complex:
-        from rill.ops.unary_ops import conj
+        from rill.ops.unary_ops import conj  # local: import cycle with unary_ops
 
         return conj(x)
     return x
 
 
-def _b(name, kernel, grad, dtypes, out_dtype=None, **facts):
+def _binary_primitive(name, kernel, grad, dtypes, out_dtype=None, **facts):
     """Declare a same-dtype broadcasting binary primitive."""
     return primitive(
         name, kernel, broadcast_rule(name, out_dtype), grad, dtypes=dtypes, same_dtype=True, **facts
@@ -57,7 +57,7 @@ def _add_kernel(xp, x, y):
     return xp.add(x, y)
 
 
-add_p = _b(
+add_p = _binary_primitive(
     "AddV2",
     _add_kernel,
     _add_grad,
@@ -67,7 +67,7 @@ add_p = _b(
     operator="{0} + {1}",
     inplace_operator="+=",
 )
-subtract_p = _b(
+subtract_p = _binary_primitive(
     "Sub",
     "subtract",
     lambda inputs, out, dy: (unbroadcast(dy, inputs[0]), unbroadcast(negative(dy), inputs[1])),
@@ -77,100 +77,111 @@ subtract_p = _b(
     operator="{0} - {1}",
     inplace_operator="-=",
 )
-multiply_p = _b(
+multiply_p = _binary_primitive(
     "Mul",
     "multiply",
     lambda inputs, out, dy: (
-        unbroadcast(multiply(dy, _c(inputs[1])), inputs[0]),
-        unbroadcast(multiply(_c(inputs[0]), dy), inputs[1]),
+        unbroadcast(multiply(dy, _conj_if_complex(inputs[1])), inputs[0]),
+        unbroadcast(multiply(_conj_if_complex(inputs[0]), dy), inputs[1]),
     ),
     _NUM,
+    saves=(0, 1),
+    saves_output=False,
     operator="{0} * {1}",
     inplace_operator="*=",
 )
 
 
 def _realdiv_grad(inputs, out, dy):
-    x, y = _c(inputs[0]), _c(inputs[1])
+    x, y = _conj_if_complex(inputs[0]), _conj_if_complex(inputs[1])
     return (
         unbroadcast(realdiv(dy, y), inputs[0]),
         unbroadcast(negative(multiply(dy, realdiv(realdiv(x, y), y))), inputs[1]),
     )
 
 
-realdiv_p = _b(
-    "RealDiv", "divide", _realdiv_grad, _d.INEXACT, operator="{0} / {1}", inplace_operator="/="
+realdiv_p = _binary_primitive(
+    "RealDiv",
+    "divide",
+    _realdiv_grad,
+    _d.INEXACT,
+    saves=(0, 1),
+    saves_output=False,
+    operator="{0} / {1}",
+    inplace_operator="/=",
 )
 
 
-def _int_zero_check(op, y):
-    if not np.all(y):
+def _int_zero_check(xp, op, y):
+    if not xp.all(y):
         raise op_error(InvalidArgumentError, op, "Integer division by zero")
 
 
-def _floordiv_kernel(x, y):
+def _floordiv_kernel(xp, x, y):
     if x.dtype.kind in "iu":
-        _int_zero_check("FloorDiv", y)
-    return np.floor_divide(x, y)
+        _int_zero_check(xp, "FloorDiv", y)
+    return xp.floor_divide(x, y)
 
 
-def _floormod_kernel(x, y):
+def _floormod_kernel(xp, x, y):
     if x.dtype.kind in "iu":
-        _int_zero_check("FloorMod", y)
-    return np.mod(x, y)
+        _int_zero_check(xp, "FloorMod", y)
+    return xp.remainder(x, y)
 
 
 def _floormod_grad(inputs, out, dy):
     x, y = inputs
-    from rill.ops.unary_ops import floor
+    from rill.ops.unary_ops import floor  # local: import cycle with unary_ops
 
     return unbroadcast(dy, x), unbroadcast(negative(multiply(dy, floor(realdiv(x, y)))), y)
 
 
-floordiv_p = _b("FloorDiv", _floordiv_kernel, None, _REAL)
-floormod_p = _b("FloorMod", _floormod_kernel, _floormod_grad, _REAL)
+floordiv_p = _binary_primitive("FloorDiv", _floordiv_kernel, None, _REAL)
+floormod_p = _binary_primitive("FloorMod", _floormod_kernel, _floormod_grad, _REAL)
 
 
-def _truncatediv_kernel(x, y):
+def _truncatediv_kernel(xp, x, y):
     if x.dtype.kind in "iu":
-        _int_zero_check("TruncateDiv", y)
-        q = np.abs(x) // np.abs(y)
-        return (q * (np.sign(x) * np.sign(y))).astype(x.dtype)
-    return np.trunc(x / y)
+        _int_zero_check(xp, "TruncateDiv", y)
+        q = xp.abs(x) // xp.abs(y)
+        return (q * (xp.sign(x) * xp.sign(y))).astype(x.dtype)
+    return xp.trunc(x / y)
 
 
-truncatediv_p = _b("TruncateDiv", _truncatediv_kernel, None, _REAL)
-truncatemod_p = _b("TruncateMod", np.fmod, None, _REAL)
+truncatediv_p = _binary_primitive("TruncateDiv", _truncatediv_kernel, None, _REAL)
+truncatemod_p = _binary_primitive("TruncateMod", "fmod", None, _REAL)
 
 
-def _pow_kernel(x, y):
-    if x.dtype.kind in "iu" and np.any(y < 0):
+def _pow_kernel(xp, x, y):
+    if x.dtype.kind in "iu" and xp.any(y < 0):
         raise op_error(
             InvalidArgumentError, "Pow", "Integers to negative integer powers are not allowed"
         )
-    return np.power(x, y)
+    return xp.pow(x, y)
 
 
 def _pow_grad(inputs, out, dy):
-    from rill.ops.array_ops import where_v2, zeros_like
-    from rill.ops.unary_ops import log
+    from rill.ops.array_ops import where_v2, zeros_like  # local: import cycle with array_ops
+    from rill.ops.unary_ops import log  # local: import cycle with unary_ops
 
     x, y = inputs
-    gx = multiply(dy, _c(multiply(y, pow(x, subtract(y, convert_to_tensor(1, y.dtype))))))
+    gx = multiply(
+        dy, _conj_if_complex(multiply(y, pow(x, subtract(y, convert_to_tensor(1, y.dtype)))))
+    )
     if x.dtype.is_complex:
         safe_log = where_v2(not_equal(x, zeros_like(x)), log(x), zeros_like(x))
     else:
         safe_log = where_v2(greater(x, zeros_like(x)), log(x), zeros_like(x))
-    gy = multiply(dy, _c(multiply(out, safe_log)))
+    gy = multiply(dy, _conj_if_complex(multiply(out, safe_log)))
     return unbroadcast(gx, inputs[0]), unbroadcast(gy, inputs[1])
 
 
-pow_p = _b("Pow", _pow_kernel, _pow_grad, _NUM)
+pow_p = _binary_primitive("Pow", _pow_kernel, _pow_grad, _NUM, saves=(0, 1), saves_output=True)
 
 
 def _minmax_grad(cmp):
     def grad(inputs, out, dy):
-        from rill.ops.array_ops import where_v2, zeros_like
+        from rill.ops.array_ops import where_v2, zeros_like  # local: import cycle with array_ops
 
         x, y = inputs
         mask = cmp(x, y)  # ties go to x, like TF
@@ -180,11 +191,25 @@ def _minmax_grad(cmp):
     return grad
 
 
-maximum_p = _b("Maximum", np.maximum, _minmax_grad(lambda x, y: greater_equal(x, y)), _REAL)
-minimum_p = _b("Minimum", np.minimum, _minmax_grad(lambda x, y: less_equal(x, y)), _REAL)
-squared_difference_p = _b(
+maximum_p = _binary_primitive(
+    "Maximum",
+    "maximum",
+    _minmax_grad(lambda x, y: greater_equal(x, y)),
+    _REAL,
+    saves=(0, 1),
+    saves_output=False,
+)
+minimum_p = _binary_primitive(
+    "Minimum",
+    "minimum",
+    _minmax_grad(lambda x, y: less_equal(x, y)),
+    _REAL,
+    saves=(0, 1),
+    saves_output=False,
+)
+squared_difference_p = _binary_primitive(
     "SquaredDifference",
-    lambda x, y: np.square(x - y),
+    lambda xp, x, y: xp.square(x - y),
     lambda inputs, out, dy: (
         unbroadcast(
             multiply(dy, multiply(convert_to_tensor(2, inputs[0].dtype), subtract(*inputs))),
@@ -196,6 +221,8 @@ squared_difference_p = _b(
         ),
     ),
     _NUM,
+    saves=(0, 1),
+    saves_output=False,
 )
 
 neg_p = primitive(
@@ -240,7 +267,7 @@ _INT_TO_FLOAT = {
 @tf_export("math.truediv", "truediv", "math.divide", "divide")
 def truediv(x, y, name=None):
     """x / y; integer inputs are cast to float first (int32 -> float64, like TF)."""
-    from rill.ops.array_ops import cast
+    from rill.ops.array_ops import cast  # local: import cycle with array_ops
 
     x, y = binary_args(x, y, hint=True)
     if x.dtype is not y.dtype:
@@ -303,6 +330,7 @@ def negative(x, name=None):
 @tf_export("math.divide_no_nan")
 def divide_no_nan(x, y, name=None):
     """x / y, with 0 wherever y == 0 (gradient 0 there too)."""
+    # local: import cycle with array_ops
     from rill.ops.array_ops import ones_like, where_v2, zeros_like
 
     x, y = binary_args(x, y, hint=True)
@@ -317,21 +345,29 @@ def divide_no_nan(x, y, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _eq_kernel(op):
-    def k(x, y):
-        if x.dtype == object or y.dtype == object:
-            return np.asarray(op(x.astype(object), y.astype(object)), dtype=bool)
-        return op(x, y)
-
-    return k
+def _compare_objects(op, x, y):
+    """``op`` on string tensors, which live in host memory as NumPy object arrays."""
+    return np.asarray(op(x.astype(object), y.astype(object)), dtype=bool)
 
 
-equal_p = _b("Equal", _eq_kernel(np.equal), None, _d.ALL_SET, _d.bool)
-not_equal_p = _b("NotEqual", _eq_kernel(np.not_equal), None, _d.ALL_SET, _d.bool)
-less_p = _b("Less", np.less, None, _REAL, _d.bool)
-less_equal_p = _b("LessEqual", np.less_equal, None, _REAL, _d.bool)
-greater_p = _b("Greater", np.greater, None, _REAL, _d.bool)
-greater_equal_p = _b("GreaterEqual", np.greater_equal, None, _REAL, _d.bool)
+def _equal_kernel(xp, x, y):
+    if x.dtype == object or y.dtype == object:
+        return _compare_objects(np.equal, x, y)
+    return xp.equal(x, y)
+
+
+def _not_equal_kernel(xp, x, y):
+    if x.dtype == object or y.dtype == object:
+        return _compare_objects(np.not_equal, x, y)
+    return xp.not_equal(x, y)
+
+
+equal_p = _binary_primitive("Equal", _equal_kernel, None, _d.ALL_SET, _d.bool)
+not_equal_p = _binary_primitive("NotEqual", _not_equal_kernel, None, _d.ALL_SET, _d.bool)
+less_p = _binary_primitive("Less", "less", None, _REAL, _d.bool)
+less_equal_p = _binary_primitive("LessEqual", "less_equal", None, _REAL, _d.bool)
+greater_p = _binary_primitive("Greater", "greater", None, _REAL, _d.bool)
+greater_equal_p = _binary_primitive("GreaterEqual", "greater_equal", None, _REAL, _d.bool)
 
 
 @tf_export("math.equal", "equal")
@@ -368,15 +404,15 @@ def greater_equal(x, y, name=None):
 # Logical and bitwise
 # --------------------------------------------------------------------------------------
 
-logical_and_p = _b("LogicalAnd", np.logical_and, None, _BOOL)
-logical_or_p = _b("LogicalOr", np.logical_or, None, _BOOL)
-logical_not_p = primitive("LogicalNot", np.logical_not, unary_rule, dtypes=_BOOL)
-bitwise_and_p = _b("BitwiseAnd", np.bitwise_and, None, _INT)
-bitwise_or_p = _b("BitwiseOr", np.bitwise_or, None, _INT)
-bitwise_xor_p = _b("BitwiseXor", np.bitwise_xor, None, _INT)
-invert_p = primitive("Invert", np.invert, unary_rule, dtypes=_INT)
-left_shift_p = _b("LeftShift", np.left_shift, None, _INT)
-right_shift_p = _b("RightShift", np.right_shift, None, _INT)
+logical_and_p = _binary_primitive("LogicalAnd", "logical_and", None, _BOOL)
+logical_or_p = _binary_primitive("LogicalOr", "logical_or", None, _BOOL)
+logical_not_p = primitive("LogicalNot", "logical_not", unary_rule, dtypes=_BOOL)
+bitwise_and_p = _binary_primitive("BitwiseAnd", "bitwise_and", None, _INT)
+bitwise_or_p = _binary_primitive("BitwiseOr", "bitwise_or", None, _INT)
+bitwise_xor_p = _binary_primitive("BitwiseXor", "bitwise_xor", None, _INT)
+invert_p = primitive("Invert", "bitwise_invert", unary_rule, dtypes=_INT)
+left_shift_p = _binary_primitive("LeftShift", "bitwise_left_shift", None, _INT)
+right_shift_p = _binary_primitive("RightShift", "bitwise_right_shift", None, _INT)
 
 
 @tf_export("math.logical_and", "logical_and")
@@ -431,10 +467,3 @@ def right_shift(x, y, name=None):
 
 
 _ = AVal
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-for _p in (multiply_p, realdiv_p, maximum_p, minimum_p, squared_difference_p):
-    grad_reads(_p, inputs=(0, 1))
-grad_reads(pow_p, inputs=(0, 1), output=True)

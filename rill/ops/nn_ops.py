@@ -9,6 +9,7 @@ from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    binary_args,
     bind,
     broadcast_shapes,
     convert_to_tensor,
@@ -19,28 +20,45 @@ from rill.ops._op import (
     tf_export,
     unary_rule,
 )
-from rill.ops.array_ops import cast, reshape, shape, where_v2, zeros_like
+from rill.ops.array_ops import (
+    broadcast_to,
+    cast,
+    ones_like,
+    reshape,
+    shape,
+    stack,
+    where_v2,
+    zeros_like,
+)
+from rill.ops.indexing_ops import gather
 from rill.ops.math_ops import (
     add,
+    equal,
     greater,
     greater_equal,
     less,
     logical_and,
     maximum,
     multiply,
+    negative,
     pow,
     realdiv,
     squared_difference,
     subtract,
+    truediv,
     truncatediv,
 )
+from rill.ops.random_ops import uniform
 from rill.ops.reduction_ops import reduce_sum
+from rill.ops.shape_ops import concat, expand_dims, squeeze
+from rill.ops.unary_ops import abs as _abs
+from rill.ops.unary_ops import erf, exp, log, log1p, sigmoid, tanh
 
-_F = _d.FLOATS
-_R = _d.REAL
+_FLOATS = _d.FLOATS
+_REAL = _d.REAL
 
 
-def _c(x, dtype=None):
+def _to_tensor(x, dtype=None):
     return convert_to_tensor(x, dtype=dtype)
 
 
@@ -74,8 +92,6 @@ def _keepdims_like(dy, ref, axis):
         dims[axis] = 1
         if sum(d is None for d in dims) <= 1:
             return reshape(dy, [-1 if d is None else d for d in dims])
-    from rill.ops.shape_ops import expand_dims
-
     return expand_dims(dy, axis)
 
 
@@ -84,12 +100,12 @@ def _keepdims_like(dy, ref, axis):
 # --------------------------------------------------------------------------------------
 
 
-def _relu_kernel(x):
-    return np.maximum(x, x.dtype.type(0))
+def _relu_kernel(xp, x):
+    return xp.maximum(x, x.dtype.type(0))
 
 
-def _relu_grad_kernel(dy, out):
-    return np.multiply(dy, out > 0, dtype=dy.dtype)
+def _relu_grad_kernel(xp, dy, out):
+    return xp.multiply(dy, out > 0, dtype=dy.dtype)
 
 
 # dy where the relu's output is positive (out > 0 exactly where x > 0), else 0; one
@@ -99,8 +115,10 @@ relu_grad_p = primitive(
     _relu_grad_kernel,
     lambda dy, out: AVal(dy.shape, dy.dtype),
     lambda inputs, out, ddy: (relu_grad(ddy, inputs[1]), None),
-    dtypes=_R,
+    dtypes=_REAL,
     same_dtype=True,
+    saves=(1,),
+    saves_output=False,
 )
 
 
@@ -114,14 +132,16 @@ relu_p = primitive(
     _relu_kernel,
     unary_rule,
     lambda inputs, out, dy: (relu_grad(dy, out),),
-    dtypes=_R,
+    dtypes=_REAL,
+    saves=(),
+    saves_output=True,
 )
 
 
 @tf_export("nn.relu")
 def relu(features, name=None):
     """Rectified linear: ``max(features, 0)`` (gradient 0 at 0, like TF)."""
-    return bind(relu_p, (_c(features),))
+    return bind(relu_p, (_to_tensor(features),))
 
 
 def _relu6_grad(inputs, out, dy):
@@ -132,22 +152,22 @@ def _relu6_grad(inputs, out, dy):
 
 relu6_p = primitive(
     "Relu6",
-    lambda x: np.minimum(np.maximum(x, x.dtype.type(0)), x.dtype.type(6)),
+    lambda xp, x: xp.minimum(xp.maximum(x, x.dtype.type(0)), x.dtype.type(6)),
     unary_rule,
     _relu6_grad,
-    dtypes=_R,
+    dtypes=_REAL,
 )
 
 
 @tf_export("nn.relu6")
 def relu6(features, name=None):
     """``min(max(features, 0), 6)``."""
-    return bind(relu6_p, (_c(features),))
+    return bind(relu6_p, (_to_tensor(features),))
 
 
-def _elu_kernel(x):
+def _elu_kernel(xp, x):
     xu = _upcast(x)
-    return _down(np.where(xu > 0, xu, np.expm1(np.minimum(xu, 0))), x)
+    return _down(xp.where(xu > 0, xu, xp.expm1(xp.minimum(xu, 0))), x)
 
 
 def _elu_grad(inputs, out, dy):
@@ -155,22 +175,22 @@ def _elu_grad(inputs, out, dy):
     return (where_v2(neg, multiply(dy, add(out, _scalar(1, out))), dy),)
 
 
-elu_p = primitive("Elu", _elu_kernel, unary_rule, _elu_grad, dtypes=_F)
+elu_p = primitive("Elu", _elu_kernel, unary_rule, _elu_grad, dtypes=_FLOATS)
 
 
 @tf_export("nn.elu")
 def elu(features, name=None):
     """Exponential linear unit: ``x`` if ``x > 0`` else ``exp(x) - 1``."""
-    return bind(elu_p, (_c(features),))
+    return bind(elu_p, (_to_tensor(features),))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _selu_kernel(x):
+def _selu_kernel(xp, x):
     xu = _upcast(x)
-    y = _SELU_SCALE * np.where(xu > 0, xu, _SELU_ALPHA * np.expm1(np.minimum(xu, 0)))
+    y = _SELU_SCALE * xp.where(xu > 0, xu, _SELU_ALPHA * xp.expm1(xp.minimum(xu, 0)))
     return _down(y, x)
 
 
@@ -180,17 +200,17 @@ def _selu_grad(inputs, out, dy):
     return (where_v2(neg, g_neg, multiply(dy, _scalar(_SELU_SCALE, dy))),)
 
 
-selu_p = primitive("Selu", _selu_kernel, unary_rule, _selu_grad, dtypes=_F)
+selu_p = primitive("Selu", _selu_kernel, unary_rule, _selu_grad, dtypes=_FLOATS)
 
 
 @tf_export("nn.selu")
 def selu(features, name=None):
     """Scaled ELU with the self-normalizing constants (Klambauer et al., 2017)."""
-    return bind(selu_p, (_c(features),))
+    return bind(selu_p, (_to_tensor(features),))
 
 
-def _leaky_kernel(x, alpha):
-    return np.where(x > 0, x, x * np.asarray(alpha, dtype=x.dtype))
+def _leaky_kernel(xp, x, alpha):
+    return xp.where(x > 0, x, x * xp.asarray(alpha, dtype=x.dtype))
 
 
 def _leaky_grad(inputs, out, dy, alpha):
@@ -199,22 +219,20 @@ def _leaky_grad(inputs, out, dy, alpha):
 
 
 leaky_relu_p = primitive(
-    "LeakyRelu", _leaky_kernel, lambda x, alpha: AVal(x.shape, x.dtype), _leaky_grad, dtypes=_F
+    "LeakyRelu", _leaky_kernel, lambda x, alpha: AVal(x.shape, x.dtype), _leaky_grad, dtypes=_FLOATS
 )
 
 
 @tf_export("nn.leaky_relu")
 def leaky_relu(features, alpha=0.2, name=None):
     """``features`` where positive, ``alpha * features`` elsewhere (ints are cast to float32)."""
-    x = _c(features)
+    x = _to_tensor(features)
     if x.dtype.is_integer:
         x = cast(x, _d.float32)
     return bind(leaky_relu_p, (x,), {"alpha": float(alpha)})
 
 
 def _softsign_grad(inputs, out, dy):
-    from rill.ops.unary_ops import abs as _abs
-
     x = inputs[0]
     d = add(_scalar(1, x), _abs(x))
     return (realdiv(dy, multiply(d, d)),)
@@ -222,45 +240,41 @@ def _softsign_grad(inputs, out, dy):
 
 softsign_p = primitive(
     "Softsign",
-    lambda x: _down(_upcast(x) / (1 + np.abs(_upcast(x))), x),
+    lambda xp, x: _down(_upcast(x) / (1 + xp.abs(_upcast(x))), x),
     unary_rule,
     _softsign_grad,
-    dtypes=_F,
+    dtypes=_FLOATS,
 )
 
 
 @tf_export("nn.softsign", "math.softsign")
 def softsign(features, name=None):
     """``features / (abs(features) + 1)``."""
-    return bind(softsign_p, (_c(features),))
+    return bind(softsign_p, (_to_tensor(features),))
 
 
 @tf_export("nn.gelu")
 def gelu(features, approximate=False, name=None):
     """Gaussian error linear unit ``x * Phi(x)`` (tanh approximation if ``approximate``)."""
-    from rill.ops import unary_ops as u
-
-    x = _c(features)
+    x = _to_tensor(features)
     _require_float("gelu", x)
     half = _scalar(0.5, x)
     if approximate:
         c = _scalar(0.7978845608028654, x)  # sqrt(2 / pi)
         inner = multiply(c, add(x, multiply(_scalar(0.044715, x), multiply(x, multiply(x, x)))))
-        return multiply(multiply(half, x), add(_scalar(1, x), u.tanh(inner)))
+        return multiply(multiply(half, x), add(_scalar(1, x), tanh(inner)))
     return multiply(
-        multiply(half, x), add(_scalar(1, x), u.erf(multiply(x, _scalar(0.7071067811865476, x))))
+        multiply(half, x), add(_scalar(1, x), erf(multiply(x, _scalar(0.7071067811865476, x))))
     )
 
 
 @tf_export("nn.silu", "nn.swish")
 def silu(features, beta=1.0, name=None):
     """Sigmoid linear unit ``features * sigmoid(beta * features)``."""
-    from rill.ops.unary_ops import sigmoid
-
-    x = _c(features)
+    x = _to_tensor(features)
     if isinstance(beta, (int, float)) and beta == 1.0:
         return multiply(x, sigmoid(x))
-    b = _c(beta, dtype=x.dtype)
+    b = _to_tensor(beta, dtype=x.dtype)
     return multiply(x, sigmoid(multiply(b, x)))
 
 
@@ -270,10 +284,7 @@ swish = silu
 @tf_export("nn.crelu")
 def crelu(features, axis=-1, name=None):
     """Concatenated ReLU: ``concat([relu(x), relu(-x)], axis)``."""
-    from rill.ops.math_ops import negative
-    from rill.ops.shape_ops import concat
-
-    x = _c(features)
+    x = _to_tensor(features)
     return concat([relu(x), relu(negative(x))], axis)
 
 
@@ -301,20 +312,20 @@ def _softmax_rule(op):
     return rule
 
 
-def _softmax_np(x, axis):
+def _softmax(xp, x, axis):
     if x.size == 0:
         return x.copy()
     xu = _upcast(x)
-    e = np.exp(xu - np.max(xu, axis=axis, keepdims=True))
-    return _down(e / np.sum(e, axis=axis, keepdims=True), x)
+    e = xp.exp(xu - xp.max(xu, axis=axis, keepdims=True))
+    return _down(e / xp.sum(e, axis=axis, keepdims=True), x)
 
 
-def _log_softmax_np(x, axis):
+def _log_softmax(xp, x, axis):
     if x.size == 0:
         return x.copy()
     xu = _upcast(x)
-    s = xu - np.max(xu, axis=axis, keepdims=True)
-    return _down(s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True)), x)
+    s = xu - xp.max(xu, axis=axis, keepdims=True)
+    return _down(s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True)), x)
 
 
 def _softmax_jvp_t(sm, dy, axis):
@@ -323,20 +334,24 @@ def _softmax_jvp_t(sm, dy, axis):
 
 
 def _checked(op, f):
-    def kernel(x, axis=-1):
+    """Kernel of ``f(xp, x, axis)`` that rejects scalar logits."""
+
+    def kernel(xp, x, axis=-1):
         if x.ndim == 0:
             raise op_error(InvalidArgumentError, op, "logits must have >= 1 dimension, got []")
-        return f(x, axis)
+        return f(xp, x, axis)
 
     return kernel
 
 
 softmax_p = primitive(
     "Softmax",
-    _checked("Softmax", _softmax_np),
+    _checked("Softmax", _softmax),
     _softmax_rule("Softmax"),
     lambda inputs, out, dy, axis=-1: (_softmax_jvp_t(out, dy, axis),),
-    dtypes=_F,
+    dtypes=_FLOATS,
+    saves=(),
+    saves_output=True,
 )
 
 
@@ -347,10 +362,10 @@ def _log_softmax_grad(inputs, out, dy, axis=-1):
 
 log_softmax_p = primitive(
     "LogSoftmax",
-    _checked("LogSoftmax", _log_softmax_np),
+    _checked("LogSoftmax", _log_softmax),
     _softmax_rule("LogSoftmax"),
     _log_softmax_grad,
-    dtypes=_F,
+    dtypes=_FLOATS,
 )
 
 
@@ -370,14 +385,14 @@ def _softmax_axis(op, x, axis):
 @tf_export("nn.softmax", "math.softmax")
 def softmax(logits, axis=None, name=None):
     """``exp(logits) / reduce_sum(exp(logits), axis)`` computed stably (``axis`` default -1)."""
-    x = _c(logits)
+    x = _to_tensor(logits)
     return bind(softmax_p, (x,), {"axis": _softmax_axis("Softmax", x, axis)})
 
 
 @tf_export("nn.log_softmax", "math.log_softmax")
 def log_softmax(logits, axis=None, name=None):
     """``logits - log(reduce_sum(exp(logits), axis))`` computed stably (``axis`` default -1)."""
-    x = _c(logits)
+    x = _to_tensor(logits)
     return bind(log_softmax_p, (x,), {"axis": _softmax_axis("LogSoftmax", x, axis)})
 
 
@@ -405,10 +420,10 @@ def _xent_rule(x, labels, axis=-1):
     return AVal(dims, x.dtype)
 
 
-def _xent_kernel(x, labels, axis=-1):
+def _xent_kernel(xp, x, labels, axis=-1):
     if x.shape != labels.shape:
         raise ValueError("shape mismatch")
-    return -np.sum(labels * _log_softmax_np(x, axis), axis=axis)
+    return -xp.sum(labels * _log_softmax(xp, x, axis), axis=axis)
 
 
 def _xent_grad(inputs, out, dy, axis=-1):
@@ -425,7 +440,7 @@ softmax_xent_p = primitive(
     _xent_kernel,
     _xent_rule,
     _xent_grad,
-    dtypes=_F,
+    dtypes=_FLOATS,
     same_dtype=True,
 )
 
@@ -436,8 +451,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
     ``labels`` must broadcast to ``logits``; each row should be a probability distribution.
     """
-    x = _c(logits)
-    lab = _c(labels)
+    x = _to_tensor(logits)
+    lab = _to_tensor(labels)
     if lab.dtype is not x.dtype:
         lab = cast(lab, x.dtype)
     if x.shape.rank == 0:
@@ -454,8 +469,6 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
                 InvalidArgumentError, "SoftmaxCrossEntropyWithLogits",
                 f"logits and labels must be broadcastable: logits_size={list(x.shape)} labels_size={list(lab.shape)}",
             )  # fmt: skip
-        from rill.ops.array_ops import broadcast_to
-
         lab = broadcast_to(lab, shape(x))
     low = x.dtype in (_d.float16, _d.bfloat16)
     if low:
@@ -464,9 +477,9 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     return bind(softmax_xent_p, (x, lab), {"axis": axis})
 
 
-def _check_labels(labels, depth):
+def _check_labels(xp, labels, depth):
     bad = (labels < 0) | (labels >= depth)
-    if np.any(bad):
+    if xp.any(bad):
         v = labels[bad].reshape(-1)[0]
         raise op_error(
             InvalidArgumentError, "SparseSoftmaxCrossEntropyWithLogits",
@@ -497,31 +510,27 @@ def _sparse_rule(op):
     return rule
 
 
-def _sparse_xent_kernel(x, labels):
+def _sparse_xent_kernel(xp, x, labels):
     depth = x.shape[-1]
-    _check_labels(labels, depth)
+    _check_labels(xp, labels, depth)
     if labels.shape != x.shape[:-1]:
         raise ValueError("shape mismatch")
     if labels.size == 0:
-        return np.zeros(labels.shape, x.dtype)
-    lsm = _log_softmax_np(_upcast(x), -1)
-    picked = np.take_along_axis(lsm, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+        return xp.zeros(labels.shape, dtype=x.dtype)
+    lsm = _log_softmax(xp, _upcast(x), -1)
+    picked = xp.take_along_axis(lsm, labels[..., None].astype(np.intp), axis=-1)[..., 0]
     return _down(-picked, x)
 
 
-def _sparse_backprop_kernel(x, labels):
+def _sparse_backprop_kernel(xp, x, labels):
     depth = x.shape[-1]
-    _check_labels(labels, depth)
+    _check_labels(xp, labels, depth)
     if labels.shape != x.shape[:-1]:
         raise ValueError("shape mismatch")
-    sm = _softmax_np(_upcast(x), -1)
+    sm = _softmax(xp, _upcast(x), -1)
     if labels.size:
-        np.put_along_axis(
-            sm,
-            labels[..., None].astype(np.intp),
-            np.take_along_axis(sm, labels[..., None].astype(np.intp), -1) - 1,
-            -1,
-        )
+        idx = labels[..., None].astype(np.intp)
+        xp.put_along_axis(sm, idx, xp.take_along_axis(sm, idx, axis=-1) - 1, axis=-1)
     return _down(sm, x)
 
 
@@ -533,7 +542,7 @@ sparse_xent_backprop_p = primitive(
         _softmax_jvp_t(bind(softmax_p, (inputs[0],), {"axis": -1}), dy, -1),
         None,
     ),
-    dtypes=_F,
+    dtypes=_FLOATS,
     n_typed=1,
 )
 
@@ -549,7 +558,7 @@ sparse_xent_p = primitive(
     _sparse_xent_kernel,
     _sparse_rule("SparseSoftmaxCrossEntropyWithLogits"),
     _sparse_xent_grad,
-    dtypes=_F,
+    dtypes=_FLOATS,
     n_typed=1,
 )
 
@@ -560,8 +569,8 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
 
     A label outside ``[0, num_classes)`` raises ``InvalidArgumentError`` (TF's CPU behaviour).
     """
-    x = _c(logits)
-    lab = _c(labels)
+    x = _to_tensor(logits)
+    lab = _to_tensor(labels)
     if lab.dtype not in (_d.int32, _d.int64):
         raise op_error(
             InvalidArgumentError, "SparseSoftmaxCrossEntropyWithLogits",
@@ -583,15 +592,12 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
 @tf_export("nn.sigmoid_cross_entropy_with_logits")
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """Elementwise logistic loss ``max(x, 0) - x * z + log(1 + exp(-abs(x)))`` (stable)."""
-    from rill.ops.math_ops import greater_equal, negative
-    from rill.ops.unary_ops import exp, log1p
-
     if labels is None or logits is None:
         raise ValueError(
             "sigmoid_cross_entropy_with_logits: both `labels` and `logits` must be provided."
         )
-    x = _c(logits)
-    z = _c(labels, dtype=x.dtype) if not is_tensor_like(labels) else _c(labels)
+    x = _to_tensor(logits)
+    z = _to_tensor(labels, dtype=x.dtype) if not is_tensor_like(labels) else _to_tensor(labels)
     if z.dtype is not x.dtype:
         raise op_error(
             InvalidArgumentError, "sigmoid_cross_entropy_with_logits",
@@ -611,17 +617,13 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
 @tf_export("nn.weighted_cross_entropy_with_logits")
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     """Sigmoid cross-entropy with the positive term weighted by ``pos_weight`` (stable form)."""
-    from rill.ops.math_ops import negative
-    from rill.ops.unary_ops import abs as _abs
-    from rill.ops.unary_ops import exp, log1p
-
-    x = _c(logits)
-    z = _c(labels, dtype=x.dtype)
+    x = _to_tensor(logits)
+    z = _to_tensor(labels, dtype=x.dtype)
     if not x.shape.is_compatible_with(z.shape):
         raise ValueError(
             f"`logits` and `labels` must have the same shape, received ({x.shape} vs {z.shape})."
         )
-    q = _c(pos_weight, dtype=x.dtype)
+    q = _to_tensor(pos_weight, dtype=x.dtype)
     one = _scalar(1, x)
     log_weight = add(one, multiply(subtract(q, one), z))
     soft = add(log1p(exp(negative(_abs(x)))), relu(negative(x)))
@@ -631,10 +633,8 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
 @tf_export("nn.log_poisson_loss")
 def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
     """``exp(log_input) - log_input * targets`` (+ Stirling's term for targets > 1 if full)."""
-    from rill.ops.unary_ops import exp, log
-
-    c = _c(log_input)
-    t = _c(targets, dtype=c.dtype)
+    c = _to_tensor(log_input)
+    t = _to_tensor(targets, dtype=c.dtype)
     if not c.shape.is_compatible_with(t.shape):
         raise ValueError(f"log_input and targets must have the same shape ({c.shape} vs {t.shape})")
     result = subtract(exp(c), multiply(c, t))
@@ -658,8 +658,8 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
 @tf_export("nn.l2_loss")
 def l2_loss(t, name=None):
     """``sum(t ** 2) / 2`` (a scalar of ``t``'s dtype)."""
-    x = _c(t)
-    if x.dtype not in _F:
+    x = _to_tensor(t)
+    if x.dtype not in _FLOATS:
         raise op_error(
             InvalidArgumentError, "L2Loss", f"t has dtype {x.dtype.name}; L2Loss supports float16, bfloat16, "
             "float32 and float64"
@@ -698,7 +698,7 @@ def _bias_add_rule(x, b, data_format="NHWC"):
     return AVal(x.shape, x.dtype)
 
 
-def _bias_add_kernel(x, b, data_format="NHWC"):
+def _bias_add_kernel(xp, x, b, data_format="NHWC"):
     if b.ndim != 1 or x.ndim < 2:
         raise ValueError("bad ranks")
     if data_format == "NCHW":
@@ -715,15 +715,20 @@ def _bias_add_grad(inputs, out, dy, data_format="NHWC"):
 
 
 bias_add_p = primitive(
-    "BiasAdd", _bias_add_kernel, _bias_add_rule, _bias_add_grad, dtypes=_d.NUMERIC, same_dtype=True
+    "BiasAdd",
+    _bias_add_kernel,
+    _bias_add_rule,
+    _bias_add_grad,
+    dtypes=_d.NUMERIC,
+    same_dtype=True,
+    saves=(),
+    saves_output=False,
 )
 
 
 @tf_export("nn.bias_add")
 def bias_add(value, bias, data_format=None, name=None):
     """Add a 1-D ``bias`` along the channel dimension (last for NHWC/``N...C``, 1 for NCHW/``NC...``)."""
-    from rill.ops._op import binary_args
-
     fmt = _bias_format(data_format)
     x, b = binary_args(value, bias)
     return bind(bias_add_p, (x, b), {"data_format": fmt})
@@ -743,8 +748,6 @@ def _count(x, axes):
     dims = x.shape.as_list() if x.shape.rank is not None else None
     if dims is not None and all(dims[a] is not None for a in axes):
         return _scalar(int(np.prod([dims[a] for a in axes])), x)
-    from rill.ops.array_ops import ones_like
-
     return reduce_sum(ones_like(x), axis=axes, keepdims=True)
 
 
@@ -757,7 +760,7 @@ def _mean_keepdims(x, axes):
 @tf_export("nn.moments")
 def moments(x, axes, shift=None, keepdims=False, name=None):
     """Mean and variance of ``x`` over ``axes`` (half precision is computed in float32)."""
-    y = _c(x)
+    y = _to_tensor(x)
     dt = y.dtype
     if dt in (_d.float16, _d.bfloat16):
         y = cast(y, _d.float32)
@@ -782,25 +785,22 @@ def _squeeze_axes(t, axes):
     keep = [d for i, d in enumerate(dims) if i not in axes]
     if sum(d is None for d in keep) <= 1:
         return reshape(t, [-1 if d is None else d for d in keep])
-    from rill.ops.shape_ops import squeeze
-
     return squeeze(t, axes)
 
 
 @tf_export("nn.normalize_moments")
 def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
     """Mean and variance from sufficient statistics (``counts``, sums, sums of squares)."""
-    from rill.ops.math_ops import truediv
-
-    m_ss = _c(mean_ss)
-    divisor = truediv(_scalar(1, m_ss), _c(counts, dtype=m_ss.dtype))
+    m_ss = _to_tensor(mean_ss)
+    divisor = truediv(_scalar(1, m_ss), _to_tensor(counts, dtype=m_ss.dtype))
     shifted_mean = multiply(m_ss, divisor)
     if shift is not None:
-        mean = add(shifted_mean, _c(shift, dtype=m_ss.dtype))
+        mean = add(shifted_mean, _to_tensor(shift, dtype=m_ss.dtype))
     else:
         mean = shifted_mean
     variance = subtract(
-        multiply(_c(variance_ss, dtype=m_ss.dtype), divisor), multiply(shifted_mean, shifted_mean)
+        multiply(_to_tensor(variance_ss, dtype=m_ss.dtype), divisor),
+        multiply(shifted_mean, shifted_mean),
     )
     return mean, variance
 
@@ -808,15 +808,15 @@ def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
 @tf_export("nn.batch_normalization")
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (offset/scale may be None)."""
-    x = _c(x)
-    mean = _c(mean, dtype=x.dtype)
-    variance = _c(variance, dtype=x.dtype)
+    x = _to_tensor(x)
+    mean = _to_tensor(mean, dtype=x.dtype)
+    variance = _to_tensor(variance, dtype=x.dtype)
     inv = pow(add(variance, _scalar(variance_epsilon, variance)), _scalar(-0.5, variance))
     if scale is not None:
-        inv = multiply(inv, _c(scale, dtype=x.dtype))
+        inv = multiply(inv, _to_tensor(scale, dtype=x.dtype))
     shift = multiply(mean, inv)
     if offset is not None:
-        shift = subtract(_c(offset, dtype=x.dtype), shift)
+        shift = subtract(_to_tensor(offset, dtype=x.dtype), shift)
         return add(multiply(x, inv), shift)
     return subtract(multiply(x, inv), shift)
 
@@ -829,7 +829,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 @tf_export("nn.dropout")
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``."""
-    x = _c(x)
+    x = _to_tensor(x)
     if not x.dtype.is_floating:
         raise ValueError(
             f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype={x.dtype!r}"
@@ -867,39 +867,32 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
             ns = [xd if (d == -1 or d is None) else d for d, xd in zip(ns, xs)]
     if any(d is None for d in ns):
         # unknown dims (a traced batch): take them from the input's runtime shape
-        from rill.ops.array_ops import shape as _shape
-        from rill.ops.array_ops import stack
-
-        dyn = _shape(x)
-        ns = stack([dyn[i] if d is None else _c(d, dtype=_d.int32) for i, d in enumerate(ns)])
-    from rill.ops.random_ops import uniform
-
-    keep = greater_equal(uniform(ns, dtype=x.dtype, seed=seed), _c(rate_v, dtype=x.dtype))
-    mask = multiply(cast(keep, x.dtype), _c(1.0 / (1.0 - rate_v), dtype=x.dtype))
+        dyn = shape(x)
+        ns = stack(
+            [dyn[i] if d is None else _to_tensor(d, dtype=_d.int32) for i, d in enumerate(ns)]
+        )
+    keep = greater_equal(uniform(ns, dtype=x.dtype, seed=seed), _to_tensor(rate_v, dtype=x.dtype))
+    mask = multiply(cast(keep, x.dtype), _to_tensor(1.0 / (1.0 - rate_v), dtype=x.dtype))
     return multiply(x, mask)
 
 
 @tf_export("nn.embedding_lookup")
 def embedding_lookup(params, ids, max_norm=None, name=None):
     """Rows of ``params`` (a tensor, or a list of 'div'-partitioned shards) at ``ids``."""
-    from rill.ops.indexing_ops import gather
-
     if isinstance(params, (list, tuple)):
         if not params:
             raise ValueError("embedding_lookup: params must be a non-empty list of tensors.")
         if len(params) == 1:
             p = params[0]
         else:
-            from rill.ops.shape_ops import concat
-
             p = concat(list(params), 0)
     else:
         p = params
-    p = p if getattr(p, "_rill_variable", False) else _c(p)
+    p = p if getattr(p, "_rill_variable", False) else _to_tensor(p)
     out = gather(p, ids)
     if max_norm is None:
         return out
-    ids_t = _c(ids)
+    ids_t = _to_tensor(ids)
     r_ids, r_out = ids_t.shape.rank, out.shape.rank
     axes = list(range(r_ids, r_out))
     sq = reduce_sum(multiply(out, out), axis=axes, keepdims=True)
@@ -914,37 +907,24 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
 @tf_export("nn.compute_average_loss")
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
     """Sum of (weighted) per-example losses divided by the global batch size."""
-    loss = _c(per_example_loss)
+    loss = _to_tensor(per_example_loss)
     if sample_weight is not None:
-        loss = multiply(loss, _c(sample_weight, dtype=loss.dtype))
+        loss = multiply(loss, _to_tensor(sample_weight, dtype=loss.dtype))
     if global_batch_size is None:
         n = loss.shape[0] if loss.shape.rank else 1
         if n is None:
             n = cast(shape(loss)[0], loss.dtype)
         global_batch_size = n
     total = reduce_sum(loss)
-    return realdiv(total, _c(global_batch_size, dtype=loss.dtype))
+    return realdiv(total, _to_tensor(global_batch_size, dtype=loss.dtype))
 
 
 @tf_export("nn.zero_fraction", "math.zero_fraction")
 def zero_fraction(value, name=None):
     """Fraction of zeros in ``value`` (float32 scalar)."""
-    from rill.ops.math_ops import equal
-
-    v = _c(value)
+    v = _to_tensor(value)
     z = cast(equal(v, zeros_like(v)), _d.float32)
     n = max(int(np.prod(v.shape.as_list())), 1) if v.shape.is_fully_defined() else None
     if n is None:
-        from rill.ops.array_ops import ones_like
-
         return realdiv(reduce_sum(z), reduce_sum(ones_like(z)))
     return realdiv(reduce_sum(z), _scalar(float(n), z))
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-grad_reads(relu_p, output=True)
-grad_reads(relu_grad_p, inputs=(1,))
-grad_reads(bias_add_p)
-grad_reads(softmax_p, output=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import functools
+import math
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from rill.ops.array_ops import (
     ones_like,
     reshape,
     shape,
+    stack,
     unstack,
     where_v2,
     zeros_like,
@@ -44,6 +47,7 @@ from rill.ops.math_ops import (
     subtract,
     truediv,
 )
+from rill.ops.unary_ops import exp, imag, log, real, rsqrt, sqrt
 
 _NUM = _d.NUMERIC
 _REAL = _d.REAL
@@ -55,49 +59,9 @@ _INDEX = frozenset([_d.int32, _d.int64])
 # --------------------------------------------------------------------------------------
 
 
-def _unary(name):
-    """A unary op from rill.ops.unary_ops (looked up lazily; that module grows in parallel)."""
-    from rill.ops import unary_ops
-
-    return getattr(unary_ops, name, None)
-
-
-def _exp(x):
-    f = _unary("exp")
-    if f is not None:
-        return f(x)
-    from rill.ops.math_ops import pow as _pow
-
-    return _pow(convert_to_tensor(np.e, x.dtype), x)
-
-
-def _log(x):
-    return _unary("log")(x)
-
-
-def _sqrt(x):
-    f = _unary("sqrt")
-    if f is not None:
-        return f(x)
-    from rill.ops.math_ops import pow as _pow
-
-    return _pow(x, convert_to_tensor(0.5, x.dtype))
-
-
-def _rsqrt(x):
-    f = _unary("rsqrt")
-    if f is not None:
-        return f(x)
-    from rill.ops.math_ops import pow as _pow
-
-    return _pow(x, convert_to_tensor(-0.5, x.dtype))
-
-
-def _export(ns, name):
-    """A public op exported by another module (complex helpers), or None."""
-    from rill.ops._op import EXPORTS
-
-    return EXPORTS.get((ns, name))
+def _on_host(kernel):
+    """A host kernel (declare ``host=True``) running the ``xp`` kernel ``kernel`` on NumPy."""
+    return functools.partial(kernel, np)
 
 
 def _const(v, dtype):
@@ -153,8 +117,6 @@ def _keepdims_shape_t(x, axis):
     s = _keepdims_shape(x, axis)
     if None not in s:
         return s
-    from rill.ops.array_ops import stack
-
     dims = unstack(shape(x), num=x.shape.rank)
     axes = range(x.shape.rank) if axis is None else axis
     return stack([_const(1, _d.int32) if i in axes else d for i, d in enumerate(dims)])
@@ -192,9 +154,9 @@ def _reduction_size(x, out):
 # --------------------------------------------------------------------------------------
 
 
-def _sum_kernel(x, axis=None, keepdims=False):
-    out = np.sum(x, axis=axis, keepdims=keepdims)
-    return np.asarray(out, dtype=x.dtype)
+def _sum_kernel(xp, x, axis=None, keepdims=False):
+    out = xp.sum(x, axis=axis, keepdims=keepdims)
+    return xp.asarray(out, dtype=x.dtype)
 
 
 reduce_sum_p = primitive(
@@ -205,6 +167,8 @@ reduce_sum_p = primitive(
         _broadcast_back(dy, inputs[0], axis, keepdims),
     ),
     dtypes=_NUM,
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -214,20 +178,19 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_sum_p, input_tensor, axis, keepdims)
 
 
-def _mean_kernel(x, axis=None, keepdims=False):
+def _mean_kernel(xp, x, axis=None, keepdims=False):
     if x.dtype.kind in "iu":  # accumulate wide, then truncating integer division (like TF)
-        acc = np.int64 if x.dtype.kind == "i" else np.uint64
-        s = np.sum(x, axis=axis, keepdims=keepdims, dtype=acc)
-        n = max(x.size // max(np.size(s), 1), 1) if x.size else 1
-        q = np.abs(s) // n if x.dtype.kind == "i" else s // n
+        acc = xp.int64 if x.dtype.kind == "i" else xp.uint64
+        s = xp.sum(x, axis=axis, keepdims=keepdims, dtype=acc)
+        n = max(x.size // max(s.size, 1), 1) if x.size else 1
+        q = xp.abs(s) // n if x.dtype.kind == "i" else s // n
         if x.dtype.kind == "i":
-            q = q * np.sign(s)
-        return np.asarray(q).astype(x.dtype)
+            q = q * xp.sign(s)
+        return xp.asarray(q).astype(x.dtype)
     if x.size == 0 or 0 in [x.shape[a] for a in (range(x.ndim) if axis is None else axis)]:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.sum(x, axis=axis, keepdims=keepdims)
-            return np.asarray(s / 0, dtype=x.dtype) if np.size(s) else np.asarray(s, x.dtype)
-    return np.asarray(np.mean(x, axis=axis, keepdims=keepdims), dtype=x.dtype)
+        s = xp.sum(x, axis=axis, keepdims=keepdims)
+        return xp.asarray(s / 0, dtype=x.dtype) if s.size else xp.asarray(s, dtype=x.dtype)
+    return xp.asarray(xp.mean(x, axis=axis, keepdims=keepdims), dtype=x.dtype)
 
 
 def _mean_grad(inputs, out, dy, axis=None, keepdims=False):
@@ -244,12 +207,16 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_mean_p, input_tensor, axis, keepdims)
 
 
-def _extreme_kernel(fn, lowest):
-    def kernel(x, axis=None, keepdims=False):
+def _extreme_kernel(lowest):
+    """reduce_max's kernel (``lowest``: an empty reduction gives the dtype's lowest value),
+    or reduce_min's."""
+
+    def kernel(xp, x, axis=None, keepdims=False):
         init = _d.from_numpy(x.dtype).min if lowest else _d.from_numpy(x.dtype).max
         if x.dtype.kind == "f":
-            init = -np.inf if lowest else np.inf
-        return np.asarray(fn(x, axis=axis, keepdims=keepdims, initial=init), dtype=x.dtype)
+            init = -math.inf if lowest else math.inf
+        fn = xp.max if lowest else xp.min
+        return xp.asarray(fn(x, axis=axis, keepdims=keepdims, initial=init), dtype=x.dtype)
 
     return kernel
 
@@ -264,10 +231,10 @@ def _extreme_grad(inputs, out, dy, axis=None, keepdims=False):
 
 
 reduce_max_p = primitive(
-    "Max", _extreme_kernel(np.max, True), reduce_rule("Max"), _extreme_grad, dtypes=_REAL
+    "Max", _extreme_kernel(True), reduce_rule("Max"), _extreme_grad, dtypes=_REAL
 )
 reduce_min_p = primitive(
-    "Min", _extreme_kernel(np.min, False), reduce_rule("Min"), _extreme_grad, dtypes=_REAL
+    "Min", _extreme_kernel(False), reduce_rule("Min"), _extreme_grad, dtypes=_REAL
 )
 
 
@@ -283,8 +250,8 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_min_p, input_tensor, axis, keepdims)
 
 
-def _prod_kernel(x, axis=None, keepdims=False):
-    return np.asarray(np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype), dtype=x.dtype)
+def _prod_kernel(xp, x, axis=None, keepdims=False):
+    return xp.asarray(xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype), dtype=x.dtype)
 
 
 def _prod_grad(inputs, out, dy, axis=None, keepdims=False):
@@ -319,13 +286,17 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
 
 
 reduce_any_p = primitive(
-    "Any", lambda x, axis=None, keepdims=False: np.any(x, axis=axis, keepdims=keepdims), reduce_rule("Any"),
+    "Any",
+    lambda xp, x, axis=None, keepdims=False: xp.any(x, axis=axis, keepdims=keepdims),
+    reduce_rule("Any"),
     dtypes=_BOOL,
-)  # fmt: skip
+)
 reduce_all_p = primitive(
-    "All", lambda x, axis=None, keepdims=False: np.all(x, axis=axis, keepdims=keepdims), reduce_rule("All"),
+    "All",
+    lambda xp, x, axis=None, keepdims=False: xp.all(x, axis=axis, keepdims=keepdims),
+    reduce_rule("All"),
     dtypes=_BOOL,
-)  # fmt: skip
+)
 
 
 @tf_export("math.reduce_any", "reduce_any")
@@ -345,15 +316,14 @@ def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _lse_kernel(x, axis=None, keepdims=False):
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
-        s = np.sum(np.exp(x - m), axis=axis, keepdims=True)
-        out = np.log(s) + m
+def _lse_kernel(xp, x, axis=None, keepdims=False):
+    m = xp.max(x, axis=axis, keepdims=True, initial=-math.inf)
+    m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype)
+    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
+    out = xp.log(s) + m
     if not keepdims:
-        out = np.squeeze(out, axis=axis) if axis is None or len(axis) else out
-    return np.asarray(out, dtype=x.dtype)
+        out = xp.squeeze(out, axis=axis) if axis is None or len(axis) else out
+    return xp.asarray(out, dtype=x.dtype)
 
 
 def _lse_grad(inputs, out, dy, axis=None, keepdims=False):
@@ -361,9 +331,9 @@ def _lse_grad(inputs, out, dy, axis=None, keepdims=False):
     # the result is large (exp(x - out) would lose the low bits of out).
     x = inputs[0]
     m = reduce_max(x, axis, keepdims=True)
-    inf = _const(np.inf, x.dtype)
+    inf = _const(math.inf, x.dtype)
     m = where_v2(logical_and(less(m, inf), greater(m, negative(inf))), m, zeros_like(m))
-    e = _exp(subtract(x, m))
+    e = exp(subtract(x, m))
     soft = realdiv(e, reduce_sum(e, axis, keepdims=True))
     return (multiply(soft, _broadcast_back(dy, x, axis, keepdims)),)
 
@@ -379,12 +349,12 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_logsumexp_p, input_tensor, axis, keepdims)
 
 
-def _enorm_kernel(x, axis=None, keepdims=False):
+def _enorm_kernel(xp, x, axis=None, keepdims=False):
     if x.dtype.kind in "iu":
-        s = np.sum(x.astype(np.float64) ** 2, axis=axis, keepdims=keepdims)
-        return np.asarray(np.floor(np.sqrt(s)), dtype=x.dtype)
-    s = np.sum(np.abs(x) ** 2, axis=axis, keepdims=keepdims)
-    return np.asarray(np.sqrt(s), dtype=x.dtype)
+        s = xp.sum(x.astype(xp.float64) ** 2, axis=axis, keepdims=keepdims)
+        return xp.asarray(xp.floor(xp.sqrt(s)), dtype=x.dtype)
+    s = xp.sum(xp.abs(x) ** 2, axis=axis, keepdims=keepdims)
+    return xp.asarray(xp.sqrt(s), dtype=x.dtype)
 
 
 def _enorm_grad(inputs, out, dy, axis=None, keepdims=False):
@@ -406,9 +376,6 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
 
 def _abs_squared(d):
     if d.dtype.is_complex:
-        real, imag = _export("math", "real"), _export("math", "imag")
-        if real is None or imag is None:
-            raise NotImplementedError("complex variance needs tf.math.real / tf.math.imag")
         re, im = real(d), imag(d)
         return add(multiply(re, re), multiply(im, im))
     return multiply(d, d)
@@ -433,7 +400,7 @@ def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     x = convert_to_tensor(input_tensor)
     if not (x.dtype.is_floating or x.dtype.is_complex):
         raise TypeError(f"reduce_std: input must be either real or complex, got {x.dtype.name}")
-    return _sqrt(reduce_variance(x, axis, keepdims))
+    return sqrt(reduce_variance(x, axis, keepdims))
 
 
 @tf_export("math.count_nonzero")
@@ -456,10 +423,10 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     axes = _axis_param(x, axis, "l2_normalize")
     if x.dtype.is_complex:
         sq = reduce_sum(_abs_squared(x), axes, keepdims=True)
-        inv = _rsqrt(maximum(sq, _const(epsilon, sq.dtype)))
+        inv = rsqrt(maximum(sq, _const(epsilon, sq.dtype)))
         return multiply(x, cast(inv, x.dtype))
     sq = reduce_sum(multiply(x, x), axes, keepdims=True)
-    return multiply(x, _rsqrt(maximum(sq, _const(epsilon, x.dtype))))
+    return multiply(x, rsqrt(maximum(sq, _const(epsilon, x.dtype))))
 
 
 # --------------------------------------------------------------------------------------
@@ -491,21 +458,21 @@ def _arg_rule(op):
     return rule
 
 
-def _arg_kernel(fn, fill):
-    def kernel(x, axis, output_type):
+def _arg_kernel(largest):
+    """argmax's kernel (``largest``), or argmin's."""
+    fill = -math.inf if largest else math.inf
+
+    def kernel(xp, x, axis, output_type):
         if x.dtype.kind == "f":  # NaNs never win (they lose every comparison), like TF's kernel
-            x = np.where(np.isnan(x), fill, x)
-        return fn(x, axis=axis).astype(output_type.np)
+            x = xp.where(xp.isnan(x), fill, x)
+        i = xp.argmax(x, axis=axis) if largest else xp.argmin(x, axis=axis)
+        return i.astype(output_type.np)
 
     return kernel
 
 
-argmax_p = primitive(
-    "ArgMax", _arg_kernel(np.argmax, -np.inf), _arg_rule("ArgMax"), dtypes=_REAL | _BOOL
-)
-argmin_p = primitive(
-    "ArgMin", _arg_kernel(np.argmin, np.inf), _arg_rule("ArgMin"), dtypes=_REAL | _BOOL
-)
+argmax_p = primitive("ArgMax", _arg_kernel(True), _arg_rule("ArgMax"), dtypes=_REAL | _BOOL)
+argmin_p = primitive("ArgMin", _arg_kernel(False), _arg_rule("ArgMin"), dtypes=_REAL | _BOOL)
 
 
 def _arg(prim, input, axis, output_type):  # noqa: A002
@@ -559,17 +526,20 @@ def _scan_rule(op):
 
 
 def _scan_kernel(accumulate, identity):
-    def kernel(x, axis, exclusive, reverse):
+    """Kernel of a scan along ``axis``: ``accumulate(xp, x, axis)`` is the inclusive scan."""
+
+    def kernel(xp, x, axis, exclusive, reverse):
         if reverse:
-            x = np.flip(x, axis)
-        out = accumulate(x, axis)
+            x = xp.flip(x, axis=axis)
+        out = accumulate(xp, x, axis)
         if exclusive:
+            lead = (slice(None),) * (axis % out.ndim)
             n = out.shape[axis]
-            head = np.full_like(np.take(out, [0], axis=axis), identity)
-            out = np.concatenate([head, np.take(out, np.arange(n - 1), axis=axis)], axis=axis)
+            head = xp.full_like(out[lead + (slice(0, 1),)], identity)
+            out = xp.concat([head, out[lead + (slice(0, max(n - 1, 0)),)]], axis=axis)
         if reverse:
-            out = np.flip(out, axis)
-        return np.ascontiguousarray(out, dtype=x.dtype)
+            out = xp.flip(out, axis=axis)
+        return xp.ascontiguousarray(out, dtype=x.dtype)
 
     return kernel
 
@@ -585,24 +555,24 @@ def _cumprod_grad(inputs, out, dy, axis, exclusive, reverse):
     return (divide_no_nan(s, x),)
 
 
-def _np_cumsum(x, axis):
-    return np.cumsum(x, axis=axis, dtype=x.dtype)
+def _cumsum(xp, x, axis):
+    return xp.cumsum(x, axis=axis, dtype=x.dtype)
 
 
-def _np_cumprod(x, axis):
-    return np.cumprod(x, axis=axis, dtype=x.dtype)
+def _cumprod(xp, x, axis):
+    return xp.cumprod(x, axis=axis, dtype=x.dtype)
 
 
-def _np_cum_lse(x, axis):
-    with np.errstate(invalid="ignore"):
-        return np.logaddexp.accumulate(x, axis=axis)
+def _cum_logsumexp(xp, x, axis):
+    """Host only (``xp`` is NumPy): ``ufunc.accumulate`` has no array-API counterpart."""
+    return np.logaddexp.accumulate(x, axis=axis)
 
 
 cumsum_p = primitive(
-    "Cumsum", _scan_kernel(_np_cumsum, 0), _scan_rule("Cumsum"), _cumsum_grad, dtypes=_NUM
+    "Cumsum", _scan_kernel(_cumsum, 0), _scan_rule("Cumsum"), _cumsum_grad, dtypes=_NUM
 )
 cumprod_p = primitive(
-    "Cumprod", _scan_kernel(_np_cumprod, 1), _scan_rule("Cumprod"), _cumprod_grad, dtypes=_NUM
+    "Cumprod", _scan_kernel(_cumprod, 1), _scan_rule("Cumprod"), _cumprod_grad, dtypes=_NUM
 )
 
 
@@ -614,20 +584,21 @@ def _cum_lse_grad(inputs, out, dy, axis, exclusive, reverse):
     zero = zeros_like(dy)
     one = ones_like(dy)
     pos, neg = greater(dy, zero), less(dy, zero)
-    log_pos = where_v2(pos, _log(where_v2(pos, dy, one)), lowest)
-    log_neg = where_v2(neg, _log(where_v2(neg, negative(dy), one)), lowest)
+    log_pos = where_v2(pos, log(where_v2(pos, dy, one)), lowest)
+    log_neg = where_v2(neg, log(where_v2(neg, negative(dy), one)), lowest)
     kw = {"exclusive": exclusive, "reverse": not reverse}
-    out_pos = _exp(add(cumulative_logsumexp(subtract(log_pos, out), axis, **kw), x))
-    out_neg = _exp(add(cumulative_logsumexp(subtract(log_neg, out), axis, **kw), x))
+    out_pos = exp(add(cumulative_logsumexp(subtract(log_pos, out), axis, **kw), x))
+    out_neg = exp(add(cumulative_logsumexp(subtract(log_neg, out), axis, **kw), x))
     return (subtract(out_pos, out_neg),)
 
 
 cumulative_logsumexp_p = primitive(
     "CumulativeLogsumexp",
-    _scan_kernel(_np_cum_lse, -np.inf),
+    _on_host(_scan_kernel(_cum_logsumexp, -math.inf)),
     _scan_rule("CumulativeLogsumexp"),
     _cum_lse_grad,
     dtypes=_d.FLOATS,
+    host=True,
 )
 
 
@@ -679,13 +650,14 @@ def _along_rule(op):
 
 take_along_axis_p = primitive(
     "TakeAlongAxis",
-    lambda x, idx, axis: np.take_along_axis(x, idx.astype(np.intp), axis=axis),
+    lambda xp, x, idx, axis: xp.take_along_axis(x, idx.astype(np.intp), axis=axis),
     _along_rule("TakeAlongAxis"),
     lambda inputs, out, dy, axis: (put_along_axis(dy, inputs[1], shape(inputs[0]), axis), None),
 )
 
 
 def _put_kernel(u, idx, s, axis):
+    """Host kernel: the scatter-add is ``np.add.at``, which has no array-API counterpart."""
     out = np.zeros(tuple(int(v) for v in s), dtype=u.dtype)
     grids = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
     grids[axis] = idx.astype(np.intp)
@@ -704,6 +676,7 @@ put_along_axis_p = primitive(
     _put_kernel,
     _put_rule,
     lambda inputs, out, dy, axis: (take_along_axis(dy, inputs[1], axis), None, None),
+    host=True,
 )
 
 
@@ -725,14 +698,14 @@ def put_along_axis(updates, indices, shape, axis):
 # --------------------------------------------------------------------------------------
 
 
-def argsort_np(x, axis=-1, descending=False):
+def stable_argsort(xp, x, axis=-1, descending=False):
     """Stable argsort along ``axis``; descending keeps ties in increasing index order and puts
     NaN first (ascending: NaN last), like TF's sort."""
     if not descending:
-        return np.argsort(x, axis=axis, kind="stable")
+        return xp.argsort(x, axis=axis, stable=True)
     n = x.shape[axis]
-    r = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-    return np.flip(n - 1 - r, axis)
+    r = xp.argsort(xp.flip(x, axis=axis), axis=axis, stable=True)
+    return xp.flip(n - 1 - r, axis=axis)
 
 
 def _top_k_rule(x, k, index_type):
@@ -754,11 +727,11 @@ def _top_k_rule(x, k, index_type):
     return AVal(dims, x.dtype), AVal(dims, index_type)
 
 
-def _top_k_kernel(x, k, index_type):
+def _top_k_kernel(xp, x, k, index_type):
     if x.ndim == 0 or x.shape[-1] < k or k < 0:
         raise ValueError("invalid top_k arguments")
-    idx = argsort_np(x, -1, descending=True)[..., :k]
-    return np.take_along_axis(x, idx, axis=-1), idx.astype(index_type.np)
+    idx = stable_argsort(xp, x, -1, descending=True)[..., :k]
+    return xp.take_along_axis(x, idx, axis=-1), idx.astype(index_type.np)
 
 
 def _top_k_grad(inputs, outs, dys, k, index_type):
@@ -812,14 +785,14 @@ def _in_top_k_rule(p, t, k):
     return AVal([b if b is not None else (t.shape[0] if t.rank == 1 else None)], _d.bool)
 
 
-def _in_top_k_kernel(p, t, k):
+def _in_top_k_kernel(xp, p, t, k):
     if p.ndim != 2 or t.ndim != 1 or p.shape[0] != t.shape[0]:
         raise ValueError("bad shapes")
     n = p.shape[1]
     valid = (t >= 0) & (t < n)
-    tv = p[np.arange(p.shape[0]), np.where(valid, t, 0)]
-    better = np.sum(p > tv[:, None], axis=1)
-    finite = np.all(np.isfinite(p), axis=1)
+    tv = p[xp.arange(p.shape[0]), xp.where(valid, t, 0)]
+    better = xp.sum(p > tv[:, None], axis=1)
+    finite = xp.all(xp.isfinite(p), axis=1)
     return valid & finite & (better < k)
 
 
@@ -845,7 +818,7 @@ def in_top_k(targets, predictions, k, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _bincount_kernel(arr, weights, minlength, maxlength, axis, binary_output):
+def _bincount_kernel(xp, arr, weights, minlength, maxlength, axis, binary_output):
     if arr.size and arr.min() < 0:
         raise op_error(InvalidArgumentError, "DenseBincount", "Input arr must be non-negative!")
     size = int(arr.max()) + 1 if arr.size else 0
@@ -860,19 +833,19 @@ def _bincount_kernel(arr, weights, minlength, maxlength, axis, binary_output):
     else:
         a, w, rows = arr, weights, arr.shape[0]
     keep = a < size
-    flat = (a + size * np.arange(a.shape[0])[:, None])[keep]
+    flat = (a + size * xp.arange(a.shape[0])[:, None])[keep]
     nb = a.shape[0] * size
     if binary_output or not has_w:
-        counts = np.bincount(flat, minlength=nb)
+        counts = xp.bincount(flat, minlength=nb)
         if binary_output:
             counts = counts > 0
         out = counts.astype(weights.dtype)
     else:
-        out = np.bincount(flat, weights=w[keep].astype(np.float64), minlength=nb).astype(
+        out = xp.bincount(flat, weights=w[keep].astype(xp.float64), minlength=nb).astype(
             weights.dtype
         )
         if weights.dtype.kind == "c":
-            out = np.bincount(flat, weights=w[keep].real, minlength=nb) + 1j * np.bincount(
+            out = xp.bincount(flat, weights=w[keep].real, minlength=nb) + 1j * xp.bincount(
                 flat, weights=w[keep].imag, minlength=nb
             )
             out = out.astype(weights.dtype)
@@ -979,7 +952,8 @@ _SEG = {  # reduction name -> (ufunc for .at, identity for empty segments in uns
 
 
 def _seg_reduce(kind, data, flat_ids, num, lead):
-    """Reduce rows of ``data`` (first ``lead`` dims flattened) into ``num`` segments."""
+    """Reduce rows of ``data`` (first ``lead`` dims flattened) into ``num`` segments (host
+    NumPy arrays: the scatter is ``ufunc.at``, which has no array-API counterpart)."""
     rest = data.shape[lead:]
     d = data.reshape((-1,) + rest)
     if kind == "Mean":
@@ -997,6 +971,7 @@ def _seg_reduce(kind, data, flat_ids, num, lead):
 
 
 def _sorted_seg_kernel(kind):
+    """Host kernel of a sorted segment reduction (``_seg_reduce`` scatters with ``ufunc.at``)."""
     op = "Segment" + kind
 
     def kernel(data, ids):
@@ -1041,6 +1016,8 @@ def _sorted_seg_rule(kind):
 
 
 def _unsorted_seg_kernel(kind):
+    """Host kernel of an unsorted segment reduction (``_seg_reduce`` scatters with
+    ``ufunc.at``)."""
     op = "UnsortedSegment" + kind
 
     def kernel(data, ids, num_segments):
@@ -1157,8 +1134,6 @@ def _concat_shape(ids, extra):
     s = ids.shape.as_list()
     if None not in s:
         return s + [1] * extra
-    from rill.ops.array_ops import stack
-
     return stack(unstack(shape(ids), num=len(s)) + [_const(1, _d.int32)] * extra)
 
 
@@ -1168,6 +1143,7 @@ segment_sum_p = primitive(
     _sorted_seg_rule("Sum"),
     _seg_grad("Sum", True),
     dtypes=_NUM,
+    host=True,
 )
 segment_mean_p = primitive(
     "SegmentMean",
@@ -1175,6 +1151,7 @@ segment_mean_p = primitive(
     _sorted_seg_rule("Mean"),
     _seg_grad("Mean", True),
     dtypes=_NUM,
+    host=True,
 )
 segment_max_p = primitive(
     "SegmentMax",
@@ -1182,6 +1159,7 @@ segment_max_p = primitive(
     _sorted_seg_rule("Max"),
     _seg_grad("Max", True),
     dtypes=_REAL,
+    host=True,
 )
 segment_min_p = primitive(
     "SegmentMin",
@@ -1189,6 +1167,7 @@ segment_min_p = primitive(
     _sorted_seg_rule("Min"),
     _seg_grad("Min", True),
     dtypes=_REAL,
+    host=True,
 )
 segment_prod_p = primitive(
     "SegmentProd",
@@ -1196,6 +1175,7 @@ segment_prod_p = primitive(
     _sorted_seg_rule("Prod"),
     _seg_grad("Prod", True),
     dtypes=_NUM,
+    host=True,
 )
 unsorted_segment_sum_p = primitive(
     "UnsortedSegmentSum",
@@ -1203,6 +1183,7 @@ unsorted_segment_sum_p = primitive(
     _unsorted_seg_rule("Sum"),
     _seg_grad("Sum", False),
     dtypes=_NUM,
+    host=True,
 )
 unsorted_segment_max_p = primitive(
     "UnsortedSegmentMax",
@@ -1210,6 +1191,7 @@ unsorted_segment_max_p = primitive(
     _unsorted_seg_rule("Max"),
     _seg_grad("Max", False),
     dtypes=_REAL,
+    host=True,
 )
 unsorted_segment_min_p = primitive(
     "UnsortedSegmentMin",
@@ -1217,6 +1199,7 @@ unsorted_segment_min_p = primitive(
     _unsorted_seg_rule("Min"),
     _seg_grad("Min", False),
     dtypes=_REAL,
+    host=True,
 )
 unsorted_segment_prod_p = primitive(
     "UnsortedSegmentProd",
@@ -1224,6 +1207,7 @@ unsorted_segment_prod_p = primitive(
     _unsorted_seg_rule("Prod"),
     _seg_grad("Prod", False),
     dtypes=_NUM,
+    host=True,
 )
 
 
@@ -1335,20 +1319,23 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
         )
     n = _segment_counts(x, segment_ids, num_segments)
     n = cast(maximum(n, ones_like(n)), x.dtype)
-    return realdiv(unsorted_segment_sum(x, segment_ids, num_segments), _sqrt(n))
+    return realdiv(unsorted_segment_sum(x, segment_ids, num_segments), sqrt(n))
 
 
 # The gather that segment gradients need: out = params[ids], zeros where ids < 0.
 
 
-def _seg_gather_kernel(params, ids):
-    safe = np.where(ids < 0, 0, ids).astype(np.intp)
-    out = params[safe] if params.shape[0] else np.zeros(ids.shape + params.shape[1:], params.dtype)
-    if np.any(ids < 0):
-        out = np.where(
+def _seg_gather_kernel(xp, params, ids):
+    safe = xp.where(ids < 0, 0, ids).astype(np.intp)
+    if params.shape[0]:
+        out = params[safe]
+    else:
+        out = xp.zeros(ids.shape + params.shape[1:], dtype=params.dtype)
+    if xp.any(ids < 0):
+        out = xp.where(
             (ids >= 0).reshape(ids.shape + (1,) * (params.ndim - 1)),
             out,
-            np.zeros((), params.dtype),
+            xp.zeros((), dtype=params.dtype),
         )
     return out
 
@@ -1378,11 +1365,13 @@ def segment_gather(params, segment_ids):
 
 add_n_p = primitive(
     "AddN",
-    lambda *xs: np.asarray(sum(xs[1:], xs[0]), dtype=xs[0].dtype),
+    lambda xp, *xs: xp.asarray(sum(xs[1:], xs[0]), dtype=xs[0].dtype),
     lambda *xs: AVal(xs[0].shape, xs[0].dtype),
     lambda inputs, out, dy: tuple(dy for _ in inputs),
     dtypes=_NUM,
     same_dtype=True,
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -1398,11 +1387,3 @@ def add_n(inputs, name=None):
                 f"add_n: all inputs must have the same shape, got {ts[0].shape} and {t.shape}."
             )
     return bind(add_n_p, tuple(ts))
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-from rill.ops import sort_ops  # noqa: F401,E402 - registers sort/argsort/unique until ops/__init__ lists it
-
-grad_reads(reduce_sum_p)
-grad_reads(add_n_p)

@@ -1,8 +1,10 @@
 """Elementwise unary math: abs, exp/log family, trig, special functions, rounding.
 
 Special functions (erf, erfc, erfinv, ndtri, lgamma, digamma, polygamma) use
-``scipy.special`` when it is importable (looked up lazily, on first use) and otherwise
-vectorised NumPy fallbacks written here, so SciPy is never a hard dependency.
+``scipy.special`` on the NumPy backend when it is importable (looked up lazily, on first
+use) and otherwise vectorised fallbacks written here, so SciPy is never a hard dependency.
+The lgamma/digamma/polygamma fallbacks are written against the array namespace ``xp`` (any
+backend); the erf family's build on Python's ``math.erf``, so those four are host kernels.
 
 Gradients follow TF's conventions, including the complex ones: for a holomorphic ``f``
 the input gradient is ``dy * conj(f'(x))``.
@@ -28,7 +30,16 @@ from rill.ops._op import (
     unary_rule,
     unbroadcast,
 )
-from rill.ops.math_ops import add, multiply, negative, not_equal, realdiv, subtract
+from rill.ops.math_ops import (
+    add,
+    divide_no_nan,
+    less,
+    multiply,
+    negative,
+    not_equal,
+    realdiv,
+    subtract,
+)
 
 _FLOATS = _d.FLOATS
 _INEXACT = _d.INEXACT
@@ -40,23 +51,25 @@ _SIGNED = _FLOATS | frozenset(d for d in _d.INTS if not d.is_unsigned)
 # --------------------------------------------------------------------------------------
 
 
-def _quiet(fn):
-    """A kernel that may produce inf/nan. NumPy's warnings for those are silenced for all
-    of rill's modules by the filter in rill.core.dispatch, so the ufunc is used as is."""
-    return fn
-
-
-_quiet2 = _quiet
-
-
 def _in_f64(fn):
-    """Evaluate ``fn`` in float64 and cast back to the input's dtype (special functions)."""
+    """Kernel evaluating ``fn(xp, *arrays)`` in float64, cast back to the input's dtype
+    (special functions)."""
+
+    def kernel(xp, *xs):
+        dt = xs[0].dtype
+        out = fn(xp, *[xp.asarray(x, dtype=xp.float64) for x in xs])
+        return xp.asarray(out, dtype=dt)
+
+    return kernel
+
+
+def _host_in_f64(fn):
+    """Host kernel (declared ``host=True``) evaluating ``fn(*numpy_arrays)`` in float64,
+    cast back to the input's dtype."""
 
     def kernel(*xs):
         dt = xs[0].dtype
-        with np.errstate(all="ignore"):
-            out = fn(*[np.asarray(x, np.float64) for x in xs])
-        return np.asarray(out, dtype=dt)
+        return np.asarray(fn(*[np.asarray(x, np.float64) for x in xs]), dtype=dt)
 
     return kernel
 
@@ -69,20 +82,20 @@ def _real_rule(x, **_):
     return AVal(x.shape, x.dtype.real_dtype)
 
 
-def _c(x):
+def _conj_if_complex(x):
     """conj(x) for complex tensors, x otherwise (TF's gradient convention)."""
     return conj(x) if x.dtype.is_complex else x
 
 
-def _k(value, like):
+def _const_like(value, like):
     """A constant of ``like``'s dtype."""
     return convert_to_tensor(value, dtype=like.dtype)
 
 
-def _unary(name, kernel, grad=None, dtypes=_INEXACT, rule=unary_rule):
+def _unary(name, kernel, grad=None, dtypes=_INEXACT, rule=unary_rule, **facts):
     if grad is None:
-        return primitive(name, kernel, rule, dtypes=dtypes)
-    return primitive(name, kernel, rule, grad, dtypes=dtypes)
+        return primitive(name, kernel, rule, dtypes=dtypes, **facts)
+    return primitive(name, kernel, rule, grad, dtypes=dtypes, **facts)
 
 
 def _arg(x):
@@ -90,21 +103,22 @@ def _arg(x):
 
 
 # --------------------------------------------------------------------------------------
-# SciPy (optional) and the NumPy fallbacks
+# SciPy (optional, NumPy backend only) and the fallbacks
 # --------------------------------------------------------------------------------------
 
 _use_scipy = True  # tests switch this off to exercise the fallbacks
 _scipy_special = None  # None: not looked up yet; False: not importable
 
 
-def _special():
-    """``scipy.special`` if available and enabled, else None."""
+def _special(xp):
+    """``scipy.special`` if available and enabled and ``xp`` is NumPy (SciPy's functions
+    take NumPy arrays only), else None."""
     global _scipy_special
-    if not _use_scipy:
+    if xp is not np or not _use_scipy:
         return None
     if _scipy_special is None:
         try:
-            import scipy.special as sp
+            import scipy.special as sp  # optional dependency: imported on first use
         except ImportError:  # pragma: no cover - depends on the environment
             sp = False
         _scipy_special = sp
@@ -132,84 +146,81 @@ _LANCZOS = (
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _lgamma_pos(x):
+def _lgamma_pos(xp, x):
     """log|Gamma(x)| for x >= 0.5 (Lanczos, in log form so large x cannot overflow)."""
     z = x - 1.0
-    a = np.full_like(z, _LANCZOS[0])
+    a = xp.full_like(z, _LANCZOS[0])
     for i in range(1, 9):
         a = a + _LANCZOS[i] / (z + i)
     t = z + 7.5
-    return _HALF_LOG_2PI + (z + 0.5) * np.log(t) - t + np.log(a)
+    return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
 
 
-def _lgamma_np(x):
-    x = np.asarray(x, np.float64)
+def _lgamma_np(xp, x):
+    x = xp.asarray(x, dtype=xp.float64)
     refl = x < 0.5
-    xp = np.where(refl, 1.0 - x, x)
-    out = _lgamma_pos(xp)
+    out = _lgamma_pos(xp, xp.where(refl, 1.0 - x, x))
     # reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x); |sin| has period 1
-    s = np.abs(np.sin(np.pi * (x - np.floor(x))))
-    out = np.where(refl, np.log(np.pi / s) - out, out)
-    out = np.where((x == 1) | (x == 2), 0.0, out)  # exact zeros of lgamma
-    pole = (x <= 0) & (x == np.floor(x))
-    return np.where(pole | np.isinf(x), np.inf, out)
+    s = xp.abs(xp.sin(math.pi * (x - xp.floor(x))))
+    out = xp.where(refl, xp.log(math.pi / s) - out, out)
+    out = xp.where((x == 1) | (x == 2), 0.0, out)  # exact zeros of lgamma
+    pole = (x <= 0) & (x == xp.floor(x))
+    return xp.where(pole | xp.isinf(x), math.inf, out)
 
 
 # Asymptotic series of digamma: ln y - 1/(2y) - sum B_2k / (2k y^2k).
 _DIGAMMA_C = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
 
 
-def _digamma_pos(x):
+def _digamma_pos(xp, x):
     """digamma for x > 0: shift to y >= 10 with the recurrence, then the series."""
     small = x < 10
-    acc = np.zeros_like(x)
-    y = x.copy()
+    acc = xp.zeros_like(x)
+    y = x
     for _ in range(10):
-        acc = np.where(small, acc + 1.0 / y, acc)
-        y = np.where(small, y + 1.0, y)
+        acc = xp.where(small, acc + 1.0 / y, acc)
+        y = xp.where(small, y + 1.0, y)
     y2 = 1.0 / (y * y)
-    series = np.zeros_like(y)
+    series = xp.zeros_like(y)
     for c in reversed(_DIGAMMA_C):
         series = (series + c) * y2
-    return np.log(y) - 0.5 / y - series - acc
+    return xp.log(y) - 0.5 / y - series - acc
 
 
-def _digamma_np(x):
-    x = np.asarray(x, np.float64)
+def _digamma_np(xp, x):
+    x = xp.asarray(x, dtype=xp.float64)
     neg = x <= 0
-    xp = np.where(neg, 1.0 - x, x)
-    out = _digamma_pos(xp)
+    out = _digamma_pos(xp, xp.where(neg, 1.0 - x, x))
     # reflection: psi(1 - x) - psi(x) = pi / tan(pi x); tan has period 1
-    t = np.tan(np.pi * (x - np.floor(x)))
-    out = np.where(neg, out - np.pi / t, out)
-    bad = (neg & (x == np.floor(x))) | (x == -np.inf)
-    return np.where(bad, np.nan, out)
+    t = xp.tan(math.pi * (x - xp.floor(x)))
+    out = xp.where(neg, out - math.pi / t, out)
+    bad = (neg & (x == xp.floor(x))) | (x == -math.inf)
+    return xp.where(bad, math.nan, out)
 
 
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798)
 
 
-def _hurwitz_zeta_np(s, q):
+def _hurwitz_zeta_np(xp, s, q):
     """Hurwitz zeta(s, q) for s > 1 (Euler-Maclaurin after shifting q past s + 10).
 
     The shift loops once per unit that the smallest q lies below the threshold, so very
     negative q are slow; SciPy is used instead whenever it is available.
     """
-    s, q = np.broadcast_arrays(np.asarray(s, np.float64), np.asarray(q, np.float64))
-    s, q = s.copy(), q.copy()
+    s, q = xp.broadcast_arrays(xp.asarray(s, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
     thresh = s + 10.0
-    acc = np.zeros_like(q)
-    y = q.copy()
-    finite = np.isfinite(y)
+    acc = xp.zeros_like(q)
+    y = q
+    finite = xp.isfinite(y)
     while True:
         m = finite & (y < thresh)
-        if not m.any():
+        if not xp.any(m):
             break
-        acc = np.where(m, acc + np.power(np.where(m, y, 1.0), -s), acc)
-        y = np.where(m, y + 1.0, y)
-    out = np.power(y, 1.0 - s) / (s - 1.0) + 0.5 * np.power(y, -s)
-    rising = s.copy()  # s (s+1) ... (s+2j-2)
-    term_pow = np.power(y, -s - 1.0)
+        acc = xp.where(m, acc + xp.pow(xp.where(m, y, 1.0), -s), acc)
+        y = xp.where(m, y + 1.0, y)
+    out = xp.pow(y, 1.0 - s) / (s - 1.0) + 0.5 * xp.pow(y, -s)
+    rising = s  # s (s+1) ... (s+2j-2)
+    term_pow = xp.pow(y, -s - 1.0)
     fact = 2.0  # (2j)!
     for j, b in enumerate(_BERNOULLI, start=1):
         out = out + b / fact * rising * term_pow
@@ -217,30 +228,31 @@ def _hurwitz_zeta_np(s, q):
         term_pow = term_pow / (y * y)
         fact *= (2 * j + 1) * (2 * j + 2)
     out = out + acc
-    pole = (q <= 0) & (q == np.floor(q))
-    out = np.where(pole, np.inf, out)
-    return np.where(s <= 1, np.nan, out)
+    pole = (q <= 0) & (q == xp.floor(q))
+    out = xp.where(pole, math.inf, out)
+    return xp.where(s <= 1, math.nan, out)
 
 
 _FACTORIALS = np.array([float(math.factorial(k)) for k in range(171)])  # 171! overflows
 
 
-def _factorial(n):
+def _factorial(xp, n):
     """n! for integer-valued float arrays n >= 0 (inf beyond float64's range)."""
-    idx = np.minimum(n, 170).astype(np.int64)
-    return np.where(n > 170, np.inf, _FACTORIALS[idx])
+    idx = xp.minimum(n, 170).astype(xp.int64)
+    return xp.where(n > 170, math.inf, xp.asarray(_FACTORIALS)[idx])
 
 
-def _polygamma_np(n, x, zeta, digamma):
-    n, x = np.broadcast_arrays(np.asarray(n, np.float64), np.asarray(x, np.float64))
-    valid = (n >= 0) & (n == np.floor(n)) & np.isfinite(n)
-    n0 = np.where(valid, n, 0.0)
+def _polygamma_np(xp, n, x, zeta, digamma):
+    """polygamma(n, x) from ``zeta(xp, s, q)`` (Hurwitz) and ``digamma(xp, x)``."""
+    n, x = xp.broadcast_arrays(xp.asarray(n, dtype=xp.float64), xp.asarray(x, dtype=xp.float64))
+    valid = (n >= 0) & (n == xp.floor(n)) & xp.isfinite(n)
+    n0 = xp.where(valid, n, 0.0)
     higher = n0 >= 1
-    s = np.where(higher, n0 + 1.0, 2.0)
-    z = zeta(s, x)
-    sign = np.where(np.mod(n0, 2.0) == 1.0, 1.0, -1.0)  # (-1)^(n+1)
-    out = np.where(higher, sign * _factorial(n0) * z, digamma(x))
-    return np.where(valid, out, np.nan)
+    s = xp.where(higher, n0 + 1.0, 2.0)
+    z = zeta(xp, s, x)
+    sign = xp.where(xp.remainder(n0, 2.0) == 1.0, 1.0, -1.0)  # (-1)^(n+1)
+    out = xp.where(higher, sign * _factorial(xp, n0) * z, digamma(xp, x))
+    return xp.where(valid, out, math.nan)
 
 
 _W_A = 0.147  # Winitzki's constant for the erfinv starting guess
@@ -294,50 +306,56 @@ def _ndtri_np(p):
     return np.where((p < 0) | (p > 1) | np.isnan(p), np.nan, out)
 
 
+# The erf family runs on host NumPy arrays (``_host_in_f64``): its fallbacks need math.erf.
+
+
 def _erf_k(x):
-    sp = _special()
+    sp = _special(np)
     return sp.erf(x) if sp else _erf_np(x)
 
 
 def _erfc_k(x):
-    sp = _special()
+    sp = _special(np)
     return sp.erfc(x) if sp else _erfc_np(x)
 
 
-def _lgamma_k(x):
-    sp = _special()
-    if not sp:
-        return _lgamma_np(x)
-    return np.where(x == -np.inf, np.inf, sp.gammaln(x))
-
-
-def _digamma_k(x):
-    sp = _special()
-    if not sp:
-        return _digamma_np(x)
-    bad = (x <= 0) & (x == np.floor(x))  # TF: nan at the poles (SciPy gives +-inf at 0)
-    return np.where(bad, np.nan, sp.digamma(x))
-
-
-def _polygamma_k(n, x):
-    sp = _special()
-    if not sp:
-        return _polygamma_np(n, x, _hurwitz_zeta_np, _digamma_np)
-
-    def zeta(s, q):
-        return np.where(s <= 1, np.nan, sp.zeta(s, q))
-
-    return _polygamma_np(n, x, zeta, _digamma_k)
-
-
 def _erfinv_k(x):
-    sp = _special()
+    sp = _special(np)
     return sp.erfinv(x) if sp else _erfinv_np(x)
 
 
 def _ndtri_k(x):
-    sp = _special()
+    sp = _special(np)
     return sp.ndtri(x) if sp else _ndtri_np(x)
+
+
+# The gamma family runs on any backend (``_in_f64``); SciPy only on NumPy.
+
+
+def _lgamma_k(xp, x):
+    sp = _special(xp)
+    if not sp:
+        return _lgamma_np(xp, x)
+    return xp.where(x == -math.inf, math.inf, sp.gammaln(x))
+
+
+def _digamma_k(xp, x):
+    sp = _special(xp)
+    if not sp:
+        return _digamma_np(xp, x)
+    bad = (x <= 0) & (x == xp.floor(x))  # TF: nan at the poles (SciPy gives +-inf at 0)
+    return xp.where(bad, math.nan, sp.digamma(x))
+
+
+def _polygamma_k(xp, n, x):
+    sp = _special(xp)
+    if not sp:
+        return _polygamma_np(xp, n, x, _hurwitz_zeta_np, _digamma_np)
+
+    def zeta(xp, s, q):
+        return xp.where(s <= 1, math.nan, sp.zeta(s, q))
+
+    return _polygamma_np(xp, n, x, zeta, _digamma_k)
 
 
 # --------------------------------------------------------------------------------------
@@ -345,45 +363,35 @@ def _ndtri_k(x):
 # --------------------------------------------------------------------------------------
 
 
-def _sigmoid_kernel(x):
+def _sigmoid_kernel(xp, x):
     if x.dtype.kind == "c":
-        with np.errstate(all="ignore"):
-            return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(-np.abs(x))  # never overflows
-    one = np.ones((), x.dtype)
-    return np.where(x >= 0, one / (one + e), e / (one + e)).astype(x.dtype, copy=False)
+        return 1.0 / (1.0 + xp.exp(-x))
+    e = xp.exp(-xp.abs(x))  # never overflows
+    one = xp.ones((), dtype=x.dtype)
+    return xp.where(x >= 0, one / (one + e), e / (one + e)).astype(x.dtype, copy=False)
 
 
-def _softplus_kernel(x):
-    return np.logaddexp(np.zeros((), x.dtype), x)
+def _softplus_kernel(xp, x):
+    return xp.logaddexp(xp.zeros((), dtype=x.dtype), x)
 
 
-def _rsqrt_kernel(x):
-    with np.errstate(all="ignore"):
-        return (np.ones((), x.dtype) / np.sqrt(x)).astype(x.dtype, copy=False)
+def _rsqrt_kernel(xp, x):
+    return (xp.ones((), dtype=x.dtype) / xp.sqrt(x)).astype(x.dtype, copy=False)
 
 
-def _reciprocal_kernel(x):
-    with np.errstate(all="ignore"):
-        return np.reciprocal(x)
+def _xlogy_kernel(xp, x, y):
+    out = x * xp.log(y)
+    return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 
 
-def _xlogy_kernel(x, y):
-    with np.errstate(all="ignore"):
-        out = x * np.log(y)
-    return np.where(x == 0, np.zeros((), out.dtype), out)
+def _xlog1py_kernel(xp, x, y):
+    out = x * xp.log1p(y)
+    return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 
 
-def _xlog1py_kernel(x, y):
-    with np.errstate(all="ignore"):
-        out = x * np.log1p(y)
-    return np.where(x == 0, np.zeros((), out.dtype), out)
-
-
-def _xdivy_kernel(x, y):
-    with np.errstate(all="ignore"):
-        out = x / y
-    return np.where(x == 0, np.zeros((), out.dtype), out)
+def _xdivy_kernel(xp, x, y):
+    out = x / y
+    return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 
 
 # --------------------------------------------------------------------------------------
@@ -391,95 +399,126 @@ def _xdivy_kernel(x, y):
 # --------------------------------------------------------------------------------------
 
 abs_p = _unary(
-    "Abs", np.abs, lambda inputs, out, dy: (multiply(dy, sign(inputs[0])),), dtypes=_SIGNED
+    "Abs", "abs", lambda inputs, out, dy: (multiply(dy, sign(inputs[0])),), dtypes=_SIGNED
 )
 
 
 def _complex_abs_grad(inputs, out, dy):
     x = inputs[0]
     # dy * x / |x|, with 0 where x == 0
-    return (multiply(_to_complex(dy, x.dtype), _div_no_nan(x, _to_complex(out, x.dtype))),)
+    return (multiply(_to_complex(dy, x.dtype), divide_no_nan(x, _to_complex(out, x.dtype))),)
 
 
-complex_abs_p = _unary("ComplexAbs", np.abs, _complex_abs_grad, dtypes=_d.COMPLEX, rule=_real_rule)
+complex_abs_p = _unary("ComplexAbs", "abs", _complex_abs_grad, dtypes=_d.COMPLEX, rule=_real_rule)
 sign_p = _unary(
-    "Sign", np.sign, lambda inputs, out, dy: (_zeros_like(inputs[0]),), dtypes=_SIGNED | _d.COMPLEX
+    "Sign", "sign", lambda inputs, out, dy: (_zeros_like(inputs[0]),), dtypes=_SIGNED | _d.COMPLEX
 )
 reciprocal_p = _unary(
     "Reciprocal",
-    _reciprocal_kernel,
-    lambda inputs, out, dy: (negative(multiply(dy, square(_c(out)))),),
+    "reciprocal",
+    lambda inputs, out, dy: (negative(multiply(dy, square(_conj_if_complex(out)))),),
 )
 square_p = _unary(
     "Square",
-    _quiet(np.square),
-    lambda inputs, out, dy: (multiply(dy, multiply(_k(2, dy), _c(inputs[0]))),),
+    "square",
+    lambda inputs, out, dy: (
+        multiply(dy, multiply(_const_like(2, dy), _conj_if_complex(inputs[0]))),
+    ),
     dtypes=_d.NUMERIC,
 )
 sqrt_p = _unary(
-    "Sqrt", _quiet(np.sqrt), lambda inputs, out, dy: (realdiv(multiply(dy, _k(0.5, dy)), _c(out)),)
+    "Sqrt",
+    "sqrt",
+    lambda inputs, out, dy: (realdiv(multiply(dy, _const_like(0.5, dy)), _conj_if_complex(out)),),
 )
 rsqrt_p = _unary(
     "Rsqrt",
     _rsqrt_kernel,
     lambda inputs, out, dy: (
-        multiply(multiply(dy, _k(-0.5, dy)), multiply(square(_c(out)), _c(out))),
+        multiply(
+            multiply(dy, _const_like(-0.5, dy)),
+            multiply(square(_conj_if_complex(out)), _conj_if_complex(out)),
+        ),
     ),
 )
-exp_p = _unary("Exp", _quiet(np.exp), lambda inputs, out, dy: (multiply(dy, _c(out)),))
-expm1_p = _unary(
-    "Expm1", _quiet(np.expm1), lambda inputs, out, dy: (multiply(dy, exp(_c(inputs[0]))),)
+exp_p = _unary(
+    "Exp",
+    "exp",
+    lambda inputs, out, dy: (multiply(dy, _conj_if_complex(out)),),
+    saves=(),  # the derivative is a function of the output
+    saves_output=True,
 )
-log_p = _unary("Log", _quiet(np.log), lambda inputs, out, dy: (realdiv(dy, _c(inputs[0])),))
+expm1_p = _unary(
+    "Expm1", "expm1", lambda inputs, out, dy: (multiply(dy, exp(_conj_if_complex(inputs[0]))),)
+)
+log_p = _unary("Log", "log", lambda inputs, out, dy: (realdiv(dy, _conj_if_complex(inputs[0])),))
 log1p_p = _unary(
-    "Log1p", _quiet(np.log1p), lambda inputs, out, dy: (realdiv(dy, add(_k(1, dy), _c(inputs[0]))),)
+    "Log1p",
+    "log1p",
+    lambda inputs, out, dy: (realdiv(dy, add(_const_like(1, dy), _conj_if_complex(inputs[0]))),),
 )
 
-sin_p = _unary("Sin", _quiet(np.sin), lambda inputs, out, dy: (multiply(dy, cos(_c(inputs[0]))),))
+sin_p = _unary(
+    "Sin", "sin", lambda inputs, out, dy: (multiply(dy, cos(_conj_if_complex(inputs[0]))),)
+)
 cos_p = _unary(
-    "Cos", _quiet(np.cos), lambda inputs, out, dy: (negative(multiply(dy, sin(_c(inputs[0])))),)
+    "Cos",
+    "cos",
+    lambda inputs, out, dy: (negative(multiply(dy, sin(_conj_if_complex(inputs[0])))),),
 )
 tan_p = _unary(
     "Tan",
-    _quiet(np.tan),
-    lambda inputs, out, dy: (multiply(dy, square(reciprocal(cos(_c(inputs[0]))))),),
+    "tan",
+    lambda inputs, out, dy: (multiply(dy, square(reciprocal(cos(_conj_if_complex(inputs[0]))))),),
 )
 
 
 def _one_minus_sq(x):
-    return subtract(_k(1, x), square(x))
+    return subtract(_const_like(1, x), square(x))
 
 
 asin_p = _unary(
     "Asin",
-    _quiet(np.arcsin),
-    lambda inputs, out, dy: (realdiv(dy, _c(sqrt(_one_minus_sq(inputs[0])))),),
+    "asin",
+    lambda inputs, out, dy: (realdiv(dy, _conj_if_complex(sqrt(_one_minus_sq(inputs[0])))),),
 )
 acos_p = _unary(
     "Acos",
-    _quiet(np.arccos),
-    lambda inputs, out, dy: (negative(realdiv(dy, _c(sqrt(_one_minus_sq(inputs[0]))))),),
+    "acos",
+    lambda inputs, out, dy: (
+        negative(realdiv(dy, _conj_if_complex(sqrt(_one_minus_sq(inputs[0]))))),
+    ),
 )
 atan_p = _unary(
     "Atan",
-    np.arctan,
-    lambda inputs, out, dy: (realdiv(dy, _c(add(_k(1, dy), square(inputs[0])))),),
+    "atan",
+    lambda inputs, out, dy: (
+        realdiv(dy, _conj_if_complex(add(_const_like(1, dy), square(inputs[0])))),
+    ),
 )
 sinh_p = _unary(
-    "Sinh", _quiet(np.sinh), lambda inputs, out, dy: (multiply(dy, cosh(_c(inputs[0]))),)
+    "Sinh", "sinh", lambda inputs, out, dy: (multiply(dy, cosh(_conj_if_complex(inputs[0]))),)
 )
 cosh_p = _unary(
-    "Cosh", _quiet(np.cosh), lambda inputs, out, dy: (multiply(dy, sinh(_c(inputs[0]))),)
+    "Cosh", "cosh", lambda inputs, out, dy: (multiply(dy, sinh(_conj_if_complex(inputs[0]))),)
 )
 tanh_p = _unary(
-    "Tanh", _quiet(np.tanh), lambda inputs, out, dy: (multiply(dy, _c(_one_minus_sq(out))),)
+    "Tanh",
+    "tanh",
+    lambda inputs, out, dy: (multiply(dy, _conj_if_complex(_one_minus_sq(out))),),
+    saves=(),  # the derivative is a function of the output
+    saves_output=True,
 )
-asinh_p = _unary("Asinh", _quiet(np.arcsinh), lambda inputs, out, dy: (realdiv(dy, cosh(_c(out))),))
-acosh_p = _unary("Acosh", _quiet(np.arccosh), lambda inputs, out, dy: (realdiv(dy, sinh(_c(out))),))
+asinh_p = _unary(
+    "Asinh", "asinh", lambda inputs, out, dy: (realdiv(dy, cosh(_conj_if_complex(out))),)
+)
+acosh_p = _unary(
+    "Acosh", "acosh", lambda inputs, out, dy: (realdiv(dy, sinh(_conj_if_complex(out))),)
+)
 atanh_p = _unary(
     "Atanh",
-    _quiet(np.arctanh),
-    lambda inputs, out, dy: (realdiv(dy, _c(_one_minus_sq(inputs[0]))),),
+    "atanh",
+    lambda inputs, out, dy: (realdiv(dy, _conj_if_complex(_one_minus_sq(inputs[0]))),),
 )
 
 
@@ -491,7 +530,7 @@ def _atan2_grad(inputs, out, dy):
 
 atan2_p = primitive(
     "Atan2",
-    _quiet2(np.arctan2),
+    "atan2",
     broadcast_rule("Atan2"),
     _atan2_grad,
     dtypes=_FLOATS,
@@ -501,7 +540,11 @@ atan2_p = primitive(
 sigmoid_p = _unary(
     "Sigmoid",
     _sigmoid_kernel,
-    lambda inputs, out, dy: (multiply(dy, _c(multiply(out, subtract(_k(1, out), out)))),),
+    lambda inputs, out, dy: (
+        multiply(dy, _conj_if_complex(multiply(out, subtract(_const_like(1, out), out)))),
+    ),
+    saves=(),  # the derivative is a function of the output
+    saves_output=True,
 )
 softplus_p = _unary(
     "Softplus",
@@ -514,38 +557,46 @@ _2_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _erf_deriv(x):
-    return multiply(_k(_2_SQRT_PI, x), exp(negative(square(x))))
+    return multiply(_const_like(_2_SQRT_PI, x), exp(negative(square(x))))
 
 
 erf_p = _unary(
     "Erf",
-    _in_f64(_erf_k),
+    _host_in_f64(_erf_k),
     lambda inputs, out, dy: (multiply(dy, _erf_deriv(inputs[0])),),
     dtypes=_FLOATS,
+    host=True,
 )
 erfc_p = _unary(
     "Erfc",
-    _in_f64(_erfc_k),
+    _host_in_f64(_erfc_k),
     lambda inputs, out, dy: (negative(multiply(dy, _erf_deriv(inputs[0]))),),
     dtypes=_FLOATS,
+    host=True,
 )
 erfinv_p = _unary(
     "Erfinv",
-    _in_f64(_erfinv_k),
+    _host_in_f64(_erfinv_k),
     lambda inputs, out, dy: (
-        multiply(dy, multiply(_k(math.sqrt(math.pi) / 2, dy), exp(square(out)))),
+        multiply(dy, multiply(_const_like(math.sqrt(math.pi) / 2, dy), exp(square(out)))),
     ),
     dtypes=_FLOATS,
+    host=True,
 )
 ndtri_p = _unary(
     "Ndtri",
-    _in_f64(_ndtri_k),
+    _host_in_f64(_ndtri_k),
     lambda inputs, out, dy: (
         multiply(
-            dy, multiply(_k(math.sqrt(2 * math.pi), dy), exp(multiply(_k(0.5, out), square(out))))
+            dy,
+            multiply(
+                _const_like(math.sqrt(2 * math.pi), dy),
+                exp(multiply(_const_like(0.5, out), square(out))),
+            ),
         ),
     ),
     dtypes=_FLOATS,
+    host=True,
 )
 lgamma_p = _unary(
     "Lgamma",
@@ -556,14 +607,14 @@ lgamma_p = _unary(
 digamma_p = _unary(
     "Digamma",
     _in_f64(_digamma_k),
-    lambda inputs, out, dy: (multiply(dy, polygamma(_k(1, inputs[0]), inputs[0])),),
+    lambda inputs, out, dy: (multiply(dy, polygamma(_const_like(1, inputs[0]), inputs[0])),),
     dtypes=_FLOATS,
 )
 
 
 def _polygamma_grad(inputs, out, dy):
     a, x = inputs
-    return None, unbroadcast(multiply(dy, polygamma(add(a, _k(1, a)), x)), x)
+    return None, unbroadcast(multiply(dy, polygamma(add(a, _const_like(1, a)), x)), x)
 
 
 polygamma_p = primitive(
@@ -576,42 +627,46 @@ polygamma_p = primitive(
 )
 
 # rounding: TF registers no gradient (tape returns None), except Sign whose gradient is 0
-floor_p = _unary("Floor", np.floor, dtypes=_FLOATS)
-ceil_p = _unary("Ceil", np.ceil, dtypes=_FLOATS)
-round_p = _unary("Round", np.round, dtypes=_FLOATS)  # half to even
-rint_p = _unary("Rint", np.rint, dtypes=_FLOATS)
+floor_p = _unary("Floor", "floor", dtypes=_FLOATS)
+ceil_p = _unary("Ceil", "ceil", dtypes=_FLOATS)
+round_p = _unary("Round", "round", dtypes=_FLOATS)  # half to even
+rint_p = _unary("Rint", "rint", dtypes=_FLOATS)
 
-is_nan_p = _unary("IsNan", np.isnan, dtypes=_FLOATS, rule=_bool_rule)
-is_inf_p = _unary("IsInf", np.isinf, dtypes=_FLOATS, rule=_bool_rule)
-is_finite_p = _unary("IsFinite", np.isfinite, dtypes=_FLOATS, rule=_bool_rule)
+is_nan_p = _unary("IsNan", "isnan", dtypes=_FLOATS, rule=_bool_rule)
+is_inf_p = _unary("IsInf", "isinf", dtypes=_FLOATS, rule=_bool_rule)
+is_finite_p = _unary("IsFinite", "isfinite", dtypes=_FLOATS, rule=_bool_rule)
 
 # complex parts
 real_p = _unary(
     "Real",
-    np.real,
+    "real",
     lambda inputs, out, dy: (_to_complex(dy, inputs[0].dtype),),
     dtypes=_d.COMPLEX,
     rule=_real_rule,
 )
 imag_p = _unary(
     "Imag",
-    np.imag,
-    lambda inputs, out, dy: (multiply(_to_complex(dy, inputs[0].dtype), _k(1j, inputs[0])),),
+    "imag",
+    lambda inputs, out, dy: (
+        multiply(_to_complex(dy, inputs[0].dtype), _const_like(1j, inputs[0])),
+    ),
     dtypes=_d.COMPLEX,
     rule=_real_rule,
 )
 # tf.math.conj returns real tensors as they are; the primitive accepts them too (identity)
-conj_p = _unary("Conj", np.conj, lambda inputs, out, dy: (conj(dy),), dtypes=_d.NUMERIC)
+conj_p = _unary("Conj", "conj", lambda inputs, out, dy: (conj(dy),), dtypes=_d.NUMERIC)
 
 
 def _angle_grad(inputs, out, dy):
     x = inputs[0]
     # d angle = (-im + i re) / |x|^2  ==  -1 / (im + i re)
-    swapped = add(_to_complex(imag(x), x.dtype), multiply(_to_complex(real(x), x.dtype), _k(1j, x)))
+    swapped = add(
+        _to_complex(imag(x), x.dtype), multiply(_to_complex(real(x), x.dtype), _const_like(1j, x))
+    )
     return (negative(multiply(_to_complex(dy, x.dtype), reciprocal(swapped))),)
 
 
-angle_p = _unary("Angle", np.angle, _angle_grad, dtypes=_d.COMPLEX, rule=_real_rule)
+angle_p = _unary("Angle", "angle", _angle_grad, dtypes=_d.COMPLEX, rule=_real_rule)
 
 
 def _xlogy_grad(inputs, out, dy):
@@ -625,7 +680,7 @@ def _xlog1py_grad(inputs, out, dy):
     nz = _nonzero(x)
     return (
         unbroadcast(multiply(dy, xlog1py(nz, y)), x),
-        unbroadcast(multiply(dy, xdivy(x, add(y, _k(1, y)))), y),
+        unbroadcast(multiply(dy, xdivy(x, add(y, _const_like(1, y)))), y),
     )
 
 
@@ -653,29 +708,23 @@ xdivy_p = _binary("Xdivy", _xdivy_kernel, _xdivy_grad)
 
 
 def _zeros_like(x):
-    from rill.ops.array_ops import zeros_like
+    from rill.ops.array_ops import zeros_like  # local: import cycle with array_ops
 
     return zeros_like(x)
 
 
 def _to_complex(t, cdtype):
     """Real tensor -> complex tensor of ``cdtype`` (imaginary part 0)."""
-    from rill.ops.array_ops import cast
+    from rill.ops.array_ops import cast  # local: import cycle with array_ops
 
     return cast(t, cdtype)
 
 
 def _nonzero(x):
     """1 where x != 0, else 0, in x's dtype."""
-    from rill.ops.array_ops import cast
+    from rill.ops.array_ops import cast  # local: import cycle with array_ops
 
     return cast(not_equal(x, _zeros_like(x)), x.dtype)
-
-
-def _div_no_nan(x, y):
-    from rill.ops.math_ops import divide_no_nan
-
-    return divide_no_nan(x, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -707,7 +756,7 @@ def reciprocal(x, name=None):
 @tf_export("math.reciprocal_no_nan")
 def reciprocal_no_nan(x, name=None):
     """1 / x elementwise, with 0 where x is 0."""
-    from rill.ops.array_ops import ones_like
+    from rill.ops.array_ops import ones_like  # local: import cycle with array_ops
 
     x = _arg(x)
     if x.dtype not in _INEXACT:
@@ -716,7 +765,7 @@ def reciprocal_no_nan(x, name=None):
             "reciprocal_no_nan",
             f"x has dtype {x.dtype.name}; expected a floating or complex tensor",
         )
-    return _div_no_nan(ones_like(x), x)
+    return divide_no_nan(ones_like(x), x)
 
 
 @tf_export("math.square", "square")
@@ -983,8 +1032,7 @@ def conj(x, name=None):
 @tf_export("math.angle")
 def angle(input, name=None):  # noqa: A002
     """Argument of a complex number; pi for negative reals and 0 otherwise."""
-    from rill.ops.array_ops import where_v2
-    from rill.ops.math_ops import less
+    from rill.ops.array_ops import where_v2  # local: import cycle with array_ops
 
     x = _arg(input)
     if x.dtype.is_complex:
@@ -994,7 +1042,7 @@ def angle(input, name=None):  # noqa: A002
             f"angle: cannot compute the angle of a {x.dtype.name} tensor; cast it to a float first."
         )
     z = _zeros_like(x)
-    return where_v2(less(x, z), _k(math.pi, x), z)
+    return where_v2(less(x, z), _const_like(math.pi, x), z)
 
 
 @tf_export("math.xlogy")
@@ -1028,10 +1076,3 @@ def polyval(coeffs, x, name=None):
     for c in cs[1:]:
         p = add(c, multiply(p, x))
     return p
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-for _p in (exp_p, tanh_p, sigmoid_p):
-    grad_reads(_p, output=True)  # the derivative is a function of the output

@@ -12,8 +12,9 @@ import pytest
 import rill  # noqa: F401 - registers every primitive
 from rill.backend import NUMPY
 from rill.core.dispatch import REGISTRY, active_backend, set_backend
+from rill.errors import UnimplementedError
 from tests.backend.foreign import FOREIGN, ForeignArray, unwrap
-from tests.ops.cases import CASES
+from tests.ops.cases import CASES, skip_if_dependency_missing
 
 for _p in sorted((pathlib.Path(__file__).parents[1] / "ops").glob("cases_*.py")):
     importlib.import_module(f"tests.ops.{_p.stem}")
@@ -60,11 +61,10 @@ def test_kernel_runs_on_a_foreign_backend(c):
     prim = REGISTRY[c.prim]
     try:
         expected = _outputs(prim, _run(prim, NUMPY, [x.copy() for x in c.inputs], c.params))
-    except Exception as e:  # noqa: BLE001 - e.g. an optional dependency missing
-        pytest.skip(f"{c.prim} does not run on NumPy here: {e}")
-    got = _outputs(
-        prim, _run(prim, FOREIGN, [ForeignArray(x.copy()) for x in c.inputs], c.params)
-    )
+    except UnimplementedError as e:  # skipped only if an optional dependency is missing
+        skip_if_dependency_missing(c.prim, e)
+        raise
+    got = _outputs(prim, _run(prim, FOREIGN, [ForeignArray(x.copy()) for x in c.inputs], c.params))
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         assert isinstance(g, (ForeignArray, bool, int, float, complex)), (
@@ -73,5 +73,11 @@ def test_kernel_runs_on_a_foreign_backend(c):
         g = np.asarray(unwrap(g))
         e = np.asarray(e)
         assert g.shape == e.shape and g.dtype == e.dtype, f"{c.prim}: {g.dtype}{g.shape}"
-        if not prim.stateful:
+        if prim.stateful:
+            continue
+        if e.dtype.kind in "fc":
+            # NumPy may take a SciPy fast path (lgamma, digamma) that the foreign backend
+            # cannot: the two agree to the last few bits, not bit for bit
+            np.testing.assert_allclose(g, e, rtol=1e-13, atol=0, equal_nan=True)
+        else:
             np.testing.assert_array_equal(g, e)
