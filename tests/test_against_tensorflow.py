@@ -3,7 +3,8 @@
 Skipped unless TensorFlow is importable (CI installs only rill). Run it with a venv that
 has both, e.g. ``PYTHONPATH=. /path/to/peers/bin/python -m pytest tests/test_against_tensorflow.py``.
 Each expression is evaluated with ``tf`` bound to each library; values, dtypes and shapes
-must agree, and an expression that raises in one must raise the same error class in both.
+must agree, and an expression that raises in one must raise in both, with error classes
+matching through the one table in tests/tf_errors.py.
 """
 
 import importlib.util
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import rill
+from tests.tf_errors import compare_outcomes
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None, reason="TensorFlow not installed"
@@ -95,22 +97,36 @@ GRADIENTS = [
 ]  # fmt: skip
 
 
+# rill bugs the exact error-class comparison found: expression -> what is wrong (strict xfail,
+# so the fix shows up as XPASS and this entry must go)
+WRONG_ERROR_CLASS = {
+    "tf.nn.conv2d_transpose(IMG, tf.transpose(KER, [0, 1, 3, 2])[..., :3], [2, 12, 12, 3], 2)": (
+        "rill raises ValueError (rill/ops/conv_ops.py, output_shape's channel check) where TF "
+        "raises InvalidArgumentError (Conv2DBackpropInput: input depth must be evenly divisible "
+        "by filter depth)"
+    ),
+}
+
+
+def _params(exprs, known):
+    assert set(known) <= set(exprs), set(known) - set(exprs)
+    return [
+        pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=known[e])) if e in known else e
+        for e in exprs
+    ]
+
+
 def _run(lib, expr):
     try:
         out = eval(expr, {"tf": lib, "np": np, "X": X, "IMG": IMG, "KER": KER})  # noqa: S307
     except Exception as e:  # noqa: BLE001 - the error class is the observable
-        return ("raise", type(e).__name__, e)
+        return ("raise", e)
     outs = out if isinstance(out, (list, tuple)) else [out]
     return ("ok", [(np.asarray(o), o.dtype.name) for o in outs])
 
 
 def _compare(r, t, what):
-    if t[0] == "raise" or r[0] == "raise":
-        assert r[0] == t[0] == "raise", f"{what}: rill {r[:2]} vs tensorflow {t[:2]}"
-        ok = r[1] == t[1] or (
-            t[1] in ("InvalidArgumentError", "ValueError") and isinstance(r[2], ValueError)
-        )
-        assert ok, f"{what}: rill raised {r[1]}, TensorFlow {t[1]}"
+    if compare_outcomes(r, t, what):
         return
     assert len(r[1]) == len(t[1]), what
     for (rv, rd), (tv, td) in zip(r[1], t[1]):
@@ -122,7 +138,7 @@ def _compare(r, t, what):
             np.testing.assert_array_equal(rv, tv, err_msg=what)
 
 
-@pytest.mark.parametrize("expr", EXPRESSIONS)
+@pytest.mark.parametrize("expr", _params(EXPRESSIONS, WRONG_ERROR_CLASS))
 def test_expression_matches_tensorflow(expr):
     import tensorflow as tf
 

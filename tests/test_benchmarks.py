@@ -11,7 +11,6 @@ import pytest
 import rill
 
 ROOT = Path(__file__).resolve().parent.parent
-HAS_FUNCTION = hasattr(rill, "function")
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +29,8 @@ def test_every_workload_runs_for_numpy_and_rill(bench):
     assert list(ops) == list(bench.WORKLOADS)
     for name, row in ops.items():
         assert row["numpy"] > 0, name
-        if row["rill"] is None:  # only allowed while rill.function is not there yet
-            assert not HAS_FUNCTION and name.endswith(", compiled"), notes[name]
-            assert "rill.function" in notes[name]["rill"]
-        else:
-            assert row["rill"] > 0, name
-    if HAS_FUNCTION:
-        assert notes == {}, notes
+        assert row["rill"] is not None and row["rill"] > 0, (name, notes.get(name))
+    assert notes == {}, notes
 
 
 def test_table_and_targets_render(bench):
@@ -127,7 +121,4 @@ def test_one_adam_step_of_rill_matches_numpy(bench):
     checks = bench.check_graph_workloads(["numpy", "rill"])
     for name, row in checks.items():
         d = row["rill"]
-        if isinstance(d, str):
-            assert not HAS_FUNCTION and "compiled" in name and "rill.function" in d, (name, d)
-        else:
-            assert d <= 1e-4, (name, d)
+        assert not isinstance(d, str) and d <= 1e-4, (name, d)

@@ -9,18 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rill
-
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SEEDS = sorted(EXAMPLES.glob("seed*.py"))
-# Seeds 9 and 10 are about graph functions: they need issue 3's features. Skipped (with
-# the missing names) only while those are being built.
-_MISSING = [n for n in ("function", "print", "py_function") if not hasattr(rill, n)]
-GRAPH_SEEDS = {"seed09_custom_components_and_functions", "seed10_function_rules"}
-needs_function = pytest.mark.skipif(
-    bool(_MISSING), reason=f"needs rill.{', rill.'.join(_MISSING)} (issue 3)"
-)
 
 
 def run_script(path: Path, timeout: float = 120) -> str:
@@ -53,7 +44,7 @@ def outputs():
 
 @pytest.mark.parametrize(
     "script",
-    [pytest.param(p, marks=needs_function) if p.stem in GRAPH_SEEDS else p for p in SEEDS],
+    SEEDS,
     ids=[p.stem for p in SEEDS],
 )
 def test_every_example_runs(script, outputs):
@@ -138,7 +129,6 @@ def test_seed08_custom_training_loop(outputs):
     assert keras_acc >= 0.9 and auc >= 0.9, out
 
 
-@needs_function
 def test_seed09_custom_components(outputs):
     out = outputs("seed09")
     # print() runs while tracing (once), tf.print on every call (3 times)
@@ -163,7 +153,6 @@ def test_seed09_custom_components(outputs):
     assert "retraces: 1; variables: still 4" in out
 
 
-@needs_function
 def test_seed10_function_rules(outputs):
     out = outputs("seed10")
     assert "square(2.0), square(3.0) as float32 tensors -> traced 1 time(s)" in out
@@ -198,7 +187,6 @@ def test_dataset_file():
     assert (EXAMPLES / "data" / "README.md").exists()
 
 
-@needs_function
 def test_run_seed_examples_runs_every_example():
     out = run_script(EXAMPLES / "run_seed_examples.py", timeout=300)
     for script in SEEDS:

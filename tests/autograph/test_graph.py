@@ -8,8 +8,6 @@ import pytest
 import rill as tf
 from rill import autograph as ag
 
-pytestmark = pytest.mark.skipif(not hasattr(tf, "function"), reason="needs rill.function")
-
 
 def op_types(fn, *args):
     return [op.type for op in fn.get_concrete_function(*args).graph.get_operations()]
@@ -519,8 +517,6 @@ def test_method_with_tensor_if():
 
 
 def test_tensor_array_accumulates_in_a_graph_loop():
-    if not hasattr(tf, "TensorArray"):
-        pytest.skip("needs TensorArray")
     f = tf.function(tensor_array_loop)
     np.testing.assert_allclose(f(c(4)).numpy(), [0.0, 1.0, 4.0, 9.0])
 
@@ -629,8 +625,6 @@ def range_variants(a, b, step):
 
 @pytest.mark.parametrize("a,b,step", [(10, 0, -3), (0, 7, 2), (5, 5, 1), (3, 0, 1)])
 def test_for_over_range_arguments(a, b, step):
-    if not hasattr(tf, "TensorArray"):
-        pytest.skip("needs TensorArray")
     values, k, fl = tf.function(range_variants)(c(a), c(b), c(step))
     expected = list(range(a, b, step))
     assert int(k) == len(expected) and float(fl) == 1.5

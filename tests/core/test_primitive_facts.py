@@ -36,12 +36,20 @@ def test_operator_form_computes_the_kernel(c):
     _same(eval(prim.operator.format(*names), {}, env), prim.kernel(*c.inputs, **c.params))
 
 
-@pytest.mark.parametrize("c", _cases("inplace_operator"), ids=repr)
+def _keeps_first_input(c):
+    """The executor only updates in place when the result keeps the first input's shape and
+    dtype: the other cases do not apply (selected here rather than skipped)."""
+    want = np.asarray(REGISTRY[c.prim].kernel(*c.inputs, **c.params))
+    return want.shape == c.inputs[0].shape and want.dtype == c.inputs[0].dtype
+
+
+INPLACE_CASES = [c for c in _cases("inplace_operator") if _keeps_first_input(c)]
+
+
+@pytest.mark.parametrize("c", INPLACE_CASES, ids=repr)
 def test_inplace_operator_computes_the_kernel(c):
     prim = REGISTRY[c.prim]
     want = np.asarray(prim.kernel(*c.inputs, **c.params))
-    if want.shape != c.inputs[0].shape or want.dtype != c.inputs[0].dtype:
-        pytest.skip("the executor only updates in place when shapes and dtypes match")
     target = c.inputs[0].copy()
     env = {"a": target, "b": c.inputs[1]}
     exec(f"a {prim.inplace_operator} b", {}, env)

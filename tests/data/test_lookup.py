@@ -8,6 +8,8 @@ import pytest
 import rill as tf
 from rill.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from rill.data import lookup as L
+from rill.structures.ragged_tensor import RaggedTensor
+from rill.structures.sparse_tensor import SparseTensor
 
 
 def _table(default=-1):
@@ -76,24 +78,12 @@ def test_lookup_in_function():
 
 def test_lookup_sparse_and_ragged():
     t = _table()
-    try:
-        from rill.structures.sparse_tensor import SparseTensor
-    except ImportError:
-        SparseTensor = None
-    if SparseTensor is not None:
-        sp = SparseTensor(
-            indices=[[0, 0], [1, 2]], values=tf.constant(["c", "x"]), dense_shape=[2, 3]
-        )
-        out = t.lookup(sp)
-        np.testing.assert_array_equal(out.values.numpy(), [3, -1])
-        np.testing.assert_array_equal(out.indices.numpy(), [[0, 0], [1, 2]])
-    try:
-        from rill.structures.ragged_tensor import RaggedTensor
-    except ImportError:
-        RaggedTensor = None
-    if RaggedTensor is not None:
-        rt = RaggedTensor.from_row_splits(tf.constant(["a", "b", "z"]), [0, 1, 3])
-        assert t.lookup(rt).to_list() == [[1], [2, -1]]
+    sp = SparseTensor(indices=[[0, 0], [1, 2]], values=tf.constant(["c", "x"]), dense_shape=[2, 3])
+    out = t.lookup(sp)
+    np.testing.assert_array_equal(out.values.numpy(), [3, -1])
+    np.testing.assert_array_equal(out.indices.numpy(), [[0, 0], [1, 2]])
+    rt = RaggedTensor.from_row_splits(tf.constant(["a", "b", "z"]), [0, 1, 3])
+    assert t.lookup(rt).to_list() == [[1], [2, -1]]
 
 
 # ---------------------------------------------------------------------------- vocabulary

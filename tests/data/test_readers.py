@@ -10,6 +10,7 @@ import pytest
 
 import rill as tf
 from rill.data import readers
+from rill.data import tfrecord as tfr
 from rill.data.dataset_ops import Dataset
 
 
@@ -122,17 +123,8 @@ def test_make_csv_dataset(tmp_path):
     assert sorted(next(iter(shuffled))["a"].numpy().tolist()) == [1, 3, 5]
 
 
-def _tfrecord():
-    try:
-        from rill.data import tfrecord
-    except ImportError:
-        pytest.skip("rill.data.tfrecord not available")
-    return tfrecord
-
-
 @pytest.mark.parametrize("compression", [None, "GZIP", "ZLIB"])
 def test_tfrecord_dataset(tmp_path, compression):
-    tfr = _tfrecord()
     paths = []
     for k in range(2):
         p = str(tmp_path / f"r{k}.tfrecord")
@@ -149,7 +141,6 @@ def test_tfrecord_dataset(tmp_path, compression):
 
 
 def test_tfrecord_corruption_is_reported(tmp_path):
-    tfr = _tfrecord()
     p = tmp_path / "bad.tfrecord"
     with tfr.TFRecordWriter(str(p)) as w:
         w.write(b"hello world")

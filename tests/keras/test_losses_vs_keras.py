@@ -9,6 +9,7 @@ keras = pytest.importorskip("keras")
 
 from rill.keras import activations as A  # noqa: E402
 from rill.keras import losses as L  # noqa: E402
+from tests.keras.keras_compare import assert_matches_keras  # noqa: E402
 
 rng = np.random.default_rng(7)
 B, C = 6, 4
@@ -76,7 +77,7 @@ def test_loss_matches_keras(case, weighted, reduction):
         y_true, y_pred, sample_weight=sw
     )
     got = getattr(L, name)(reduction=reduction, **kwargs)(y_true, y_pred, sample_weight=sw)
-    np.testing.assert_allclose(got.numpy(), np.asarray(ref), rtol=2e-5, atol=2e-6)
+    assert_matches_keras(got, ref, rtol=2e-5, atol=2e-6)
 
 
 FUNCS = ["binary_crossentropy", "categorical_crossentropy", "mean_squared_error", "mae", "mape",
@@ -91,7 +92,7 @@ def test_function_form_matches_keras(fn):
         y_true, y_pred = BIN, SIGP
     ref = keras.losses.get(fn)(y_true, y_pred)
     got = L.get(fn)(y_true, y_pred)
-    np.testing.assert_allclose(got.numpy(), np.asarray(ref), rtol=2e-5, atol=2e-6)
+    assert_matches_keras(got, ref, rtol=2e-5, atol=2e-6)
 
 
 X = np.array([-6.0, -2.5, -1.0, -0.3, 0.0, 0.2, 0.9, 1.7, 3.0, 7.5], np.float32)
@@ -104,28 +105,21 @@ ACTS = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu", "gel
 def test_activation_matches_keras(name):
     ref = keras.activations.get(name)(X)
     got = A.get(name)(X)
-    np.testing.assert_allclose(np.asarray(got), np.asarray(ref), rtol=1e-5, atol=1e-6)
+    assert_matches_keras(got, ref, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs", [{"negative_slope": 0.1}, {"max_value": 2.0},
                                     {"threshold": 0.5}, {"negative_slope": 0.2, "max_value": 4.0,
                                                          "threshold": -1.0}])  # fmt: skip
 def test_relu_options_match_keras(kwargs):
-    np.testing.assert_allclose(
-        np.asarray(A.relu(X, **kwargs)), np.asarray(keras.activations.relu(X, **kwargs)), rtol=1e-6
-    )
+    assert_matches_keras(A.relu(X, **kwargs), keras.activations.relu(X, **kwargs), rtol=1e-6)
 
 
 def test_gelu_exact_and_softmax_axis_match_keras():
-    np.testing.assert_allclose(np.asarray(A.gelu(X, approximate=False)),
-                               np.asarray(keras.activations.gelu(X, approximate=False)),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    assert_matches_keras(A.gelu(X, approximate=False),
+                         keras.activations.gelu(X, approximate=False), rtol=1e-5, atol=1e-6)  # fmt: skip
     m = X.reshape(2, 5)
-    np.testing.assert_allclose(
-        np.asarray(A.softmax(m, axis=0)),
-        np.asarray(keras.activations.softmax(m, axis=0)),
-        rtol=1e-5,
-    )
+    assert_matches_keras(A.softmax(m, axis=0), keras.activations.softmax(m, axis=0), rtol=1e-5)
 
 
 W = rng.normal(size=(5, 3)).astype(np.float32) * 2
@@ -140,7 +134,7 @@ def test_regularizers_match_keras(name, kwargs):
     from rill.keras import regularizers as R
 
     ref = getattr(keras.regularizers, name)(**kwargs)(keras.ops.convert_to_tensor(W))
-    np.testing.assert_allclose(getattr(R, name)(**kwargs)(W).numpy(), np.asarray(ref), rtol=1e-5)
+    assert_matches_keras(getattr(R, name)(**kwargs)(W), ref, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name, kwargs", [("MaxNorm", {"max_value": 2.5}),
@@ -152,7 +146,7 @@ def test_constraints_match_keras(name, kwargs):
     from rill.keras import constraints as K
 
     ref = getattr(keras.constraints, name)(**kwargs)(W)
-    np.testing.assert_allclose(getattr(K, name)(**kwargs)(W).numpy(), np.asarray(ref), rtol=1e-5)
+    assert_matches_keras(getattr(K, name)(**kwargs)(W), ref, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
@@ -161,7 +155,9 @@ def test_initializer_scale_matches_keras(name):
     from rill.keras import initializers as I
 
     shape = (3, 3, 32, 64)
-    ref = np.asarray(getattr(keras.initializers, name)(seed=1)(shape))
-    got = getattr(I, name)(seed=1)(shape).numpy()
+    ref = getattr(keras.initializers, name)(seed=1)(shape)
+    got = getattr(I, name)(seed=1)(shape)
+    assert got.dtype.name == ref.dtype.name and tuple(got.shape) == tuple(ref.shape)
+    ref, got = np.asarray(ref), got.numpy()
     assert abs(got.std() - ref.std()) < 0.03 * ref.std()
     assert abs(np.abs(got).max() - np.abs(ref).max()) < 0.05 * np.abs(ref).max()

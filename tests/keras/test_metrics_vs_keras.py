@@ -9,6 +9,7 @@ tf_ref = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 from rill.keras import metrics as M  # noqa: E402
+from tests.keras.keras_compare import assert_matches_keras  # noqa: E402
 
 R = np.random.RandomState(1234)
 N, C = 12, 4
@@ -150,7 +151,7 @@ CASES = [
 def _run(metric, batches, weighted):
     for i, (yt, yp, sw) in enumerate(batches):
         metric.update_state(yt, yp, sample_weight=sw if weighted and i != 1 else None)
-    return np.asarray(metric.result())
+    return metric.result()
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -163,12 +164,11 @@ def test_matches_keras(cls, kwargs, data, weighted):
     ref = getattr(keras.metrics, cls)(**kwargs)
     got = _run(ours, batches, weighted)
     want = _run(ref, batches, weighted)
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    assert_matches_keras(got, want, rtol=2e-5, atol=2e-6)
     # streaming restarts from zero after reset_state
     ours.reset_state()
     ref.reset_state()
-    np.testing.assert_allclose(
+    assert_matches_keras(
         _run(ours, batches[:1], weighted), _run(ref, batches[:1], weighted), rtol=2e-5, atol=2e-6
     )
 
@@ -189,7 +189,7 @@ def test_mean_sum_with_weights():
         for v, w in zip(vals, ws):
             a.update_state(v, sample_weight=w)
             b.update_state(v, sample_weight=w)
-        np.testing.assert_allclose(np.asarray(a.result()), np.asarray(b.result()), rtol=1e-5)
+        assert_matches_keras(a.result(), b.result(), rtol=1e-5)
 
 
 def test_get_aliases_match_keras():

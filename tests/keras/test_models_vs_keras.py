@@ -9,6 +9,7 @@ tf_ref = pytest.importorskip("tensorflow")
 K = pytest.importorskip("keras")
 
 from rill import keras as R  # noqa: E402
+from tests.keras.keras_compare import assert_matches_keras  # noqa: E402
 
 rng = np.random.default_rng(3)
 
@@ -66,8 +67,11 @@ def test_sequential_summary_is_identical():
 def test_predictions_match():
     k, r = _pair()
     x, _ = _data()
-    for pk, pr in zip(k.predict(x, verbose=0), r.predict(x, verbose=0)):
-        np.testing.assert_allclose(pr, pk, rtol=1e-5, atol=1e-6)
+    pks, prs = k.predict(x, verbose=0), r.predict(x, verbose=0)
+    assert type(prs) is type(pks) and len(prs) == len(pks) == 2
+    for pk, pr in zip(pks, prs):
+        assert type(pr) is type(pk)  # NumPy arrays
+        assert_matches_keras(pr, pk, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -87,9 +91,11 @@ def test_fit_and_evaluate_logs_match(weighted):
     hr = r.fit(x, y, sample_weight=sw, batch_size=4, epochs=2, shuffle=False, verbose=0).history
     assert list(hr) == list(hk)
     for name in hk:
-        np.testing.assert_allclose(hr[name], hk[name], rtol=2e-4, atol=1e-6, err_msg=name)
+        assert [type(v) for v in hr[name]] == [type(v) for v in hk[name]], name
+        assert_matches_keras(hr[name], hk[name], rtol=2e-4, atol=1e-6, err_msg=name)
     ek = k.evaluate(x, y, batch_size=5, verbose=0, return_dict=True)
     er = r.evaluate(x, y, batch_size=5, verbose=0, return_dict=True)
     assert list(er) == list(ek)
     for name in ek:
-        np.testing.assert_allclose(er[name], ek[name], rtol=2e-4, atol=1e-6, err_msg=name)
+        assert type(er[name]) is type(ek[name]), name
+        assert_matches_keras(er[name], ek[name], rtol=2e-4, atol=1e-6, err_msg=name)

@@ -12,6 +12,7 @@ keras = pytest.importorskip("keras")
 
 import rill  # noqa: E402
 from rill.keras import optimizers as R  # noqa: E402
+from tests.keras.keras_compare import assert_matches_keras  # noqa: E402
 
 K = keras.optimizers
 
@@ -97,14 +98,12 @@ def test_five_steps_match_keras(cls_name, hp, extra, traced):
     k_w, k_opt = run_keras(getattr(K, cls_name)(learning_rate=0.1, **kw), 5)
     r_w, r_opt = run_rill(getattr(R, cls_name)(learning_rate=0.1, **kw), 5, traced=traced)
     for a, b in zip(r_w, k_w):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert int(r_opt.iterations.numpy()) == int(np.asarray(k_opt.iterations))
+        assert_matches_keras(a, b, rtol=1e-5, atol=1e-6)
+    assert_matches_keras(r_opt.iterations.numpy(), k_opt.iterations.numpy(), exact=True)
     assert len(r_opt.variables) == len(k_opt.variables)
     for rv, kv in zip(r_opt.variables, k_opt.variables):
-        assert tuple(rv.shape) == tuple(kv.shape)
-        np.testing.assert_allclose(
-            np.asarray(rv.numpy()), np.asarray(kv.numpy()), rtol=1e-5, atol=1e-6
-        )
+        assert rv.dtype.name == kv.dtype, f"{rv.name}: dtype {rv.dtype.name} vs {kv.dtype}"
+        assert_matches_keras(rv.numpy(), kv.numpy(), rtol=1e-5, atol=1e-6, err_msg=rv.name)
         k_name = kv.path.split("/", 1)[1]
         assert rv.name[: -len(":0")].split("/", 1)[1] in (k_name, "u_product")
 
@@ -118,7 +117,7 @@ def test_loss_scale_factor():
     for _ in range(3):
         k_opt.apply_gradients([(tensorflow.constant(4.0 * grads_of([kv.numpy(), W0[1]])[0]), kv)])
         r_opt.apply_gradients([(rill.constant(4.0 * grads_of([rv.numpy(), W0[1]])[0]), rv)])
-    np.testing.assert_allclose(rv.numpy(), kv.numpy(), rtol=1e-5, atol=1e-6)
+    assert_matches_keras(rv.numpy(), kv.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls_name,hp", CASES, ids=lambda x: str(x) if isinstance(x, str) else "")
@@ -151,9 +150,7 @@ def test_schedules_match_keras(name, args, kw):
     k = getattr(K.schedules, name)(*args, **kw)
     r = getattr(R.schedules, name)(*args, **kw)
     for s in [0, 1, 2, 3, 4, 5, 7, 10, 11, 15, 20, 23, 24, 25, 26, 40, 100]:
-        np.testing.assert_allclose(
-            float(r(s).numpy()), float(np.asarray(k(s))), rtol=1e-5, atol=1e-7, err_msg=f"step {s}"
-        )
+        assert_matches_keras(r(s), k(s), rtol=1e-5, atol=1e-7, err_msg=f"step {s}")
     assert R.schedules.serialize(r) == K.schedules.serialize(k)
 
 
@@ -167,7 +164,7 @@ def test_schedule_driven_optimizer_matches_keras():
     k_w, k_opt = run_keras(K.SGD(learning_rate=k_sched(), momentum=0.5), 6)
     r_w, r_opt = run_rill(R.SGD(learning_rate=r_sched(), momentum=0.5), 6, traced=True)
     for a, b in zip(r_w, k_w):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        assert_matches_keras(a, b, rtol=1e-5, atol=1e-6)
     k_cfg, r_cfg = k_opt.get_config(), r_opt.get_config()
     assert r_cfg["learning_rate"] == k_cfg["learning_rate"]
 

@@ -16,6 +16,7 @@ keras = pytest.importorskip("keras")
 pytest.importorskip("h5py")
 
 from rill import keras as rk  # noqa: E402
+from tests.keras.keras_compare import assert_matches_keras  # noqa: E402
 
 X = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
 Y = np.random.default_rng(1).normal(size=(16, 2)).astype("float32")
@@ -44,12 +45,14 @@ def trained(k):
 
 
 def assert_same_state(a, b):
+    """Same weights and optimizer variables: dtypes, shapes and values, bit for bit."""
+    assert len(a.weights) == len(b.weights)
     for va, vb in zip(a.weights, b.weights):
-        np.testing.assert_array_equal(np.asarray(va), np.asarray(vb))
+        assert_matches_keras(va, vb, exact=True, err_msg=va.name)
     oa, ob = a.optimizer.variables, b.optimizer.variables
     assert len(oa) == len(ob)
     for va, vb in zip(oa, ob):
-        np.testing.assert_array_equal(np.asarray(va), np.asarray(vb))
+        assert_matches_keras(va, vb, exact=True, err_msg=va.name)
 
 
 def continue_training(model):
@@ -65,25 +68,19 @@ def test_trained_sequential_files_move_both_ways(tmp_path, writer):
     dst = dst_k.models.load_model(tmp_path / "m.keras")
     assert [type(x).__name__ for x in dst.layers] == [type(x).__name__ for x in src.layers]
     assert_same_state(src, dst)
-    np.testing.assert_allclose(
-        dst.predict(X, verbose=0), src.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
+    assert_matches_keras(dst.predict(X, verbose=0), src.predict(X, verbose=0), 1e-5, 1e-6)
     for a, b in zip(continue_training(dst), continue_training(src)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        assert_matches_keras(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_uncompiled_model_both_ways(tmp_path):
     ref = stack(keras)
     ref.save(tmp_path / "k.keras")
     ours = rk.models.load_model(tmp_path / "k.keras")
-    np.testing.assert_allclose(
-        ours.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
+    assert_matches_keras(ours.predict(X, verbose=0), ref.predict(X, verbose=0), 1e-5, 1e-6)
     ours.save(tmp_path / "r.keras")
     back = keras.models.load_model(tmp_path / "r.keras")
-    np.testing.assert_allclose(
-        back.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
+    assert_matches_keras(back.predict(X, verbose=0), ref.predict(X, verbose=0), 1e-5, 1e-6)
 
 
 def test_weights_files_both_ways(tmp_path):
@@ -102,9 +99,7 @@ def test_weights_files_both_ways(tmp_path):
     theirs.optimizer.build(theirs.trainable_variables)
     theirs.load_weights(tmp_path / "r.weights.h5")
     assert_same_state(mine, theirs)
-    np.testing.assert_allclose(
-        theirs.predict(X, verbose=0), mine.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
+    assert_matches_keras(theirs.predict(X, verbose=0), mine.predict(X, verbose=0), 1e-5, 1e-6)
 
 
 def branchy(k):
@@ -133,4 +128,4 @@ def test_functional_files_move_both_ways(tmp_path, writer):
     assert [x.name for x in dst.layers] == [x.name for x in src.layers]
     assert_same_state(src, dst)
     for p, q in zip(dst.predict(XB, verbose=0), src.predict(XB, verbose=0)):
-        np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+        assert_matches_keras(p, q, rtol=1e-5, atol=1e-6)

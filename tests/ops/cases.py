@@ -9,8 +9,10 @@ differentiable primitive's gradient against central finite differences in float6
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 
 import numpy as np
+import pytest
 
 CASES: dict[str, list] = {}
 
@@ -42,15 +44,45 @@ def case(prim, *inputs, wrt=None, grad=True, rtol=1e-5, atol=1e-6, eps=1e-6, **p
     )
 
 
-# Primitives on list-valued (variant) tensors cannot be perturbed by the registry's finite
-# differences; each names the test that checks its gradient end to end instead. The
-# registry verifies the named test exists.
+# Primitives whose inputs the registry's float64 finite differences cannot perturb
+# (list-valued (variant) or complex tensors); each names the test that checks its gradient
+# instead. The registry verifies that the named test exists, is not skipped or xfailed,
+# and itself calls one of the gradient oracles in tests/gradcheck.py (finite differences
+# or a closed form).
 GRAD_CHECKED_BY: dict[str, str] = {}
 
 
 def grad_checked_by(prim: str, test: str) -> None:
-    """Record that ``test`` ("tests/ops/test_x.py::test_name") checks ``prim``'s gradient."""
+    """Record that ``test`` ("tests/ops/test_x.py::test_name") checks ``prim``'s gradient
+    against finite differences or a closed form (a ``tests.gradcheck.ORACLES`` call)."""
     GRAD_CHECKED_BY[prim] = test
+
+
+# Primitives that need an optional dependency (an extra of rill's) raise UnimplementedError
+# without it: the module each needs. A case of one is skipped only when that module really
+# cannot be imported here; any other UnimplementedError is a failure.
+OPTIONAL_DEPENDENCY = {
+    "ParseExampleV2": "google.protobuf",
+    "ParseTensor": "google.protobuf",
+    "SerializeTensor": "google.protobuf",
+    "StatelessRandomGammaV2": "scipy.special",
+    "RandomGammaGrad": "scipy.special",
+}
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a parent package is missing
+        return False
+
+
+def skip_if_dependency_missing(prim: str, error: BaseException) -> None:
+    """Call with the UnimplementedError a case of ``prim`` raised: skips the test when
+    ``prim``'s optional dependency is really absent here; returns otherwise (re-raise)."""
+    dep = OPTIONAL_DEPENDENCY.get(prim)
+    if dep is not None and not _importable(dep):
+        pytest.skip(f"{prim} needs {dep}, not installed here: {error}")
 
 
 _rng = np.random.default_rng(0)

@@ -87,7 +87,6 @@ def test_streams(capsys, tmp_path, caplog):
         print_v2("x", colour="red")
 
 
-@pytest.mark.skipif(not hasattr(tf, "function"), reason="rill.function not available")
 def test_print_runs_on_every_call_python_print_only_while_tracing(capsys):
     @tf.function
     def f(x):

@@ -129,12 +129,6 @@ def test_numpy_function_is_not_differentiable():
     assert tape.gradient(y, x) is None
 
 
-needs_function = pytest.mark.skipif(
-    not hasattr(tf, "function"), reason="rill.function not available"
-)
-
-
-@needs_function
 def test_python_runs_on_every_call_of_a_traced_function():
     calls = []
 
@@ -158,7 +152,6 @@ def test_python_runs_on_every_call_of_a_traced_function():
     assert {"EagerPyFunc", "PyFunc"} <= {op.type for op in cf.graph.get_operations()}
 
 
-@needs_function
 def test_py_function_gradient_inside_traced_function():
     @tf.function
     def grad(x):

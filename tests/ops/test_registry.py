@@ -3,25 +3,29 @@ every differentiable primitive's gradient matches central finite differences (fl
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import pathlib
+import textwrap
 
 import numpy as np
 import pytest
 
 import rill as tf
+import tests.gradcheck as gc
 from rill.core.dispatch import REGISTRY, AVal, bind
 from rill.core.tensor import wrap
-from tests.ops.cases import CASES, GRAD_CHECKED_BY
-
-# Primitives whose optional dependency is missing here raise UnimplementedError: skip them.
+from tests.gradcheck import ORACLES
+from tests.ops.cases import CASES, GRAD_CHECKED_BY, skip_if_dependency_missing
 
 
 def _bind_or_skip(prim, inputs, params):
     try:
         return bind(prim, inputs, params)
     except tf.errors.UnimplementedError as e:
-        pytest.skip(f"{prim.name} unavailable here: {e}")
+        skip_if_dependency_missing(prim.name, e)  # else: a real failure
+        raise
 
 
 for _p in sorted(pathlib.Path(__file__).parent.glob("cases_*.py")):
@@ -40,6 +44,26 @@ def test_every_primitive_has_a_case():
     assert not missing, f"primitives without test cases in tests/ops/cases_*.py: {missing}"
 
 
+def _wrt(c):
+    """Indices of the inputs the finite-difference check perturbs (float inputs by default)."""
+    if c.wrt is not None:
+        return list(c.wrt)
+    return [i for i, a in enumerate(c.inputs) if np.asarray(a).dtype.kind == "f"]
+
+
+def test_every_gradient_case_perturbs_a_real_input():
+    """A gradient case without a float input to perturb would check nothing and pass."""
+    empty = [repr(c) for c in GRAD_CASES if not _wrt(c)]
+    assert not empty, f"gradient cases with no real (float) input to perturb: {empty}"
+    wrong = [
+        f"{c!r} input {i}: {np.asarray(c.inputs[i]).dtype}"
+        for c in GRAD_CASES
+        for i in _wrt(c)
+        if np.asarray(c.inputs[i]).dtype != np.float64
+    ]
+    assert not wrong, f"gradient cases must perturb float64 inputs: {wrong}"
+
+
 def test_every_differentiable_primitive_has_a_gradient_case():
     missing = sorted(
         n for n, p in REGISTRY.items()
@@ -48,13 +72,37 @@ def test_every_differentiable_primitive_has_a_gradient_case():
     assert not missing, f"differentiable primitives without a gradient case: {missing}"
 
 
-def test_gradients_checked_elsewhere_name_real_tests():
+def _called_names(fn):
+    """Names of the functions ``fn``'s own body calls (``f(...)`` and ``m.f(...)``)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    return {
+        node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
+    }
+
+
+def test_gradients_checked_elsewhere_name_real_gradient_tests():
     root = pathlib.Path(__file__).parent.parent.parent
+    assert GRAD_CHECKED_BY, "expected grad_checked_by entries (TensorList*, complex parts)"
     for prim, ref in GRAD_CHECKED_BY.items():
+        assert prim in REGISTRY and REGISTRY[prim].grad is not None, f"{prim}: not differentiable"
         path, _, name = ref.partition("::")
+        assert (root / path).exists(), f"{prim}: {path} does not exist"
         mod = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        assert callable(getattr(mod, name, None)), f"{prim}: {ref} does not exist"
-        assert (root / path).exists()
+        fn = getattr(mod, name, None)
+        assert name.startswith("test") and inspect.isfunction(fn), f"{prim}: no test {ref}"
+        mod_marks = getattr(mod, "pytestmark", [])
+        mod_marks = mod_marks if isinstance(mod_marks, list) else [mod_marks]
+        marks = {m.name for m in [*getattr(fn, "pytestmark", []), *mod_marks]}
+        assert not marks & {"skip", "skipif", "xfail"}, f"{prim}: {ref} is marked {marks}"
+        oracles = {
+            n for n in _called_names(fn) & ORACLES if getattr(mod, n, None) is getattr(gc, n)
+        }
+        assert oracles, (
+            f"{prim}: {ref} does not compare a gradient against finite differences or a "
+            f"closed form (it calls, imported by name, none of tests.gradcheck's {sorted(ORACLES)})"
+        )
 
 
 def test_cases_name_registered_primitives():
@@ -94,11 +142,13 @@ def test_gradient_matches_finite_differences(c):
     prim = REGISTRY[c.prim]
     rng = np.random.default_rng(1)
     arrays = [np.array(x, copy=True) for x in c.inputs]
-    wrt = c.wrt if c.wrt is not None else [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    wrt = _wrt(c)
+    assert wrt, f"{c}: no real (float) input to perturb: the check would compare nothing"
     for i in wrt:
         assert arrays[i].dtype == np.float64, f"{c}: input {i} must be float64 for the check"
     outs = _as_tuple(_bind_or_skip(prim, tuple(wrap(a) for a in arrays), c.params))
     weights = _weights(outs, rng)
+    assert any(w is not None for w in weights), f"{c}: no float output to differentiate"
 
     tensors = [wrap(a) for a in arrays]
     with tf.GradientTape() as tape:

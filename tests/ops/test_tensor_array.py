@@ -6,6 +6,7 @@ import pytest
 import rill as tf
 from rill.errors import InvalidArgumentError, OutOfRangeError
 from rill.ops.tensor_array import TensorArray
+from tests.gradcheck import assert_grad_matches_finite_differences
 
 # --------------------------------------------------------------------------------------
 # eager behaviour
@@ -162,26 +163,6 @@ def test_string_and_int_arrays():
 # --------------------------------------------------------------------------------------
 
 
-def _check_grad(f, *xs, eps=1e-6):
-    """Tape gradient of scalar f(*tensors) vs central differences in every input."""
-    ts = [tf.constant(x) for x in xs]
-    with tf.GradientTape() as tape:
-        for t in ts:
-            tape.watch(t)
-        y = f(*ts)
-    grads = tape.gradient(y, ts, unconnected_gradients="zero")
-    for k, (x, g) in enumerate(zip(xs, grads)):
-        num = np.zeros_like(x)
-        for i in range(x.size):
-            xp, xm = [a.copy() for a in xs], [a.copy() for a in xs]
-            xp[k].reshape(-1)[i] += eps
-            xm[k].reshape(-1)[i] -= eps
-            fp = float(f(*[tf.constant(a) for a in xp]))
-            fm = float(f(*[tf.constant(a) for a in xm]))
-            num.reshape(-1)[i] = (fp - fm) / (2 * eps)
-        np.testing.assert_allclose(g.numpy(), num, rtol=1e-5, atol=1e-7, err_msg=f"input {k}")
-
-
 _rng = np.random.default_rng(7)
 W = _rng.standard_normal((3, 2))
 
@@ -192,7 +173,7 @@ def test_grad_write_then_stack():
         ta = ta.write(0, a * a).write(2, tf.sin(b)).write(1, a * b)
         return tf.reduce_sum(ta.stack() * W)
 
-    _check_grad(f, _rng.standard_normal(2), _rng.standard_normal(2))
+    assert_grad_matches_finite_differences(f, _rng.standard_normal(2), _rng.standard_normal(2))
 
 
 def test_grad_unstack_then_reads_accumulate():
@@ -201,7 +182,7 @@ def test_grad_unstack_then_reads_accumulate():
         r0 = ta.read(0)
         return tf.reduce_sum(r0 * r0 + ta.read(2) * 3.0 + ta.read(0) * ta.read(1))
 
-    _check_grad(f, _rng.standard_normal((3, 2)))
+    assert_grad_matches_finite_differences(f, _rng.standard_normal((3, 2)))
 
 
 def test_grad_clear_after_read_and_overwrite():
@@ -211,7 +192,7 @@ def test_grad_clear_after_read_and_overwrite():
         ta = ta.write(2, y * y)  # overwrites row 2: x[2] gets no gradient
         return tf.reduce_sum(ta.stack() * W) + tf.reduce_sum(r * r)
 
-    _check_grad(f, _rng.standard_normal((3, 2)), _rng.standard_normal(2))
+    assert_grad_matches_finite_differences(f, _rng.standard_normal((3, 2)), _rng.standard_normal(2))
 
 
 def test_grad_scatter_then_gather_with_repeats():
@@ -220,7 +201,7 @@ def test_grad_scatter_then_gather_with_repeats():
         g = ta.gather([0, 0, 3, 2])
         return tf.reduce_sum(g * g * np.arange(8.0).reshape(4, 2))
 
-    _check_grad(f, _rng.standard_normal((3, 2)))
+    assert_grad_matches_finite_differences(f, _rng.standard_normal((3, 2)))
 
 
 def test_grad_split_then_concat_and_reads():
@@ -231,7 +212,7 @@ def test_grad_split_then_concat_and_reads():
             ta.read(2) * ta.read(2)
         )
 
-    _check_grad(f, _rng.standard_normal(5))
+    assert_grad_matches_finite_differences(f, _rng.standard_normal(5))
 
 
 def test_grad_dynamic_size_rnn_loop():
@@ -246,19 +227,14 @@ def test_grad_dynamic_size_rnn_loop():
         s = ta.stack()
         return tf.reduce_sum(s * s)
 
-    _check_grad(f, _rng.standard_normal((4, 2)), wh)
+    assert_grad_matches_finite_differences(f, _rng.standard_normal((4, 2)), wh)
 
 
 # --------------------------------------------------------------------------------------
 # graph mode
 # --------------------------------------------------------------------------------------
 
-needs_function = pytest.mark.skipif(
-    not hasattr(tf, "function"), reason="rill.function not available"
-)
 
-
-@needs_function
 def test_traced_unrolled_writes_match_eager_and_ignore_clear_after_read():
     @tf.function
     def f(x):
@@ -298,7 +274,6 @@ def _graph_rnn(xs, w):
     return TensorArray._from_flow(flow, ta).stack()
 
 
-@needs_function
 def test_traced_while_loop_accumulates_rnn_outputs():
     f = tf.function(_graph_rnn)
     w = _rng.standard_normal((2, 2)) * 0.5
@@ -309,7 +284,6 @@ def test_traced_while_loop_accumulates_rnn_outputs():
         )
 
 
-@needs_function
 def test_gradient_through_traced_while_loop_of_tensor_array():
     f = tf.function(_graph_rnn)
 
@@ -317,10 +291,11 @@ def test_gradient_through_traced_while_loop_of_tensor_array():
         s = f(xs, w)
         return tf.reduce_sum(s * s)
 
-    _check_grad(loss, _rng.standard_normal((3, 2)), _rng.standard_normal((2, 2)) * 0.5)
+    assert_grad_matches_finite_differences(
+        loss, _rng.standard_normal((3, 2)), _rng.standard_normal((2, 2)) * 0.5
+    )
 
 
-@needs_function
 def test_tape_inside_traced_function_through_tensor_array():
     @tf.function
     def step(x):

@@ -241,10 +241,20 @@ def test_batch_larger_than_capacity():
 
 def test_timeouts_raise_deadline_exceeded():
     q = fifo(2, tf.int32, shapes=[[]])
-    t0 = time.perf_counter()
-    with pytest.raises(errors.DeadlineExceededError, match="timed out"):
-        q.dequeue(timeout=0.05)
-    assert time.perf_counter() - t0 < 2
+    out = {}
+
+    def blocked_dequeue():  # on a thread: a timeout that is never honoured fails, not hangs
+        try:
+            q.dequeue(timeout=0.05)
+        except Exception as e:  # noqa: BLE001
+            out["e"] = e
+
+    th = threading.Thread(target=blocked_dequeue, daemon=True)
+    th.start()
+    th.join(60)  # a hang guard, not a speed bound (benchmarks/suite_timings.py times it)
+    assert not th.is_alive(), "dequeue(timeout=0.05) on an empty queue never returned"
+    assert isinstance(out.get("e"), errors.DeadlineExceededError)
+    assert "timed out" in str(out["e"])
     q.enqueue(1)
     with pytest.raises(errors.DeadlineExceededError):
         q.dequeue_many(2, timeout=0.05)
@@ -404,7 +414,8 @@ def test_queue_ops_inside_rill_function():
 
 
 # --------------------------------------------------------------------------------------
-# Stress: many producers and consumers, every element exactly once
+# Stress: many producers and consumers, every element exactly once, no thread left hanging
+# (how long it takes: benchmarks/suite_timings.py)
 # --------------------------------------------------------------------------------------
 
 
@@ -449,7 +460,6 @@ def _stress(q, n=100_000, producers=4, consumers=4):
 
     ps = [threading.Thread(target=produce, args=(i,), daemon=True) for i in range(producers)]
     cs = [threading.Thread(target=consume, args=(i,), daemon=True) for i in range(consumers)]
-    t0 = time.perf_counter()
     for th in ps + cs:
         th.start()
     for th in ps:
@@ -457,14 +467,12 @@ def _stress(q, n=100_000, producers=4, consumers=4):
     q.close()
     for th in cs:
         th.join(60)
-    elapsed = time.perf_counter() - t0
     assert not any(th.is_alive() for th in ps + cs), "a producer or consumer hung"
     assert not failures, failures[:3]
     delivered = np.concatenate([np.asarray(g, np.int64) for g in got])
     assert len(delivered) == n  # none lost, none duplicated:
     assert np.array_equal(np.sort(delivered), np.arange(n))
     assert all(len(g) > 0 for g in got)  # every consumer took part
-    assert elapsed < 30, f"took {elapsed:.1f} s"
     return got
 
 

@@ -4,7 +4,6 @@ rill.function arguments/outputs, and memory proportional to nnz."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 import types
 
@@ -705,12 +704,13 @@ def _big(seed, n=100_000, nnz=1000):
 
 
 def test_large_sparse_ops_stay_proportional_to_nnz():
+    """Memory bounded by nnz, not by the dense shape (their speed is measured by
+    benchmarks/suite_timings.py)."""
     n = 100_000
     a, b = _big(1), _big(2)
     dense = tf.constant(np.random.default_rng(0).standard_normal((n, 4)))
     tracemalloc.start()
     try:
-        t0 = time.perf_counter()
         r = S.reorder(a)
         t = S.transpose(a)
         rs = S.reduce_sum(a, 1, output_is_sparse=True)
@@ -726,12 +726,10 @@ def test_large_sparse_ops_stay_proportional_to_nnz():
         sm = S.softmax(r)
         parts = S.split(sp_input=a, num_split=4, axis=1)
         m = a * tf.ones([n, 1], tf.float64)
-        elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 50e6, f"peak {peak / 1e6:.1f} MB; the dense matrix would be 80 GB"
-    assert elapsed < 5.0
     assert r.shape == (n, n) and t.shape == (n, n) and rs.shape == (n,) and rm.shape == (n,)
     assert mm.shape == (n, 4) and mt.shape == (4, n)
     assert c0.shape == (2 * n, n) and c1.shape == (n, 2 * n) and sl.shape == (n // 2, n // 2)

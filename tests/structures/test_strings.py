@@ -9,37 +9,7 @@ import pytest
 
 import rill as tf
 from rill.structures import string_ops as S
-
-try:
-    import rill.structures.ragged_tensor as _ragged_mod  # noqa: F401
-
-    HAVE_RAGGED = True
-except ImportError:  # written in parallel; until it lands, a stand-in records the parts
-    HAVE_RAGGED = False
-
-
-class _StandIn:
-    """Minimal RaggedTensor stand-in: flat values + nested row splits."""
-
-    def __init__(self, values, splits):
-        self.flat_values = values
-        self.nested_row_splits = tuple(splits)
-
-    def with_flat_values(self, v):
-        return _StandIn(v, self.nested_row_splits)
-
-    def to_list(self):
-        vals = self.flat_values.numpy().tolist()
-        for sp in reversed(self.nested_row_splits):
-            sp = sp.numpy().tolist()
-            vals = [vals[a:b] for a, b in zip(sp[:-1], sp[1:])]
-        return vals
-
-
-@pytest.fixture(autouse=True)
-def _ragged_stand_in(monkeypatch):
-    if not HAVE_RAGGED:
-        monkeypatch.setattr(S, "_build_ragged", lambda v, sp: _StandIn(v, sp))
+from tests.tf_errors import compare_outcomes
 
 
 def B(x):
@@ -261,7 +231,7 @@ def test_as_string_other_types_and_errors():
     assert val(S.as_string([True, False], width=7)) == [b"true", b"false"]
     assert val(S.as_string([1 + 2j])) == [b"(1.000000,2.000000)"]
     assert val(S.as_string(["a"], width=5)) == [b"    a"]
-    assert val(tf.as_string([2])) == [b"2"] if hasattr(tf, "as_string") else True
+    assert val(tf.as_string([2])) == [b"2"]
     err = tf.errors.InvalidArgumentError
     with pytest.raises(err, match='Fill argument not supported: "x"'):
         S.as_string([1.0], width=3, fill="x")
@@ -509,7 +479,6 @@ def test_ngrams_rows():
     ]
 
 
-@pytest.mark.skipif(not HAVE_RAGGED, reason="rill.structures.ragged_tensor not written yet")
 def test_ragged_inputs():
     from rill.structures.ragged_tensor import RaggedTensor
 
@@ -540,7 +509,7 @@ def test_string_ops_trace_in_rill_function():
     @tf.function
     def f(x):
         words = S.split(x)
-        flat = words.flat_values if hasattr(words, "flat_values") else words.values
+        flat = words.flat_values
         n = S.to_number(S.regex_replace(x, "[^0-9]", ""), out_type=tf.int32)
         return (
             S.upper(S.strip(x)),
@@ -571,13 +540,13 @@ def test_unicode_and_ngrams_trace_with_unknown_dims():
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)])
     def g(x):
         return S.ngrams(x, 2, separator="+"), S.unicode_encode(
-            S.unicode_decode(x[0], "UTF-8").flat_values if HAVE_RAGGED else tf.constant([104, 105]),
+            S.unicode_decode(x[0], "UTF-8").flat_values,
             "UTF-8",
         )
 
     grams, enc = g(tf.constant([["a", "b", "c"], ["d", "e", "f"]]))
     assert val(grams) == [[b"a+b", b"b+c"], [b"d+e", b"e+f"]]
-    assert val(enc) == (b"abc" if HAVE_RAGGED else b"hi")
+    assert val(enc) == b"abc"
 
 
 # ------------------------------------------------------------------ against TensorFlow
@@ -620,7 +589,7 @@ def _diff_run(lib, strings, expr):
     try:
         out = eval(expr, {"tf": lib, "s": strings, "np": np, "W": W, "F": F})  # noqa: S307
     except Exception as e:  # noqa: BLE001 - the error class is the observable
-        return ("raise", type(e).__name__)
+        return ("raise", e)
     outs = out if isinstance(out, tuple) else (out,)
     res = []
     for o in outs:
@@ -631,15 +600,33 @@ def _diff_run(lib, strings, expr):
     return ("ok", res)
 
 
+# rill bugs the exact error-class comparison found (strict xfail: a fix shows as XPASS)
+_FORMAT_NDARRAY = (
+    "tf.strings.format with a NumPy array as `inputs`: TF takes it as a sequence and raises "
+    "ValueError (placeholder count); rill's string_ops.format calls len() on it and raises "
+    "TypeError"
+)
+WRONG_ERROR_CLASS = {
+    "s.format('{}', W)": _FORMAT_NDARRAY,
+    "s.format('{}', np.arange(60).reshape(3, 4, 5), summarize=1)": _FORMAT_NDARRAY,
+}
+
+
 @pytest.mark.skipif(not _HAVE_TF, reason="TensorFlow not installed")
-@pytest.mark.parametrize("expr", DIFFERENTIAL)
+@pytest.mark.parametrize(
+    "expr",
+    [
+        pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=WRONG_ERROR_CLASS[e]))
+        if e in WRONG_ERROR_CLASS
+        else e
+        for e in DIFFERENTIAL
+    ],
+)
 def test_strings_match_tensorflow(expr):
     import tensorflow as real_tf
 
     r = _diff_run(tf, S, expr)
     t = _diff_run(real_tf, real_tf.strings, expr)
-    if t[0] == "raise":
-        assert r[0] == "raise", f"{expr}: TensorFlow raised {t[1]}, rill returned {r}"
+    if compare_outcomes(r, t, expr):
         return
-    assert r[0] == "ok", f"{expr}: rill raised {r[1]}"
     assert repr(r[1]) == repr(t[1]), expr
