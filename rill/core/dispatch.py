@@ -136,7 +136,7 @@ class Primitive:
         stateful=False,
         saves=None,
         saves_output=True,
-        host=None,
+        host=False,
         alias=False,
         fresh=None,
         operator=None,
@@ -147,9 +147,13 @@ class Primitive:
     ):
         self.name = name
         # The kernel as declared: an array-API function name ("subtract"), a function
-        # ``impl(xp, *arrays, **params)``, or (host=True) ``impl(*numpy_arrays, **params)``.
+        # ``impl(xp, *arrays, **params)``, or (host=True) ``impl(*arrays, **params)`` called
+        # as it is: host-memory work on NumPy arrays (strings, variant lists, callbacks,
+        # I/O, NumPy's random streams) and structural kernels that do no array math of
+        # their own (graph inputs, variable access, control flow running subgraphs).
+        _check_kernel(name, kernel, host)
         self.impl = kernel
-        self.host = _is_host_kernel(kernel) if host is None else host
+        self.host = host
         self.kernel = None  # ``impl`` bound to the active backend (set_backend)
         self.shape_rule = shape_rule
         self.grad = grad
@@ -200,13 +204,17 @@ class Primitive:
         return f"<Primitive {self.name}>"
 
 
-def _is_host_kernel(kernel) -> bool:
-    """Transitional default for ``host``: a callable whose first parameter is not ``xp``
-    predates the backend seam and runs on NumPy arrays."""
-    if isinstance(kernel, str):
-        return False
+def _check_kernel(name, kernel, host) -> None:
+    """A device kernel is an array-API function name or takes the namespace ``xp`` first."""
+    if host or isinstance(kernel, str):
+        return
     code = getattr(kernel, "__code__", None)
-    return code is None or code.co_argcount == 0 or code.co_varnames[0] != "xp"
+    if code is None or code.co_argcount == 0 or code.co_varnames[0] != "xp":
+        raise TypeError(
+            f"Primitive {name!r}: a kernel takes the array namespace `xp` as its first "
+            f"parameter, is an array-API function name (e.g. 'add'), or is declared "
+            f"host=True; got {kernel!r}"
+        )
 
 
 REGISTRY: dict[str, Primitive] = {}
@@ -240,15 +248,6 @@ def set_backend(backend: _backends.Backend) -> _backends.Backend:
     for p in REGISTRY.values():
         p._bind_kernel(backend)
     return previous
-
-
-def grad_reads(prim: Primitive, inputs=(), output=False) -> Primitive:
-    """Declare which values ``prim``'s gradient rule reads: the input indices, and whether
-    it reads the outputs. A tape then holds only those (the registry-wide gradient check
-    runs every rule through a tape, so a wrong declaration fails it)."""
-    prim.saves = frozenset(inputs)
-    prim.saves_output = output
-    return prim
 
 
 # --------------------------------------------------------------------------------------

@@ -394,7 +394,8 @@ def custom_gradient(f=None):
             var_reads.append(r)
         prim = Primitive(
             f"CustomGradient-{f.__name__}",
-            None,
+            None,  # recorded on tapes only: the forward pass already ran
+            host=True,
             grad=_custom_grad_rule(grad_fn, len(tensor_args), len(variables)),
             n_out=len(outs),
         )

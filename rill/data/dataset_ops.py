@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.core import runtime as _runtime
 from rill.core.errors import InvalidArgumentError, OutOfRangeError, op_error
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
 from rill.core.tensor_shape import TensorShape
@@ -43,13 +44,27 @@ _CHUNK = 1 << 14
 
 
 def default_parallelism(options=None) -> int:
-    """Workers behind ``AUTOTUNE``: the private thread pool size if set, else enough
-    threads to overlap I/O-bound Python work (functions mostly wait, not compute)."""
+    """Workers behind ``AUTOTUNE``: the thread bound if there is one (``thread_bound``),
+    else enough threads to overlap I/O-bound Python work (functions mostly wait)."""
+    bound = thread_bound(options)
+    if bound is not None:
+        return max(bound, 1)
+    return max(16, 4 * (os.cpu_count() or 1))
+
+
+def thread_bound(options=None):
+    """The most threads a pipeline stage (parallel map, parallel interleave) may run at
+    once: the dataset's private thread pool size if set, else
+    ``tf.config.threading.set_inter_op_parallelism_threads``'s value (0 below: a negative
+    one runs everything in the caller's thread, as in TF), else None (no bound)."""
     if options is not None:
         n = options.threading.private_threadpool_size
         if n:
             return int(n)
-    return max(16, 4 * (os.cpu_count() or 1))
+    n = _runtime.settings.inter_op_threads
+    if n:
+        return max(n, 0)
+    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -578,6 +593,11 @@ class DatasetV2:
             def gen(ctx):
                 opts = ctx.options
                 n = default_parallelism(opts) if par == AUTOTUNE else par
+                bound = thread_bound(opts)
+                if bound is not None and n > bound:
+                    n = bound
+                if n <= 1:  # one thread at most: run in the caller's
+                    return itertools.starmap(call, src._iter(ctx))
                 det = deterministic
                 if det is None:
                     det = opts.deterministic
@@ -930,10 +950,14 @@ class DatasetV2:
         src = self
 
         def gen(ctx):
+            bound = thread_bound(ctx.options)
+            live = [0]  # open datasets produced ahead in their own thread
+
             def open_(leaves):
                 ds = call(*leaves)[0]
-                if par is not None:
-                    return _prefetch(lambda: ds._iter(ctx), max(block, 2))
+                if par is not None and (bound is None or live[0] < bound):
+                    live[0] += 1
+                    return _released(_prefetch(lambda: ds._iter(ctx), max(block, 2)), live)
                 return ds._iter(ctx)
 
             return _interleave(src._iter(ctx), open_, cycle, block)
@@ -1250,6 +1274,14 @@ def _shuffle(it, size, rng):
         i = randrange(len(buf))
         buf[i], buf[-1] = buf[-1], buf[i]
         yield buf.pop()
+
+
+def _released(it, live):
+    """Iterate ``it``; when it ends (or is dropped), give its thread back to ``live``."""
+    try:
+        yield from it
+    finally:
+        live[0] -= 1
 
 
 def _interleave(src, open_, cycle, block):

@@ -21,7 +21,9 @@ import collections
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.core import protos as _protos
 from rill.core.errors import InvalidArgumentError, UnimplementedError, op_error
+from rill.core.protos import ProtobufMissingError  # noqa: F401 - raised by message_classes()
 from rill.ops._op import AVal, TensorShape, bind, convert_to_tensor, primitive, tf_export
 
 __all__ = [
@@ -32,137 +34,50 @@ __all__ = [
 ]  # fmt: skip
 
 
-class ProtobufMissingError(UnimplementedError, ImportError):
-    """Raised when a feature that needs the ``protobuf`` package is used without it."""
-
-
 # --------------------------------------------------------------------------------------
-# Message classes, built from descriptors at first use
+# Message classes, built from descriptors at first use (rill.core.protos)
 # --------------------------------------------------------------------------------------
 
-_CLASSES: dict | None = None
+_S, _M, _F, _I = _protos.STRING, _protos.MSG, _protos.FLOAT, _protos.INT64
+_field, _message, _map_entry = _protos.field, _protos.message, _protos.map_entry
 
-# (message, [(field, number, type, repeated, message type or None, oneof index or None)])
-_OPT, _REP = False, True
-_MSG, _BYTES, _FLOAT, _INT64, _STRING = 11, 12, 2, 3, 9
-_INT32, _DOUBLE, _BOOL, _UINT32, _UINT64 = 5, 1, 8, 13, 4
-
-_MESSAGES = [
-    ("BytesList", [("value", 1, _BYTES, _REP, None, None)]),
-    ("FloatList", [("value", 1, _FLOAT, _REP, None, None)]),
-    ("Int64List", [("value", 1, _INT64, _REP, None, None)]),
-    (
-        "Feature",
-        [
-            ("bytes_list", 1, _MSG, _OPT, "BytesList", 0),
-            ("float_list", 2, _MSG, _OPT, "FloatList", 0),
-            ("int64_list", 3, _MSG, _OPT, "Int64List", 0),
-        ],
-    ),
-    ("Features", [("feature", 1, _MSG, _REP, "Features.FeatureEntry", None)]),
-    ("FeatureList", [("feature", 1, _MSG, _REP, "Feature", None)]),
-    ("FeatureLists", [("feature_list", 1, _MSG, _REP, "FeatureLists.FeatureListEntry", None)]),
-    ("Example", [("features", 1, _MSG, _OPT, "Features", None)]),
-    (
-        "SequenceExample",
-        [
-            ("context", 1, _MSG, _OPT, "Features", None),
-            ("feature_lists", 2, _MSG, _OPT, "FeatureLists", None),
-        ],
-    ),
-    (
-        "TensorShapeProto",
-        [
-            ("dim", 2, _MSG, _REP, "TensorShapeProto.Dim", None),
-            ("unknown_rank", 3, _BOOL, _OPT, None, None),
-        ],
-    ),
-    (
-        # dtype is TF's DataType enum: an int32 on the wire, so declared as one here
-        "TensorProto",
-        [
-            ("dtype", 1, _INT32, _OPT, None, None),
-            ("tensor_shape", 2, _MSG, _OPT, "TensorShapeProto", None),
-            ("version_number", 3, _INT32, _OPT, None, None),
-            ("tensor_content", 4, _BYTES, _OPT, None, None),
-            ("float_val", 5, _FLOAT, _REP, None, None),
-            ("double_val", 6, _DOUBLE, _REP, None, None),
-            ("int_val", 7, _INT32, _REP, None, None),
-            ("string_val", 8, _BYTES, _REP, None, None),
-            ("scomplex_val", 9, _FLOAT, _REP, None, None),
-            ("int64_val", 10, _INT64, _REP, None, None),
-            ("bool_val", 11, _BOOL, _REP, None, None),
-            ("dcomplex_val", 12, _DOUBLE, _REP, None, None),
-            ("half_val", 13, _INT32, _REP, None, None),
-            ("uint32_val", 16, _UINT32, _REP, None, None),
-            ("uint64_val", 17, _UINT64, _REP, None, None),
-        ],
-    ),
-]
-# nested messages: (parent, name, fields, is_map_entry)
-_NESTED = [
-    ("Features", "FeatureEntry", [("key", 1, _STRING), ("value", 2, _MSG, "Feature")], True),
-    (
-        "FeatureLists",
-        "FeatureListEntry",
-        [("key", 1, _STRING), ("value", 2, _MSG, "FeatureList")],
-        True,
-    ),
-    ("TensorShapeProto", "Dim", [("size", 1, _INT64), ("name", 2, _STRING)], False),
-]
-
-
-def _import_protobuf():
-    try:
-        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-    except ImportError:
-        raise ProtobufMissingError(
-            "tf.train.Example, tf.io.parse_example and tf.io.serialize_tensor need the "
-            "'protobuf' package: pip install 'rill[proto]' (or pip install protobuf)"
-        ) from None
-    return descriptor_pb2, descriptor_pool, message_factory
-
-
-def _add_field(m, name, number, ftype, repeated=False, type_name=None, oneof=None):
-    f = m.field.add(name=name, number=number, type=ftype, label=3 if repeated else 1)
-    if type_name:
-        f.type_name = ".tensorflow." + type_name
-    if oneof is not None:
-        f.oneof_index = oneof
+# tensorflow/core/example/feature.proto and example.proto (TensorProto is core's)
+_protos.declare(
+    "rill/tensorflow_example.proto",
+    [
+        _message("BytesList", _field("value", 1, _protos.BYTES, repeated=True)),
+        _message("FloatList", _field("value", 1, _F, repeated=True)),
+        _message("Int64List", _field("value", 1, _I, repeated=True)),
+        _message(
+            "Feature",
+            _field("bytes_list", 1, _M, "BytesList", oneof="kind"),
+            _field("float_list", 2, _M, "FloatList", oneof="kind"),
+            _field("int64_list", 3, _M, "Int64List", oneof="kind"),
+        ),
+        _message(
+            "Features",
+            _field("feature", 1, _M, "Features.FeatureEntry", repeated=True),
+            nested=[_map_entry("FeatureEntry", _S, _M, "Feature")],
+        ),
+        _message("FeatureList", _field("feature", 1, _M, "Feature", repeated=True)),
+        _message(
+            "FeatureLists",
+            _field("feature_list", 1, _M, "FeatureLists.FeatureListEntry", repeated=True),
+            nested=[_map_entry("FeatureListEntry", _S, _M, "FeatureList")],
+        ),
+        _message("Example", _field("features", 1, _M, "Features")),
+        _message(
+            "SequenceExample",
+            _field("context", 1, _M, "Features"),
+            _field("feature_lists", 2, _M, "FeatureLists"),
+        ),
+    ],
+)
 
 
 def message_classes() -> dict:
     """name -> protobuf message class (built once; needs ``protobuf``)."""
-    global _CLASSES
-    if _CLASSES is not None:
-        return _CLASSES
-    descriptor_pb2, descriptor_pool, message_factory = _import_protobuf()
-    fdp = descriptor_pb2.FileDescriptorProto(
-        name="rill/tensorflow_protos.proto", package="tensorflow", syntax="proto3"
-    )
-    msgs = {}
-    for name, fields in _MESSAGES:
-        m = msgs[name] = fdp.message_type.add(name=name)
-        for fname, number, ftype, rep, tname, oneof in fields:
-            _add_field(m, fname, number, ftype, rep, tname, oneof)
-        if name == "Feature":
-            m.oneof_decl.add(name="kind")
-    for parent, name, fields, is_map in _NESTED:
-        n = msgs[parent].nested_type.add(name=name)
-        if is_map:
-            n.options.map_entry = True
-        for fname, number, ftype, *tname in fields:
-            _add_field(n, fname, number, ftype, False, tname[0] if tname else None)
-    pool = descriptor_pool.DescriptorPool()
-    pool.AddSerializedFile(fdp.SerializeToString())
-    get = getattr(message_factory, "GetMessageClass", None)
-    if get is None:  # protobuf < 4.22
-        get = message_factory.MessageFactory(pool).GetPrototype
-    classes = {}
-    for name, _ in _MESSAGES:
-        classes[name] = get(pool.FindMessageTypeByName("tensorflow." + name))
-    _CLASSES = classes
-    return classes
+    return _protos.message_classes()
 
 
 class _LazyMessage:
@@ -187,10 +102,11 @@ class _LazyMessage:
         return getattr(self._cls, attr)
 
     def __instancecheck__(self, obj):
-        return _CLASSES is not None and isinstance(obj, _CLASSES[self._name])
+        cls = _protos.built_classes().get(self._name)
+        return cls is not None and isinstance(obj, cls)
 
     def __eq__(self, other):
-        return other is self or (_CLASSES is not None and other is _CLASSES.get(self._name))
+        return other is self or other is _protos.built_classes().get(self._name)
 
     def __hash__(self):
         return hash(self._name)
@@ -528,7 +444,7 @@ def _parse_rule(serialized, *, config, single):
     return tuple(outs)
 
 
-parse_example_p = primitive(_OP, _parse_kernel, _parse_rule, n_out=-1)
+parse_example_p = primitive(_OP, _parse_kernel, _parse_rule, n_out=-1, host=True)
 
 
 def _assemble(config, outs, single):
@@ -598,18 +514,7 @@ _VAL_FIELDS = {
 
 
 def _serialize_kernel(x):
-    proto = message_classes()["TensorProto"]()
-    dt = _d.from_numpy(x.dtype)
-    proto.dtype = dt.as_datatype_enum
-    proto.tensor_shape.SetInParent()
-    for n in x.shape:
-        proto.tensor_shape.dim.add(size=n)
-    if dt is _d.string:
-        proto.string_val.extend(
-            v if isinstance(v, bytes) else str(v).encode() for v in x.reshape(-1).tolist()
-        )
-    elif x.size:
-        proto.tensor_content = np.ascontiguousarray(x).astype(x.dtype.newbyteorder("<")).tobytes()
+    proto = _protos.make_tensor_proto(x)
     return np.array(proto.SerializeToString(), dtype=object)
 
 
@@ -677,11 +582,14 @@ def _parse_tensor_kernel(serialized, *, out_type):
     return arr.reshape(shape)
 
 
-serialize_tensor_p = primitive("SerializeTensor", _serialize_kernel, lambda x: AVal([], _d.string))
+serialize_tensor_p = primitive(
+    "SerializeTensor", _serialize_kernel, lambda x: AVal([], _d.string), host=True
+)
 parse_tensor_p = primitive(
     "ParseTensor",
     _parse_tensor_kernel,
     lambda s, *, out_type: AVal(TensorShape(None), out_type),
+    host=True,
 )
 
 

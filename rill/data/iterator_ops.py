@@ -117,11 +117,13 @@ def _get_next_rule(handle, *, specs):
 
 
 anonymous_iterator_p = primitive(
-    "AnonymousIterator", _anonymous_iterator_kernel, _handle_rule, stateful=True
+    "AnonymousIterator", _anonymous_iterator_kernel, _handle_rule, stateful=True, host=True
 )
-iterator_has_next_p = primitive("IteratorHasNext", _has_next_kernel, _has_next_rule, stateful=True)
+iterator_has_next_p = primitive(
+    "IteratorHasNext", _has_next_kernel, _has_next_rule, stateful=True, host=True
+)
 iterator_get_next_p = primitive(
-    "IteratorGetNext", _get_next_kernel, _get_next_rule, n_out=-1, stateful=True
+    "IteratorGetNext", _get_next_kernel, _get_next_rule, n_out=-1, stateful=True, host=True
 )
 
 

@@ -198,7 +198,7 @@ def _lookup_rule(keys, *, table):
     return AVal(keys.shape, table._value_dtype)
 
 
-lookup_p = primitive("LookupTableFindV2", _lookup_kernel, _lookup_rule)
+lookup_p = primitive("LookupTableFindV2", _lookup_kernel, _lookup_rule, host=True)
 
 
 def _map_values(keys, fn):

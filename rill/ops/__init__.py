@@ -16,6 +16,7 @@ from rill.ops import (  # noqa: F401 - imported for registration
     math_ops,
     nn_ops,
     operators,
+    patch_ops,
     py_func,
     random_ops,
     reduction_ops,

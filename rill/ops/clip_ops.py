@@ -19,6 +19,10 @@ from rill.ops._op import (
     tf_export,
     unary_rule,
 )
+from rill.ops.array_ops import cast, identity, ones_like, where_v2
+from rill.ops.math_ops import greater, maximum, minimum, multiply, realdiv
+from rill.ops.reduction_ops import add_n, reduce_sum
+from rill.ops.unary_ops import is_finite, sqrt
 
 # --------------------------------------------------------------------------------------
 # stop_gradient
@@ -46,8 +50,6 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     The gradient passes to ``t`` where it was not clipped (ties included, as in TF) and to
     the bound that was applied elsewhere.
     """
-    from rill.ops.math_ops import maximum, minimum
-
     values = convert_to_tensor(t)
     out = maximum(minimum(values, clip_value_max), clip_value_min)
     if not values.shape.is_compatible_with(out.shape):
@@ -65,11 +67,6 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     Computes ``t * clip_norm / max(l2norm(t), clip_norm)``; a zero norm leaves t unchanged
     (with a finite gradient).
     """
-    from rill.ops.array_ops import ones_like, where_v2
-    from rill.ops.math_ops import greater, maximum, multiply, realdiv
-    from rill.ops.reduction_ops import reduce_sum
-    from rill.ops.unary_ops import sqrt
-
     values = convert_to_tensor(t)
     sq = reduce_sum(multiply(values, values), axes, keepdims=True)
     positive = greater(sq, convert_to_tensor(0, dtype=sq.dtype))
@@ -92,10 +89,6 @@ def _check_sequence(t_list, op):
 @tf_export("linalg.global_norm")
 def global_norm(t_list, name=None):
     """sqrt(sum of squares of all entries of all tensors in ``t_list``); None entries skipped."""
-    from rill.ops.math_ops import multiply
-    from rill.ops.reduction_ops import add_n, reduce_sum
-    from rill.ops.unary_ops import sqrt
-
     _check_sequence(t_list, "global_norm")
     values = [convert_to_tensor(v) for v in t_list if v is not None]
     if not values:
@@ -125,10 +118,6 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     Returns ``(list_clipped, global_norm)``; None entries stay None. If the global norm
     is inf or NaN, every clipped entry is NaN (as in TF).
     """
-    from rill.ops.array_ops import cast, identity, where_v2
-    from rill.ops.math_ops import minimum, multiply, realdiv
-    from rill.ops.unary_ops import is_finite
-
     _check_sequence(t_list, "clip_by_global_norm")
     t_list = list(t_list)
     if use_norm is None:

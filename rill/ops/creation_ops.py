@@ -10,6 +10,7 @@ from rill.ops._op import (
     InvalidArgumentError,
     TensorShape,
     bind,
+    broadcast_shapes,
     convert_to_tensor,
     is_tensor_like,
     op_error,
@@ -19,6 +20,9 @@ from rill.ops._op import (
     unbroadcast,
 )
 from rill.ops.array_ops import broadcast_to, cast, reshape, shape
+from rill.ops.math_ops import multiply, subtract, truediv
+from rill.ops.reduction_ops import reduce_sum
+from rill.ops.shape_ops import concat
 
 # --------------------------------------------------------------------------------------
 # fill / zeros / ones
@@ -26,8 +30,8 @@ from rill.ops.array_ops import broadcast_to, cast, reshape, shape
 
 
 def _check_dims(op, dims):
-    """Validate a static dims vector (1-D, non-negative) and return it as a list of ints."""
-    dims = np.asarray(dims)
+    """Validate a static dims vector (a 1-D array, non-negative) and return it as a list of
+    ints."""
     if dims.ndim != 1:
         raise op_error(
             InvalidArgumentError, op, f"dims must represent a vector, got shape {list(dims.shape)}"
@@ -59,14 +63,12 @@ def _fill_rule(dims, value):
     return AVal(TensorShape(None), value.dtype)
 
 
-def _fill_kernel(dims, value):
+def _fill_kernel(xp, dims, value):
     _check_scalar_value("Fill", TensorShape(value.shape))
-    return np.full(_check_dims("Fill", dims), value.reshape(()), dtype=value.dtype)
+    return xp.full(_check_dims("Fill", dims), value.reshape(()), dtype=value.dtype)
 
 
 def _fill_grad(inputs, out, dy):
-    from rill.ops.reduction_ops import reduce_sum
-
     return None, reshape(reduce_sum(dy), shape(inputs[1]))
 
 
@@ -145,8 +147,9 @@ _RANGE_DTYPES = frozenset(
 )  # fmt: skip
 
 
-def _range_size(start, limit, delta):
-    """Number of elements of range(start, limit, delta), validating like TF."""
+def _range_size(xp, start, limit, delta):
+    """Number of elements of range(start, limit, delta) (scalars of one dtype), validating
+    like TF: computed in that dtype."""
     if delta == 0:
         raise op_error(InvalidArgumentError, "Range", f"Requires delta != 0: {delta}")
     if delta > 0 and start > limit:
@@ -161,27 +164,27 @@ def _range_size(start, limit, delta):
             "Range",
             f"Requires start >= limit when delta < 0: {start}/{limit}",
         )
-    if isinstance(start, (np.integer, int)):
+    if start.dtype.kind in "iu":
         s, l_, d = int(start), int(limit), int(delta)
         return (abs(l_ - s) + abs(d) - 1) // abs(d)
-    return int(np.ceil(np.abs((limit - start) / delta)))
+    return int(xp.ceil(xp.abs((limit - start) / delta)))
 
 
 def _range_scalars(start, limit, delta):
     for name, v in (("start", start), ("limit", limit), ("delta", delta)):
-        if np.ndim(v) != 0:
+        if v.ndim != 0:
             raise op_error(
                 InvalidArgumentError,
                 "Range",
-                f"{name} must be a scalar, not shape {list(np.shape(v))}",
+                f"{name} must be a scalar, not shape {list(v.shape)}",
             )
     return start[()], limit[()], delta[()]
 
 
-def _range_kernel(start, limit, delta):
+def _range_kernel(xp, start, limit, delta):
     s, l_, d = _range_scalars(start, limit, delta)
-    n = _range_size(s, l_, d)
-    return (np.arange(n, dtype=start.dtype) * d + s).astype(start.dtype, copy=False)
+    n = _range_size(xp, s, l_, d)
+    return (xp.arange(n, dtype=start.dtype) * d + s).astype(start.dtype, copy=False)
 
 
 def _range_rule(start, limit, delta):
@@ -192,7 +195,7 @@ def _range_rule(start, limit, delta):
             )
     if start.value is not None and limit.value is not None and delta.value is not None:
         s, l_, d = _range_scalars(start.value, limit.value, delta.value)
-        return AVal([_range_size(s, l_, d)], start.dtype)
+        return AVal([_range_size(np, s, l_, d)], start.dtype)
     return AVal([None], start.dtype)
 
 
@@ -242,8 +245,6 @@ def _norm_insert_axis(op, axis, rank):
 
 
 def _linspace_rule(start, stop, num, axis):
-    from rill.ops._op import broadcast_shapes
-
     b = broadcast_shapes("LinSpace", start.shape, stop.shape)
     if num < 0:
         raise op_error(InvalidArgumentError, "LinSpace", f"num must be non-negative, got {num}")
@@ -254,16 +255,18 @@ def _linspace_rule(start, stop, num, axis):
     return AVal(dims, start.dtype)
 
 
-def _linspace_kernel(start, stop, num, axis):
-    start, stop = np.broadcast_arrays(start, stop)
+def _linspace_kernel(xp, start, stop, num, axis):
+    start, stop = xp.broadcast_arrays(start, stop)
     dt = start.dtype
     ax = _norm_insert_axis("LinSpace", axis, start.ndim)
     if num < 0:
         raise op_error(InvalidArgumentError, "LinSpace", f"num must be non-negative, got {num}")
-    start, stop = np.expand_dims(start, ax), np.expand_dims(stop, ax)
+    start, stop = xp.expand_dims(start, axis=ax), xp.expand_dims(stop, axis=ax)
     steps = dt.type(max(num - 1, 1))
     delta = ((stop - start) / steps).astype(dt)
-    idx = np.arange(num, dtype=dt).reshape([num if i == ax else 1 for i in np.arange(start.ndim)])
+    idx_shape = [1] * start.ndim
+    idx_shape[ax] = num
+    idx = xp.arange(num, dtype=dt).reshape(idx_shape)
     out = (start + idx * delta).astype(dt)
     if num > 1:  # the last value is exactly ``stop``
         sl = [slice(None)] * out.ndim
@@ -273,9 +276,6 @@ def _linspace_kernel(start, stop, num, axis):
 
 
 def _linspace_grad(inputs, out, dy, num, axis):
-    from rill.ops.math_ops import multiply, subtract, truediv
-    from rill.ops.reduction_ops import reduce_sum
-
     start, stop = inputs
     r = dy.shape.rank
     ax = _norm_insert_axis("LinSpace", axis, r - 1)
@@ -374,13 +374,13 @@ def _one_hot_rule(indices, on, off, depth, axis):
     return AVal(dims, on.dtype)
 
 
-def _one_hot_kernel(indices, on, off, depth, axis):
+def _one_hot_kernel(xp, indices, on, off, depth, axis):
     r = indices.ndim + 1
     if depth < 0 or not (axis == -1 or 0 <= axis < r) or on.ndim or off.ndim:
         raise ValueError("invalid arguments")
-    hit = indices[..., None].astype(np.int64) == np.arange(depth, dtype=np.int64)
-    out = np.where(hit, on, off).astype(on.dtype, copy=False)
-    return out if axis in (-1, r - 1) else np.moveaxis(out, -1, axis)
+    hit = indices[..., None].astype(np.int64) == xp.arange(depth, dtype=np.int64)
+    out = xp.where(hit, on, off).astype(on.dtype, copy=False)
+    return out if axis in (-1, r - 1) else xp.moveaxis(out, -1, axis)
 
 
 one_hot_p = primitive(
@@ -507,8 +507,6 @@ def meshgrid(*args, **kwargs):
         sizes[0], sizes[1] = sizes[1], sizes[0]
     full = sizes
     if None in sizes:  # unknown lengths while tracing: build the shape from the inputs
-        from rill.ops.shape_ops import concat
-
         order = [1, 0] + list(np.arange(2, n)) if indexing == "xy" and n > 1 else list(np.arange(n))
         full = concat([shape(ts[k]) for k in order], 0)
     out = []

@@ -14,6 +14,7 @@ import collections.abc
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import math_ops
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -27,6 +28,8 @@ from rill.ops._op import (
     static_value,
     tf_export,
 )
+from rill.ops.array_ops import zeros_like
+from rill.ops.unary_ops import abs as absolute
 
 _FLOATS = frozenset([_d.bfloat16, _d.float16, _d.float32, _d.float64])
 
@@ -35,11 +38,11 @@ _FLOATS = frozenset([_d.bfloat16, _d.float16, _d.float32, _d.float64])
 # --------------------------------------------------------------------------------------
 
 
-def _check_numerics_kernel(x, message):
+def _check_numerics_kernel(xp, x, message):
     if x.dtype.kind == "f" or x.dtype == _d.bfloat16.np:
         xf = x.astype(np.float32) if x.dtype.kind != "f" else x
-        has_nan = bool(np.isnan(xf).any())
-        has_inf = bool(np.isinf(xf).any())
+        has_nan = bool(xp.isnan(xf).any())
+        has_inf = bool(xp.isinf(xf).any())
         if has_nan or has_inf:
             what = "Inf and NaN" if has_nan and has_inf else ("NaN" if has_nan else "Inf")
             raise op_error(
@@ -184,6 +187,7 @@ assert_p = primitive(
     lambda condition, *data, **_: (),
     n_out=0,
     stateful=True,
+    host=True,  # formats its data into the error message on the host, like TF's Assert
 )
 
 
@@ -229,8 +233,6 @@ def _binary_assert(comparison, cond, x, y, message, summarize):
 
 def _cmp(name):
     def get(x, y):
-        from rill.ops import math_ops
-
         return getattr(math_ops, name)(x, y)
 
     return get
@@ -273,8 +275,6 @@ def assert_greater_equal(x, y, message=None, summarize=None, name=None):
 
 
 def _sign_assert(comparison, cond, x, message, summarize):
-    from rill.ops.array_ops import zeros_like
-
     x = convert_to_tensor(x)
     test = comparison(x, zeros_like(x))
     _run_assert(test, [x], "unary", summarize, _header(message), cond)
@@ -310,9 +310,6 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
 
     ``rtol`` and ``atol`` default to 10 * eps of the dtype.
     """
-    from rill.ops import math_ops
-    from rill.ops.unary_ops import abs as _abs
-
     x = convert_to_tensor(x)
     y = convert_to_tensor(y)
     if not (x.dtype.is_floating or x.dtype.is_complex):
@@ -323,8 +320,8 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
     eps = float(np.finfo(real.np).eps)
     rtol_t = convert_to_tensor(10 * eps if rtol is None else rtol, real)
     atol_t = convert_to_tensor(10 * eps if atol is None else atol, real)
-    diff = _abs(math_ops.subtract(x, y))
-    tol = math_ops.add(atol_t, math_ops.multiply(rtol_t, _abs(y)))
+    diff = absolute(math_ops.subtract(x, y))
+    tol = math_ops.add(atol_t, math_ops.multiply(rtol_t, absolute(y)))
     test = math_ops.less_equal(diff, tol)
     cond = f"x and y not equal to tolerance rtol = {_scalar_text(rtol_t)}, atol = {_scalar_text(atol_t)}"
     _run_assert(test, [x, y], "near", summarize, _header(message), cond)

@@ -10,6 +10,7 @@ equivalent dense tensor).
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 
 import numpy as np
@@ -32,7 +33,8 @@ from rill.ops._op import (
     tf_export,
     wrap,
 )
-from rill.ops.array_ops import cast, reshape, shape, stack, where_v2, zeros_like
+from rill.ops.array_ops import cast, ones_like, reshape, shape, stack, where_v2, zeros_like
+from rill.ops.math_ops import add, equal, multiply, negative, realdiv
 
 _pyslice = builtins.slice
 _IAE = InvalidArgumentError
@@ -49,13 +51,25 @@ def _check_index_dtype(op, dtype, what, allowed=_INDEX_DTYPES):
 
 
 def _dims(a):
-    """Static dims of an array-like as a tuple of Python ints."""
-    return tuple(int(v) for v in np.asarray(a).reshape(-1))
+    """Static dims held in an array (a shape tensor's value) as a tuple of Python ints."""
+    return tuple(int(v) for v in a.reshape(-1))
 
 
-def _as_array(r, dtype):
-    """Make sure a kernel result is an ndarray (NumPy returns scalars for full indexing)."""
-    return r if type(r) is np.ndarray else np.array(r, dtype=dtype)
+def _ufunc_at(xp, name, target, ix, upd):
+    """``target[ix] = name(target[ix], upd)`` in place, applied once per index even where
+    ``ix`` (a tuple of integer index arrays) repeats one: NumPy's unbuffered ``ufunc.at``."""
+    if xp is np:
+        getattr(np, name).at(target, ix, upd)
+        return
+    # The array API has no unbuffered scatter: one element (or slice) at a time, in order.
+    fn = getattr(xp, name)
+    ix = xp.broadcast_arrays(*ix)
+    rest = target.shape[len(ix) :]
+    flat_ix = [a.reshape(-1) for a in ix]
+    flat_upd = xp.broadcast_to(upd, ix[0].shape + rest).reshape((-1,) + rest)
+    for n in range(flat_upd.shape[0]):
+        key = tuple(int(a[n]) for a in flat_ix)
+        target[key] = fn(target[key], flat_upd[n])
 
 
 def _fmt(shape):
@@ -199,11 +213,11 @@ def _ss_rule(x, b, e, s, **masks):
     return AVal(out, x.dtype)
 
 
-def _ss_kernel(x, b, e, s, **masks):
+def _ss_kernel(xp, x, b, e, s, **masks):
     if b.ndim != 1 or e.shape != b.shape or s.shape != b.shape or b.dtype.kind not in "iu":
         raise ValueError("invalid begin/end/strides")  # the shape rule words the error
     key, _ = _walk(x.shape, b.shape[0], b, e, s, **masks)
-    return _as_array(x[key], x.dtype)
+    return x[key + (Ellipsis,)]  # the trailing `...` keeps a full index an array, not a scalar
 
 
 def _ss_grad(inputs, out, dy, **masks):
@@ -211,7 +225,10 @@ def _ss_grad(inputs, out, dy, **masks):
     return bind(strided_slice_grad_p, (shape(x), b, e, s, dy), masks), None, None, None
 
 
-strided_slice_p = primitive("StridedSlice", _ss_kernel, _ss_rule, _ss_grad)
+# x is read only for its shape
+strided_slice_p = primitive(
+    "StridedSlice", _ss_kernel, _ss_rule, _ss_grad, saves=(1, 2, 3), saves_output=False
+)
 
 
 def _ssg_rule(sh, b, e, s, dy, **masks):
@@ -222,10 +239,10 @@ def _ssg_rule(sh, b, e, s, dy, **masks):
     return AVal(TensorShape(None) if n is None else [None] * n, dy.dtype)
 
 
-def _ssg_kernel(sh, b, e, s, dy, **masks):
+def _ssg_kernel(xp, sh, b, e, s, dy, **masks):
     dims = _dims(sh)
     key, _ = _walk(dims, b.shape[0], b, e, s, **masks)
-    out = np.zeros(dims, dy.dtype)
+    out = xp.zeros(dims, dtype=dy.dtype)
     out[key] = dy
     return out
 
@@ -268,7 +285,7 @@ def strided_slice(
     x = convert_to_tensor(input_)
     b = convert_to_tensor(begin, dtype_hint=_d.int32)
     e = _convert_like(end, b)
-    s = _ones_like(b) if strides is None else _convert_like(strides, b)
+    s = ones_like(b) if strides is None else _convert_like(strides, b)
     if len({b.dtype, e.dtype, s.dtype}) > 1:
         raise op_error(
             _IAE, "StridedSlice",
@@ -287,12 +304,6 @@ def _convert_like(v, ref):
     if is_tensor_like(v):
         return convert_to_tensor(v)
     return convert_to_tensor(v, dtype_hint=ref.dtype if ref.dtype.is_integer else _d.int32)
-
-
-def _ones_like(b):
-    from rill.ops.array_ops import ones_like
-
-    return ones_like(b)
 
 
 # --------------------------------------------------------------------------------------
@@ -403,7 +414,7 @@ def getitem(tensor, key):
         # eager fast path (no tape, no tracing): same spec walk and errors, no index tensors
         a = x._value
         np_key, _ = _walk(a.shape, len(begin), begin, end, strides, **params)
-        return wrap(_as_array(a[np_key], a.dtype), x._dtype)
+        return wrap(a[np_key + (Ellipsis,)], x._dtype)  # `...`: an array, never a scalar
     ins = (x, _pack_indices(begin), _pack_indices(end), _pack_indices(strides))
     if len({t.dtype for t in ins[1:]}) > 1:
         ins = (x,) + tuple(cast(t, _d.int64) for t in ins[1:])
@@ -454,20 +465,18 @@ def _slice_rule(x, b, sz):
     return AVal(_slice_check(x.shape.as_list(), b.value, sz.value, b.shape, sz.shape), x.dtype)
 
 
-def _slice_kernel(x, b, sz):
+def _slice_kernel(xp, x, b, sz):
     out = _slice_check(x.shape, b, sz, TensorShape(b.shape), TensorShape(sz.shape))
     key = tuple(_pyslice(int(bi), int(bi) + n) for bi, n in zip(b, out))
-    return _as_array(x[key], x.dtype)
+    return x[key + (Ellipsis,)]  # `...`: a 0-d input stays an array, not a scalar
 
 
 def _slice_grad(inputs, out, dy):
-    from rill.ops.math_ops import add, equal
-
     x, b, sz = inputs
     sh = shape(x, out_type=b.dtype)
     end = where_v2(equal(sz, -1), sh, add(b, sz))
     return (
-        bind(strided_slice_grad_p, (sh, b, end, _ones_like(b), dy), _masks(0, 0, 0, 0, 0)),
+        bind(strided_slice_grad_p, (sh, b, end, ones_like(b), dy), _masks(0, 0, 0, 0, 0)),
         None,
         None,
     )
@@ -527,40 +536,40 @@ def _gather_rule(params, indices, axis, batch_dims):
     return AVal(TensorShape(out), params.dtype)
 
 
-def _check_range(op, indices, n):
+def _check_range(xp, op, indices, n):
     bad = (indices < 0) | (indices >= n)
     if bad.any():
-        pos = tuple(int(p) for p in np.argwhere(bad)[0]) if indices.ndim else ()
+        pos = tuple(int(p) for p in xp.argwhere(bad)[0]) if indices.ndim else ()
         where = "[" + ",".join(map(str, pos)) + "]" if pos else ""
         raise op_error(_IAE, op, f"indices{where} = {indices[pos]} is not in [0, {n})")
 
 
-def _batched_gather_index(pdims, indices, axis, b):
+def _batched_gather_index(xp, pdims, indices, axis, b):
     """Advanced-index tuple selecting ``params[b..., pre..., indices[b..., i...], post...]``."""
     pre, post = pdims[b:axis], pdims[axis + 1 :]
     ni = indices.ndim - b
     rank = b + len(pre) + ni + len(post)
 
-    def ar(n, pos):
+    def arange_along(n, pos):
         sh = [1] * rank
         sh[pos] = n
-        return np.arange(n).reshape(sh)
+        return xp.arange(n).reshape(sh)
 
-    idx = [ar(pdims[j], j) for j in range(b)]
-    idx += [ar(n, b + j) for j, n in enumerate(pre)]
+    idx = [arange_along(pdims[j], j) for j in range(b)]
+    idx += [arange_along(n, b + j) for j, n in enumerate(pre)]
     idx.append(
         indices.reshape(indices.shape[:b] + (1,) * len(pre) + indices.shape[b:] + (1,) * len(post))
     )
-    idx += [ar(n, b + len(pre) + ni + k) for k, n in enumerate(post)]
+    idx += [arange_along(n, b + len(pre) + ni + k) for k, n in enumerate(post)]
     return tuple(idx)
 
 
-def _gather_kernel(params, indices, axis, batch_dims):
+def _gather_kernel(xp, params, indices, axis, batch_dims):
     _gather_check("GatherV2", params.shape, indices.shape, axis, batch_dims, _np_dtype(indices))
-    _check_range("GatherV2", indices, params.shape[axis])
+    _check_range(xp, "GatherV2", indices, params.shape[axis])
     if batch_dims == 0:
-        return np.take(params, indices, axis=axis)
-    return params[_batched_gather_index(params.shape, indices, axis, batch_dims)]
+        return xp.take(params, indices, axis=axis)
+    return params[_batched_gather_index(xp, params.shape, indices, axis, batch_dims)]
 
 
 def _np_dtype(a):
@@ -582,19 +591,21 @@ gather_p = primitive(
         ),
         None,
     ),
+    saves=(1,),  # params only for its shape
+    saves_output=False,
 )
 
 
-def _gather_grad_kernel(dy, indices, sh, axis, batch_dims):
+def _gather_grad_kernel(xp, dy, indices, sh, axis, batch_dims):
     pdims = _dims(sh)
-    out = np.zeros(pdims, dy.dtype)
+    out = xp.zeros(pdims, dtype=dy.dtype)
     if batch_dims == 0:
-        om = np.moveaxis(out, axis, 0)  # a view: (gathered axis, other dims...)
+        om = xp.moveaxis(out, axis, 0)  # a view: (gathered axis, other dims...)
         ni = indices.ndim
-        d = np.moveaxis(dy, tuple(range(axis, axis + ni)), tuple(range(ni)))
-        np.add.at(om, indices.reshape(-1), d.reshape((-1,) + om.shape[1:]))
+        d = xp.moveaxis(dy, tuple(range(axis, axis + ni)), tuple(range(ni)))
+        _ufunc_at(xp, "add", om, (indices.reshape(-1),), d.reshape((-1,) + om.shape[1:]))
     else:
-        np.add.at(out, _batched_gather_index(pdims, indices, axis, batch_dims), dy)
+        _ufunc_at(xp, "add", out, _batched_gather_index(xp, pdims, indices, axis, batch_dims), dy)
     return out
 
 
@@ -666,14 +677,14 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 # --------------------------------------------------------------------------------------
 
 
-def _with_batch_coords(indices, b):
+def _with_batch_coords(xp, indices, b):
     """Prepend the batch coordinates to each index vector (turns batch_dims=b into 0)."""
     if b == 0:
         return indices
     bd, inner = indices.shape[:b], indices.shape[b:-1]
-    grid = np.moveaxis(np.indices(bd, dtype=indices.dtype), 0, -1)
-    grid = np.broadcast_to(grid.reshape(bd + (1,) * len(inner) + (b,)), bd + inner + (b,))
-    return np.concatenate([grid, indices], axis=-1)
+    grid = xp.moveaxis(xp.indices(bd, dtype=indices.dtype), 0, -1)
+    grid = xp.broadcast_to(grid.reshape(bd + (1,) * len(inner) + (b,)), bd + inner + (b,))
+    return xp.concat([grid, indices], axis=-1)
 
 
 def _nd_check(op, pdims, idims, b, target="param shape"):
@@ -704,14 +715,14 @@ def _nd_check(op, pdims, idims, b, target="param shape"):
     return list(idims[:-1]) + list(pdims[b + k :])
 
 
-def _nd_flat(op, full, dims, target):
+def _nd_flat(xp, op, full, dims, target):
     """Flatten index vectors to ``[N, K]`` and check that each indexes into ``dims``."""
     k = full.shape[-1]
-    flat = full.reshape(int(np.prod(full.shape[:-1], dtype=np.int64)), k)
-    bad = ((flat < 0) | (flat >= np.asarray(dims[:k], dtype=np.int64))).any(axis=1)
+    flat = full.reshape(math.prod(full.shape[:-1]), k)
+    bad = ((flat < 0) | (flat >= xp.asarray(dims[:k], dtype=np.int64))).any(axis=1)
     if bad.any():
-        n = int(np.argmax(bad))
-        pos = np.unravel_index(n, full.shape[:-1])
+        n = int(xp.argmax(bad))
+        pos = np.unravel_index(n, full.shape[:-1])  # Python ints in, host ints out
         where = ",".join(str(int(p)) for p in pos)
         vec = ", ".join(str(int(v)) for v in flat[n])
         raise op_error(
@@ -729,17 +740,17 @@ def _gather_nd_rule(params, indices, batch_dims):
     return AVal(TensorShape(_nd_check("GatherNd", pd, idd, batch_dims)), params.dtype)
 
 
-def _gather_nd_kernel(params, indices, batch_dims):
+def _gather_nd_kernel(xp, params, indices, batch_dims):
     _check_index_dtype("GatherNd", _np_dtype(indices), "indices")
     out_dims = _nd_check("GatherNd", params.shape, indices.shape, batch_dims)
-    full = _with_batch_coords(indices, batch_dims)
-    flat = _nd_flat("GatherNd", full, params.shape, "param shape")
+    full = _with_batch_coords(xp, indices, batch_dims)
+    flat = _nd_flat(xp, "GatherNd", full, params.shape, "param shape")
     k = flat.shape[1]
     if k == 0:
-        g = np.broadcast_to(params, (flat.shape[0],) + params.shape)
+        g = xp.broadcast_to(params, (flat.shape[0],) + params.shape)
     else:
         g = params[tuple(flat.T)]
-    return np.ascontiguousarray(g).reshape(out_dims)
+    return xp.ascontiguousarray(g).reshape(out_dims)
 
 
 gather_nd_p = primitive(
@@ -804,31 +815,34 @@ def _scatter_nd_rule(indices, updates, sh, batch_dims):
     return AVal(dims, updates.dtype)
 
 
-def _scatter_into(op, out, indices, updates, b, mode):
+_SCATTER_UFUNC = {"add": "add", "sub": "subtract", "max": "maximum", "min": "minimum"}
+
+
+def _scatter_into(xp, op, out, indices, updates, b, mode):
     """Combine ``updates`` into ``out`` (modified in place) at ``indices``."""
     dims = out.shape
     _nd_check(op, dims, indices.shape, b, "shape")
     _scatter_updates_check(op, dims, indices.shape, updates.shape, b, indices.shape[-1])
-    full = _with_batch_coords(indices, b)
-    flat = _nd_flat(op, full, dims, "shape")
+    full = _with_batch_coords(xp, indices, b)
+    flat = _nd_flat(xp, op, full, dims, "shape")
     k = flat.shape[1]
     upd = updates.reshape((flat.shape[0],) + dims[k:])
     target = out[None] if k == 0 else out  # k == 0: every update hits the whole tensor
-    ix = (np.zeros(flat.shape[0], np.intp),) if k == 0 else tuple(flat.T)
+    ix = (xp.zeros(flat.shape[0], dtype=np.intp),) if k == 0 else tuple(flat.T)
     if mode == "update":
         target[ix] = upd
     else:
-        ufunc = {"add": np.add, "sub": np.subtract, "max": np.maximum, "min": np.minimum}[mode]
+        name = _SCATTER_UFUNC[mode]
         if out.dtype == np.bool_ and mode == "add":
-            ufunc = np.logical_or
-        ufunc.at(target, ix, upd)
+            name = "logical_or"
+        _ufunc_at(xp, name, target, ix, upd)
     return out
 
 
-def _scatter_nd_kernel(indices, updates, sh, batch_dims):
+def _scatter_nd_kernel(xp, indices, updates, sh, batch_dims):
     _check_index_dtype("ScatterNd", _np_dtype(indices), "indices")
-    out = np.zeros(_dims(sh), updates.dtype)
-    return _scatter_into("ScatterNd", out, indices, updates, batch_dims, "add")
+    out = xp.zeros(_dims(sh), dtype=updates.dtype)
+    return _scatter_into(xp, "ScatterNd", out, indices, updates, batch_dims, "add")
 
 
 scatter_nd_p = primitive(
@@ -881,10 +895,10 @@ def _tsc_rule(op):
 
 
 def _tsc_kernel(op, mode):
-    def kernel(t, indices, updates):
+    def kernel(xp, t, indices, updates):
         if updates.dtype != t.dtype:
             raise TypeError("dtype mismatch")  # the shape rule words the error
-        return _scatter_into(op, t.copy(), indices, updates, 0, mode)
+        return _scatter_into(xp, op, t.copy(), indices, updates, 0, mode)
 
     return kernel
 
@@ -899,16 +913,12 @@ def _tsc_add_grad(inputs, out, dy):
 
 
 def _tsc_sub_grad(inputs, out, dy):
-    from rill.ops.math_ops import negative
-
     return dy, None, negative(gather_nd(dy, inputs[1]))
 
 
 def _tsc_minmax_grad(inputs, out, dy):
     """Like TF: the gradient is split evenly between the tensor value and updates that tie
     for the selected extreme."""
-    from rill.ops.math_ops import add, equal, multiply, realdiv
-
     t, idx, u = inputs
     t_sel = cast(equal(t, out), dy.dtype)
     u_sel = cast(equal(u, gather_nd(out, idx)), dy.dtype)
@@ -982,10 +992,10 @@ def _where_rule(c):
     return AVal([None, c.rank], _d.int64)
 
 
-def _where_kernel(c):
+def _where_kernel(xp, c):
     if c.ndim == 0:
         raise ValueError("scalar condition")
-    return np.argwhere(c).astype(np.int64)
+    return xp.argwhere(c).astype(np.int64)
 
 
 where_p = primitive("Where", _where_kernel, _where_rule, dtypes=_d.NUMERIC | {_d.bool})
@@ -1049,13 +1059,6 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     flat = reshape(t, new_shape) if k != 1 else t
     keep = reshape(bind(where_p, (reshape(m, [-1]),)), [-1])
     return gather(flat, keep, axis=axis)
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-grad_reads(strided_slice_p, inputs=(1, 2, 3))  # x only for its shape
-grad_reads(gather_p, inputs=(1,))  # params only for its shape
 
 
 # Variable.scatter_nd_* in core run these ops (rill.core.interfaces).

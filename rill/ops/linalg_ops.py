@@ -30,6 +30,12 @@ from rill.ops._op import (
     tf_export,
     unbroadcast,
 )
+from rill.ops.array_ops import cast, ones_like, reshape, sum_to_shape, zeros_like
+from rill.ops.math_ops import add, multiply, negative, realdiv, subtract, truediv
+from rill.ops.math_ops import pow as _pow
+from rill.ops.reduction_ops import reduce_sum
+from rill.ops.unary_ops import abs as absolute
+from rill.ops.unary_ops import log, sqrt
 
 # --------------------------------------------------------------------------------------
 # helpers
@@ -134,45 +140,22 @@ def _const(value, dtype):
 
 
 def _la_kernel(fn):
-    """Run a NumPy linalg function on square matrices, computing float16 in float32."""
+    """Run a linalg kernel ``fn(xp, x, **params)`` on square matrices, computing float16 in
+    float32."""
 
-    def k(x, **params):
+    def square_kernel(xp, x, **params):
         if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
             raise ValueError("not a batch of square matrices")  # the shape rule says why
         if x.dtype == np.float16:
-            out = fn(x.astype(np.float32), **params)
+            out = fn(xp, x.astype(np.float32), **params)
             return out.astype(np.float16)
-        return fn(x, **params)
+        return fn(xp, x, **params)
 
-    return k
-
-
-def _mul(x, y):
-    from rill.ops.math_ops import multiply
-
-    return multiply(x, y)
-
-
-def _add(x, y):
-    from rill.ops.math_ops import add
-
-    return add(x, y)
-
-
-def _sub(x, y):
-    from rill.ops.math_ops import subtract
-
-    return subtract(x, y)
-
-
-def _neg(x):
-    from rill.ops.math_ops import negative
-
-    return negative(x)
+    return square_kernel
 
 
 def _scale(x, c):
-    return _mul(x, _const(c, x.dtype))
+    return multiply(x, _const(c, x.dtype))
 
 
 # --------------------------------------------------------------------------------------
@@ -211,7 +194,9 @@ def _matmul_rule(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, ad
     return AVal(_batch("MatMul", sa[:-2], sb[:-2]) + [m, n], a.dtype)
 
 
-def _matmul_kernel(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False):
+def _matmul_kernel(
+    xp, a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False
+):
     if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype not in _MATMUL_NP:
         raise ValueError("invalid matmul inputs")  # the shape rule gives the message
     if transpose_a:
@@ -222,7 +207,7 @@ def _matmul_kernel(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, 
         b = b.swapaxes(-1, -2)
     elif adjoint_b:
         b = b.swapaxes(-1, -2).conj()
-    return np.matmul(a, b)
+    return xp.matmul(a, b)
 
 
 # Modes for one side of a product: N (as is), T (transpose), H (adjoint), C (conjugate).
@@ -231,7 +216,7 @@ _ADJ_OF = {"N": "H", "T": "C", "H": "N", "C": "T"}  # op(x)^H
 _FLAG = {"T": "transpose", "H": "adjoint"}
 
 
-def _mm(x, mx, y, my):
+def _matmul_modes(x, mx, y, my):
     """op_x(x) @ op_y(y) for modes N/T/H/C (used by gradients)."""
     if mx == "C":
         x, mx = _conj(x), "N"
@@ -254,21 +239,23 @@ def _matmul_grad(
     mb = "T" if transpose_b else "H" if adjoint_b else "N"
     # out = X @ Y with X = op_a(a), Y = op_b(b): dX = dy @ Y^H, dY = X^H @ dy, then undo op_a/op_b.
     if ma == "N":
-        ga = _mm(dy, "N", b, _ADJ_OF[mb])
+        ga = _matmul_modes(dy, "N", b, _ADJ_OF[mb])
     elif ma == "T":
-        ga = _mm(b, _CONJ_OF[mb], dy, "T")
+        ga = _matmul_modes(b, _CONJ_OF[mb], dy, "T")
     else:
-        ga = _mm(b, mb, dy, "H")
+        ga = _matmul_modes(b, mb, dy, "H")
     if mb == "N":
-        gb = _mm(a, _ADJ_OF[ma], dy, "N")
+        gb = _matmul_modes(a, _ADJ_OF[ma], dy, "N")
     elif mb == "T":
-        gb = _mm(dy, "T", a, _CONJ_OF[ma])
+        gb = _matmul_modes(dy, "T", a, _CONJ_OF[ma])
     else:
-        gb = _mm(dy, "H", a, ma)
+        gb = _matmul_modes(dy, "H", a, ma)
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-matmul_p = primitive("MatMul", _matmul_kernel, _matmul_rule, _matmul_grad)
+matmul_p = primitive(
+    "MatMul", _matmul_kernel, _matmul_rule, _matmul_grad, saves=(0, 1), saves_output=False
+)
 
 
 @tf_export("linalg.matmul", "matmul")
@@ -297,8 +284,6 @@ def _matmul_flags(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, output_t
         output_type = _d.as_dtype(output_type)
         small = (_d.int8, _d.uint8)
         if a.dtype in small and b.dtype in small and output_type is _d.int32:
-            from rill.ops.array_ops import cast
-
             a, b = cast(a, _d.int32), cast(b, _d.int32)
         elif output_type is not a.dtype or b.dtype is not a.dtype:
             raise op_error(
@@ -485,13 +470,13 @@ def _einsum_rule(*xs, equation):
     return AVal(TensorShape(out), xs[0].dtype)
 
 
-def _einsum_kernel(*xs, equation):
+def _einsum_kernel(xp, *xs, equation):
     _einsum_shapes(equation, [list(x.shape) for x in xs])  # TF never broadcasts labelled dims
     dt = xs[0].dtype
     if dt not in _MATMUL_NP or any(x.dtype != dt for x in xs):
         raise TypeError("einsum dtypes")
     big = len(xs) > 1 and max(x.size for x in xs) > 256
-    return np.asarray(np.einsum(equation, *xs, optimize=big), dtype=dt)
+    return xp.asarray(xp.einsum(equation, *xs, optimize=big), dtype=dt)
 
 
 def _perm(g, src, dst):
@@ -502,8 +487,6 @@ def _perm(g, src, dst):
 
 
 def _einsum_grad(inputs, out, dy, equation):
-    from rill.ops.array_ops import ones_like
-
     ins, osub = _split(equation)
     fresh = (c for c in _LETTERS if c not in equation)
     grads = []
@@ -543,8 +526,6 @@ def _sum_ellipsis(g, x, n_lab, n_uniq, pos):
     """``g`` is laid out [broadcast ellipsis dims..., unique labels...]: sum it down to
     ``x``'s own ellipsis dims (undoing broadcasting). ``x`` has ``n_lab`` labelled dims,
     its ellipsis starting at ``pos``."""
-    from rill.ops.array_ops import sum_to_shape
-
     xs, gs = _dims(x), _dims(g)
     if xs is None or gs is None:
         return g
@@ -678,8 +659,6 @@ def trace(x, name=None):
     d = _dims(x)
     if d is None or None in d[-2:] or d[-1] == d[-2]:
         return einsum("...ii->...", x)
-    from rill.ops.reduction_ops import reduce_sum
-
     return reduce_sum(diag_part(x), axis=-1)
 
 
@@ -692,9 +671,9 @@ def _diag_len(rows, cols, k):
     return min(rows + min(k, 0), cols - max(k, 0))
 
 
-def _diag_index(rows, cols, k):
+def _diag_index(xp, rows, cols, k):
     n = max(_diag_len(rows, cols, k), 0)
-    i = np.arange(n)
+    i = xp.arange(n)
     return i + max(-k, 0), i + max(k, 0)
 
 
@@ -734,12 +713,12 @@ def _diag_rule(x, k=0, num_rows=-1, num_cols=-1, padding_value=0):
     return AVal(d[:-1] + [r, c], x.dtype)
 
 
-def _diag_kernel(x, k=0, num_rows=-1, num_cols=-1, padding_value=0):
+def _diag_kernel(xp, x, k=0, num_rows=-1, num_cols=-1, padding_value=0):
     r, c = _resolve_rc(x.shape[-1], k, num_rows, num_cols)
     if _diag_len(r, c, k) != x.shape[-1]:
         raise ValueError("bad diag size")
-    out = np.full(x.shape[:-1] + (r, c), padding_value, dtype=x.dtype)
-    ri, ci = _diag_index(r, c, k)
+    out = xp.full(x.shape[:-1] + (r, c), padding_value, dtype=x.dtype)
+    ri, ci = _diag_index(xp, r, c, k)
     out[..., ri, ci] = x
     return out
 
@@ -791,12 +770,12 @@ def _diag_part_rule(x, k=0, padding_value=0):
     return AVal(d[:-2] + [max(_diag_len(r, c, k), 0)], x.dtype)
 
 
-def _diag_part_kernel(x, k=0, padding_value=0):
+def _diag_part_kernel(xp, x, k=0, padding_value=0):
     r, c = x.shape[-2:]
     if x.ndim < 2 or (not (-r < k < c) and r and c):
         raise ValueError("bad diag_part")
-    ri, ci = _diag_index(r, c, k)
-    return np.ascontiguousarray(x[..., ri, ci])
+    ri, ci = _diag_index(xp, r, c, k)
+    return xp.ascontiguousarray(x[..., ri, ci])
 
 
 def _diag_part_grad(inputs, out, dy, k=0, padding_value=0):
@@ -834,9 +813,9 @@ def _set_diag_rule(x, dg, k=0):
     return AVal(x.shape, x.dtype)
 
 
-def _set_diag_kernel(x, dg, k=0):
+def _set_diag_kernel(xp, x, dg, k=0):
     r, c = x.shape[-2:]
-    ri, ci = _diag_index(r, c, k)
+    ri, ci = _diag_index(xp, r, c, k)
     if dg.shape != x.shape[:-2] + (len(ri),) or x.dtype != dg.dtype:
         raise ValueError("bad set_diag")
     out = x.copy()
@@ -845,8 +824,6 @@ def _set_diag_kernel(x, dg, k=0):
 
 
 def _set_diag_grad(inputs, out, dy, k=0):
-    from rill.ops.array_ops import zeros_like
-
     dd = diag_part(dy, k=k)
     return set_diag(dy, zeros_like(dd), k=k), dd
 
@@ -880,17 +857,17 @@ def _band_rule(x, num_lower, num_upper):
     return AVal(x.shape, x.dtype)
 
 
-def _band_kernel(x, num_lower, num_upper):
+def _band_kernel(xp, x, num_lower, num_upper):
     if x.ndim < 2 or num_lower > x.shape[-2] or num_upper > x.shape[-1]:
         raise ValueError("bad band_part")
     r, c = x.shape[-2:]
-    off = np.arange(c)[None, :] - np.arange(r)[:, None]  # j - i
-    mask = np.ones((r, c), dtype=bool)
+    off = xp.arange(c)[None, :] - xp.arange(r)[:, None]  # j - i
+    mask = xp.ones((r, c), dtype=bool)
     if num_lower >= 0:
         mask &= -off <= num_lower
     if num_upper >= 0:
         mask &= off <= num_upper
-    return np.where(mask, x, np.zeros((), dtype=x.dtype))
+    return xp.where(mask, x, xp.zeros((), dtype=x.dtype))
 
 
 band_part_p = primitive(
@@ -938,9 +915,9 @@ def _square_rule(op, allowed):
     return rule
 
 
-def _inv(x, adjoint=False):
+def _inv_kernel(xp, x, adjoint=False):
     try:
-        out = np.linalg.inv(x)
+        out = xp.linalg.inv(x)
     except np.linalg.LinAlgError:
         raise op_error(InvalidArgumentError, "MatrixInverse", "Input is not invertible.") from None
     return out.swapaxes(-1, -2).conj() if adjoint else out
@@ -949,12 +926,16 @@ def _inv(x, adjoint=False):
 def _inv_grad(inputs, out, dy, adjoint=False):
     # d(A^-1) = -A^-1 dA A^-1
     if adjoint:
-        return (_neg(_mm(out, "N", _mm(dy, "H", out, "N"), "N")),)
-    return (_neg(_mm(out, "H", _mm(dy, "N", out, "H"), "N")),)
+        return (negative(_matmul_modes(out, "N", _matmul_modes(dy, "H", out, "N"), "N")),)
+    return (negative(_matmul_modes(out, "H", _matmul_modes(dy, "N", out, "H"), "N")),)
 
 
 inv_p = primitive(
-    "MatrixInverse", _la_kernel(_inv), _square_rule("MatrixInverse", _LA16), _inv_grad, dtypes=_LA16
+    "MatrixInverse",
+    _la_kernel(_inv_kernel),
+    _square_rule("MatrixInverse", _LA16),
+    _inv_grad,
+    dtypes=_LA16,
 )
 
 
@@ -974,13 +955,13 @@ def _batch_rule(op, allowed):
     return rule
 
 
-def _det_kernel(x):
-    return np.asarray(np.linalg.det(x), dtype=x.dtype)
+def _det_kernel(xp, x):
+    return xp.asarray(xp.linalg.det(x), dtype=x.dtype)
 
 
 def _det_grad(inputs, out, dy):
     # d det(A) = det(A) tr(A^-1 dA)  ->  dA = dy * det * A^-H
-    return (einsum("...,...ij->...ij", _mul(dy, out), inv(inputs[0], adjoint=True)),)
+    return (einsum("...,...ij->...ij", multiply(dy, out), inv(inputs[0], adjoint=True)),)
 
 
 det_p = primitive(
@@ -994,9 +975,9 @@ def det(input, name=None):  # noqa: A002
     return bind(det_p, (convert_to_tensor(input),))
 
 
-def _slogdet_kernel(x):
-    sign, logabs = np.linalg.slogdet(x)
-    return np.asarray(sign, dtype=x.dtype), np.asarray(logabs, dtype=x.dtype)
+def _slogdet_kernel(xp, x):
+    sign, logabs = xp.linalg.slogdet(x)
+    return xp.asarray(sign, dtype=x.dtype), xp.asarray(logabs, dtype=x.dtype)
 
 
 def _slogdet_rule(x):
@@ -1026,15 +1007,10 @@ def slogdet(input, name=None):  # noqa: A002
 @tf_export("linalg.logdet")
 def logdet(matrix, name=None):
     """log(det(matrix)) for Hermitian positive definite matrices, via Cholesky."""
-    from rill.ops.reduction_ops import reduce_sum
-    from rill.ops.unary_ops import log
-
     m = convert_to_tensor(matrix)
     d = log(_real(diag_part(cholesky(m))))
     out = _scale(reduce_sum(d, axis=-1), 2.0)
     if m.dtype.is_complex:
-        from rill.ops.array_ops import cast
-
         out = cast(out, m.dtype)
     return out
 
@@ -1070,13 +1046,13 @@ def _solve_rule(a, b, adjoint=False):
     return AVal(db, a.dtype)
 
 
-def _solve_kernel(a, b, adjoint=False):
+def _solve_kernel(xp, a, b, adjoint=False):
     if a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2] or a.dtype != b.dtype:
         raise ValueError("bad solve")
     if adjoint:
         a = a.swapaxes(-1, -2).conj()
     try:
-        return np.linalg.solve(a, b)
+        return xp.linalg.solve(a, b)
     except np.linalg.LinAlgError as e:
         if "Singular" in str(e):
             raise op_error(
@@ -1088,7 +1064,7 @@ def _solve_kernel(a, b, adjoint=False):
 def _solve_grad(inputs, out, dy, adjoint=False):
     a = inputs[0]
     gb = solve(a, dy, adjoint=not adjoint)
-    ga = _neg(_mm(out, "N", gb, "H") if adjoint else _mm(gb, "N", out, "H"))
+    ga = negative(_matmul_modes(out, "N", gb, "H") if adjoint else _matmul_modes(gb, "N", out, "H"))
     return ga, gb
 
 
@@ -1121,26 +1097,25 @@ def _trisolve_rule(a, b, lower=True, adjoint=False):
     return AVal(_batch("MatrixTriangularSolve", da[:-2], db[:-2]) + db[-2:], a.dtype)
 
 
-def _trisolve_kernel(a, b, lower=True, adjoint=False):
+def _trisolve_kernel(xp, a, b, lower=True, adjoint=False):
     if a.dtype != b.dtype or a.ndim < 2 or b.ndim < 2:
         raise ValueError("bad triangular solve")
-    a = np.tril(a) if lower else np.triu(a)
+    a = xp.tril(a) if lower else xp.triu(a)
     if adjoint:
         a = a.swapaxes(-1, -2).conj()
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = np.broadcast_to(a, shape + a.shape[-2:])
-    b = np.broadcast_to(b, shape + b.shape[-2:])
-    with np.errstate(all="ignore"):
-        try:
-            return np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:  # a zero on the diagonal: TF gives inf/nan, not an error
-            return np.full(b.shape, np.nan, dtype=b.dtype)
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])  # shape tuples only
+    a = xp.broadcast_to(a, shape + a.shape[-2:])
+    b = xp.broadcast_to(b, shape + b.shape[-2:])
+    try:
+        return xp.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # a zero on the diagonal: TF gives inf/nan, not an error
+        return xp.full(b.shape, xp.nan, dtype=b.dtype)
 
 
 def _trisolve_grad(inputs, out, dy, lower=True, adjoint=False):
     a, b = inputs
     gb = triangular_solve(a, dy, lower=lower, adjoint=not adjoint)
-    ga = _neg(_mm(out, "N", gb, "H") if adjoint else _mm(gb, "N", out, "H"))
+    ga = negative(_matmul_modes(out, "N", gb, "H") if adjoint else _matmul_modes(gb, "N", out, "H"))
     ga = band_part(ga, -1, 0) if lower else band_part(ga, 0, -1)
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
@@ -1168,17 +1143,17 @@ def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _cholesky_kernel(x):
+def _cholesky_kernel(xp, x):
     try:
-        return np.linalg.cholesky(x)
+        return xp.linalg.cholesky(x)
     except np.linalg.LinAlgError:
         pass
     # TF does not raise for matrices that are not positive definite: it returns NaNs there.
     flat = x.reshape((-1,) + x.shape[-2:])
-    out = np.full(flat.shape, np.nan, dtype=x.dtype)
+    out = xp.full(flat.shape, xp.nan, dtype=x.dtype)
     for i, m in enumerate(flat):  # error path only: one LAPACK call per matrix
         try:
-            out[i] = np.linalg.cholesky(m)
+            out[i] = xp.linalg.cholesky(m)
         except np.linalg.LinAlgError:
             pass
     return out.reshape(x.shape)
@@ -1188,11 +1163,11 @@ def _cholesky_grad(inputs, out, dy):
     # Symmetric gradient (like TF): A^-bar = 1/2 L^-H Phi(L^H L-bar) L^-1 + its adjoint,
     # Phi = lower triangle with half the diagonal.
     low = out
-    mid = _mm(low, "H", dy, "N")
-    mid = _sub(band_part(mid, -1, 0), diag(_scale(diag_part(mid), 0.5)))
+    mid = _matmul_modes(low, "H", dy, "N")
+    mid = subtract(band_part(mid, -1, 0), diag(_scale(diag_part(mid), 0.5)))
     z = triangular_solve(low, mid, lower=True, adjoint=True)  # L^-H M
     g = adjoint(triangular_solve(low, adjoint(z), lower=True, adjoint=True))  # L^-H M L^-1
-    return (_scale(_add(g, adjoint(g)), 0.5),)
+    return (_scale(add(g, adjoint(g)), 0.5),)
 
 
 cholesky_p = primitive(
@@ -1230,8 +1205,8 @@ def _qr_rule(x, full_matrices=False):
     return AVal(d[:-2] + [m, qc], x.dtype), AVal(d[:-2] + [rr, n], x.dtype)
 
 
-def _qr_kernel(x, full_matrices=False):
-    q, r = np.linalg.qr(x, mode="complete" if full_matrices else "reduced")
+def _qr_kernel(xp, x, full_matrices=False):
+    q, r = xp.linalg.qr(x, mode="complete" if full_matrices else "reduced")
     return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
 
 
@@ -1241,21 +1216,19 @@ def _tri_right(x, r):
 
 
 def _qr_grad_deep(q, r, dq, dr):
-    qdq = _mm(q, "H", dq, "N")
-    qdq_ = _sub(qdq, adjoint(qdq))
-    rdr = _mm(r, "N", dr, "H")
-    rdr_ = _sub(rdr, adjoint(rdr))
-    tril = band_part(_add(qdq_, rdr_), -1, 0)
-    ga = _mm(q, "N", _add(dr, _tri_right(tril, r)), "N")
-    gb = _tri_right(_sub(dq, _mm(q, "N", qdq, "N")), r)
-    ret = _add(ga, gb)
+    qdq = _matmul_modes(q, "H", dq, "N")
+    qdq_ = subtract(qdq, adjoint(qdq))
+    rdr = _matmul_modes(r, "N", dr, "H")
+    rdr_ = subtract(rdr, adjoint(rdr))
+    tril = band_part(add(qdq_, rdr_), -1, 0)
+    ga = _matmul_modes(q, "N", add(dr, _tri_right(tril, r)), "N")
+    gb = _tri_right(subtract(dq, _matmul_modes(q, "N", qdq, "N")), r)
+    ret = add(ga, gb)
     if q.dtype.is_complex:
-        from rill.ops.array_ops import cast
-
-        mm = _sub(rdr, adjoint(qdq))
+        mm = subtract(rdr, adjoint(qdq))
         eyem = diag(diag_part(mm))
-        correction = _sub(eyem, cast(_real(eyem), q.dtype))
-        ret = _add(ret, _tri_right(_mm(q, "N", correction, "H"), r))
+        correction = subtract(eyem, cast(_real(eyem), q.dtype))
+        ret = add(ret, _tri_right(_matmul_modes(q, "N", correction, "H"), r))
     return ret
 
 
@@ -1277,12 +1250,12 @@ def _qr_grad(inputs, outs, dys, full_matrices=False):
     dt = a.dtype.np
     s1 = _const(np.eye(n, dtype=dt)[:, :m], a.dtype)  # selects the first m columns
     s2 = _const(np.eye(n, dtype=dt)[:, m:], a.dtype)
-    y = _mm(a, "N", s2, "N")
-    u = _mm(r, "N", s1, "N")
-    du, dv = _mm(dr, "N", s1, "N"), _mm(dr, "N", s2, "N")
-    dy_ = _mm(q, "N", dv, "N")
-    dx = _qr_grad_deep(q, u, _add(dq, _mm(y, "N", dv, "H")), du)
-    return (_add(_mm(dx, "N", s1, "T"), _mm(dy_, "N", s2, "T")),)
+    y = _matmul_modes(a, "N", s2, "N")
+    u = _matmul_modes(r, "N", s1, "N")
+    du, dv = _matmul_modes(dr, "N", s1, "N"), _matmul_modes(dr, "N", s2, "N")
+    dy_ = _matmul_modes(q, "N", dv, "N")
+    dx = _qr_grad_deep(q, u, add(dq, _matmul_modes(y, "N", dv, "H")), du)
+    return (add(_matmul_modes(dx, "N", s1, "T"), _matmul_modes(dy_, "N", s2, "T")),)
 
 
 qr_p = primitive("Qr", _qr_kernel, _qr_rule, _qr_grad, n_out=2, dtypes=_LA)
@@ -1321,7 +1294,7 @@ def _svd_rule(x, full_matrices=False, compute_uv=True):
     return s, AVal(d[:-2] + [m, uc], x.dtype), AVal(d[:-2] + [n, vc], x.dtype)
 
 
-def _svd_kernel(x, full_matrices=False, compute_uv=True):
+def _svd_kernel(xp, x, full_matrices=False, compute_uv=True):
     sdt = (
         np.float32
         if x.dtype == np.complex64
@@ -1330,8 +1303,8 @@ def _svd_kernel(x, full_matrices=False, compute_uv=True):
         else x.dtype
     )
     if not compute_uv:
-        return (np.linalg.svd(x, compute_uv=False).astype(sdt, copy=False),)
-    u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+        return (xp.linalg.svd(x, compute_uv=False).astype(sdt, copy=False),)
+    u, s, vh = xp.linalg.svd(x, full_matrices=full_matrices)
     return (
         s.astype(sdt, copy=False),
         u.astype(x.dtype, copy=False),
@@ -1341,17 +1314,13 @@ def _svd_kernel(x, full_matrices=False, compute_uv=True):
 
 def _safe_recip(x):
     # x / (x^2 + tiny): 1/x away from 0, 0 at 0 (TF's convention for the SVD/eigh gradients)
-    from rill.ops.math_ops import realdiv
-
-    return realdiv(x, _add(_mul(x, x), _const(1e-20, x.dtype)))
+    return realdiv(x, add(multiply(x, x), _const(1e-20, x.dtype)))
 
 
 def _pairwise_diff(e):
     """D[..., i, j] = e[..., j] - e[..., i]."""
-    from rill.ops.array_ops import ones_like
-
     one = ones_like(e)
-    return _sub(einsum("...j,...i->...ij", e, one), einsum("...i,...j->...ij", e, one))
+    return subtract(einsum("...j,...i->...ij", e, one), einsum("...i,...j->...ij", e, one))
 
 
 def _svd_grad(inputs, outs, dys, full_matrices=False, compute_uv=True):
@@ -1378,23 +1347,27 @@ def _svd_grad(inputs, outs, dys, full_matrices=False, compute_uv=True):
     # Thin SVD A = U S V^T (U: m x k, V: n x k), F_ij = 1 / (s_j^2 - s_i^2):
     # A-bar = U [diag(ds) + (J + J^T) S + S (K + K^T)] V^T
     #         + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T),  J = F o U^T dU, K = F o V^T dV
-    f = _safe_recip(_pairwise_diff(_mul(s, s)))
-    j = _mul(f, _mm(u, "T", du, "N"))
-    kk = _mul(f, _mm(v, "T", dv, "N"))
-    jj = _add(j, matrix_transpose(j))
-    kk = _add(kk, matrix_transpose(kk))
-    core = _add(
-        _add(diag(ds), einsum("...ij,...j->...ij", jj, s)),
+    f = _safe_recip(_pairwise_diff(multiply(s, s)))
+    j = multiply(f, _matmul_modes(u, "T", du, "N"))
+    kk = multiply(f, _matmul_modes(v, "T", dv, "N"))
+    jj = add(j, matrix_transpose(j))
+    kk = add(kk, matrix_transpose(kk))
+    core = add(
+        add(diag(ds), einsum("...ij,...j->...ij", jj, s)),
         einsum("...i,...ij->...ij", s, kk),
     )
-    g = _mm(u, "N", _mm(core, "N", v, "T"), "N")
+    g = _matmul_modes(u, "N", _matmul_modes(core, "N", v, "T"), "N")
     s_inv = _safe_recip(s)
     if m > n:
-        proj = _sub(du, _mm(u, "N", _mm(u, "T", du, "N"), "N"))  # (I - U U^T) dU
-        g = _add(g, _mm(einsum("...ij,...j->...ij", proj, s_inv), "N", v, "T"))
+        proj = subtract(
+            du, _matmul_modes(u, "N", _matmul_modes(u, "T", du, "N"), "N")
+        )  # (I - U U^T) dU
+        g = add(g, _matmul_modes(einsum("...ij,...j->...ij", proj, s_inv), "N", v, "T"))
     elif n > m:
-        proj = _sub(dv, _mm(v, "N", _mm(v, "T", dv, "N"), "N"))  # (I - V V^T) dV
-        g = _add(g, _mm(einsum("...ij,...j->...ij", u, s_inv), "N", proj, "T"))
+        proj = subtract(
+            dv, _matmul_modes(v, "N", _matmul_modes(v, "T", dv, "N"), "N")
+        )  # (I - V V^T) dV
+        g = add(g, _matmul_modes(einsum("...ij,...j->...ij", u, s_inv), "N", proj, "T"))
     return (g,)
 
 
@@ -1420,10 +1393,10 @@ def _eigh_rule(x, compute_v=True):
     return (e, AVal(x.shape, x.dtype)) if compute_v else (e,)
 
 
-def _eigh_kernel(x, compute_v=True):
+def _eigh_kernel(xp, x, compute_v=True):
     if not compute_v:
-        return (np.linalg.eigvalsh(x).astype(x.dtype),)
-    e, v = np.linalg.eigh(x)  # reads the lower triangle, like TF
+        return (xp.linalg.eigvalsh(x).astype(x.dtype),)
+    e, v = xp.linalg.eigh(x)  # reads the lower triangle, like TF
     return e.astype(x.dtype), v
 
 
@@ -1431,13 +1404,13 @@ def _eigh_grad(inputs, outs, dys, compute_v=True):
     if compute_v:
         (e, v), (de, dv) = outs, dys
         f = _safe_recip(_pairwise_diff(e))  # 1 / (e_j - e_i), 0 on the diagonal
-        inner = _add(diag(de), _mul(f, _mm(v, "H", dv, "N")))
+        inner = add(diag(de), multiply(f, _matmul_modes(v, "H", dv, "N")))
     else:
         e, v = eigh(inputs[0])
         inner = diag(dys[0])
-    g = _mm(v, "N", _mm(inner, "N", v, "H"), "N")
+    g = _matmul_modes(v, "N", _matmul_modes(inner, "N", v, "H"), "N")
     # the op reads only the lower triangle: fold the upper half onto it
-    g = band_part(_add(g, adjoint(g)), -1, 0)
+    g = band_part(add(g, adjoint(g)), -1, 0)
     return (set_diag(g, _scale(diag_part(g), 0.5)),)
 
 
@@ -1483,10 +1456,10 @@ def _cross_rule(a, b):
     return AVal(a.shape, a.dtype)
 
 
-def _cross_kernel(a, b):
+def _cross_kernel(xp, a, b):
     if a.shape != b.shape or a.ndim < 1 or a.shape[-1] != 3 or a.dtype != b.dtype:
         raise ValueError("bad cross")
-    return np.cross(a, b)
+    return xp.cross(a, b)
 
 
 cross_p = primitive(
@@ -1545,9 +1518,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     'euclidean' / 'fro' (Frobenius), 1 (max column sum), 2 (largest singular value), np.inf
     (max row sum).
     """
-    from rill.ops.math_ops import pow as _pow
-    from rill.ops.reduction_ops import reduce_sum
-
     x = convert_to_tensor(tensor)
     keep = bool(keepdims)
     ax = _norm_axes(x, axis)
@@ -1568,9 +1538,9 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
         )
     reduce_max = _public("math", "reduce_max")
     if ord in ("euclidean", "fro"):
-        sq = reduce_sum(_mul(x, _conj(x)), axis=ax, keepdims=keep)
-        return _sqrt(sq)
-    absx = _abs(x)
+        sq = reduce_sum(multiply(x, _conj(x)), axis=ax, keepdims=keep)
+        return sqrt(sq)
+    absx = absolute(x)
     if is_matrix:
         r = x.shape.rank
         a0, a1 = ax[0] % r, ax[1] % r
@@ -1589,8 +1559,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
         s = svd(moved, compute_uv=False)
         out = reduce_max(s, axis=-1)
         if keep:
-            from rill.ops.array_ops import reshape
-
             shape = [1 if i in (a0, a1) else dd for i, dd in enumerate(x.shape.as_list())]
             out = reshape(out, shape)
         return out
@@ -1602,36 +1570,11 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     return _pow(reduce_sum(_pow(absx, p), axis=ax, keepdims=keep), _const(1.0 / ord, absx.dtype))
 
 
-def _sqrt(x):
-    fn = EXPORTS.get(("math", "sqrt"))
-    if fn is not None:
-        return fn(x)
-    from rill.ops.math_ops import pow as _pow
-
-    return _pow(x, _const(0.5, x.dtype))
-
-
-def _abs(x):
-    from rill.ops.unary_ops import abs as _abs_op
-
-    return _abs_op(x)
-
-
 @tf_export("linalg.normalize")
 def normalize(tensor, ord="euclidean", axis=None, name=None):  # noqa: A002
     """``(tensor / norm, norm)`` with the norm kept broadcastable."""
-    from rill.ops.math_ops import truediv
-
     x = convert_to_tensor(tensor)
     n = norm(x, ord=ord, axis=axis, keepdims=True)
     if n.dtype is not x.dtype:
-        from rill.ops.array_ops import cast
-
         n = cast(n, x.dtype)
     return truediv(x, n), n
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-grad_reads(matmul_p, inputs=(0, 1))

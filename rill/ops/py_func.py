@@ -17,6 +17,7 @@ import numpy as np
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core import errors as _errors
+from rill.core.tape import GradientTape
 from rill.core.tensor import wrap
 from rill.ops._op import AVal, TensorShape, bind, convert_to_tensor, primitive, tf_export
 
@@ -122,8 +123,6 @@ def _eager_py_func_grad(inputs, outs, dys, func, Tout):
 
 
 def _py_func_grad_kernel(*args, func, Tout, n_in, grad_of, used):
-    from rill.core.tape import GradientTape
-
     with _isolated():
         xs = [wrap(a) for a in args[:n_in]]
         try:
@@ -150,11 +149,23 @@ def _py_func_grad_rule(*avals, func, Tout, n_in, grad_of, used):
     return tuple(AVal(avals[i].shape, avals[i].dtype) for i in grad_of)
 
 
+# Every kernel here calls the user's Python function: host=True.
 eager_py_func_p = primitive(
-    "EagerPyFunc", _eager_py_func_kernel, _out_rule, _eager_py_func_grad, n_out=-1, stateful=True
+    "EagerPyFunc",
+    _eager_py_func_kernel,
+    _out_rule,
+    _eager_py_func_grad,
+    n_out=-1,
+    stateful=True,
+    host=True,
 )
 py_func_grad_p = primitive(
-    "EagerPyFuncGrad", _py_func_grad_kernel, _py_func_grad_rule, n_out=-1, stateful=True
+    "EagerPyFuncGrad",
+    _py_func_grad_kernel,
+    _py_func_grad_rule,
+    n_out=-1,
+    stateful=True,
+    host=True,
 )
 
 
@@ -265,8 +276,8 @@ def _py_func_kernel(*args, func, Tout):
         return tuple(_np_result(i, v, t) for i, (v, t) in enumerate(zip(outs, Tout)))
 
 
-py_func_p = primitive("PyFunc", _py_func_kernel, _out_rule, n_out=-1, stateful=True)
-py_func_stateless_p = primitive("PyFuncStateless", _py_func_kernel, _out_rule, n_out=-1)
+py_func_p = primitive("PyFunc", _py_func_kernel, _out_rule, n_out=-1, stateful=True, host=True)
+py_func_stateless_p = primitive("PyFuncStateless", _py_func_kernel, _out_rule, n_out=-1, host=True)
 
 
 @tf_export("numpy_function")

@@ -43,6 +43,13 @@ from rill.ops._op import (
     static_value,
     tf_export,
 )
+from rill.ops.array_ops import cast, stack, zeros_like
+from rill.ops.math_ops import add, maximum, multiply, realdiv, subtract
+from rill.ops.reduction_ops import reduce_sum
+
+# Kernels that draw from NumPy's bit generators (the streams rill must reproduce exactly)
+# are declared host=True: the draw runs on host NumPy whatever the backend. Kernels that
+# transform an input with a drawn permutation or uniforms (shuffle, multinomial) use xp.
 
 _MAXINT32 = 2**31 - 1
 _DEFAULT_GRAPH_SEED = 87654321
@@ -169,7 +176,7 @@ def _seed_gen(op, seed) -> np.random.Generator:
         raise op_error(
             InvalidArgumentError, op, f"seed must have shape [2], not {list(seed.shape)}"
         )
-    return _keyed(seed.tolist(), op)
+    return _keyed(seed, op)
 
 
 # --------------------------------------------------------------------------------------
@@ -300,8 +307,9 @@ def _full_int(gen, dims, dtype):
     return gen.integers(info.min, info.max, size=dims, dtype=dtype.np, endpoint=True)
 
 
-def _multinomial(op, gen, logits, num_samples, out_dtype):
-    """Categorical samples per row by inverse CDF (rows offset so one searchsorted serves all)."""
+def _multinomial(xp, op, gen, logits, num_samples, out_dtype):
+    """Categorical samples per row by inverse CDF (rows offset so one searchsorted serves
+    all); the uniforms come from ``gen`` on the host."""
     if logits.ndim != 2:
         raise op_error(
             InvalidArgumentError, op, f"logits should be a matrix, got shape {list(logits.shape)}"
@@ -313,24 +321,25 @@ def _multinomial(op, gen, logits, num_samples, out_dtype):
     if k == 0 and b > 0:
         raise op_error(InvalidArgumentError, op, "num_classes should be positive, got 0")
     if b == 0 or n == 0:
-        return np.zeros((b, n), out_dtype.np)
+        return xp.zeros((b, n), dtype=out_dtype.np)
     lg = logits.astype(np.float64)
     m = lg.max(axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    p = np.exp(lg - m)
-    cdf = np.cumsum(p, axis=1)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    p = xp.exp(lg - m)
+    cdf = xp.cumsum(p, axis=1)
     cdf /= cdf[:, -1:]
-    off = np.arange(b, dtype=np.float64)[:, None]
-    u = gen.random((b, n))
-    idx = np.searchsorted((cdf + off).ravel(), (u + off).ravel(), side="right").reshape(b, n)
-    idx -= (np.arange(b) * k)[:, None]
-    return np.clip(idx, 0, k - 1).astype(out_dtype.np)
+    off = xp.arange(b, dtype=np.float64)[:, None]
+    u = xp.asarray(gen.random((b, n)))
+    idx = xp.searchsorted((cdf + off).reshape(-1), (u + off).reshape(-1), side="right")
+    idx = idx.reshape(b, n) - (xp.arange(b) * k)[:, None]
+    return xp.clip(idx, 0, k - 1).astype(out_dtype.np)
 
 
-def _shuffle(gen, value):
+def _shuffle(xp, gen, value):
+    """``value`` permuted along its first dimension by a permutation drawn on the host."""
     if value.ndim == 0:
         return value
-    return value[gen.permutation(value.shape[0])]
+    return value[xp.asarray(gen.permutation(value.shape[0]))]
 
 
 # --------------------------------------------------------------------------------------
@@ -359,18 +368,21 @@ random_normal_p = primitive(
     _float_kernel("RandomStandardNormal", _normal),
     _float_rule("RandomStandardNormal"),
     stateful=True,
+    host=True,
 )
 random_uniform_p = primitive(
     "RandomUniform",
     _float_kernel("RandomUniform", _uniform),
     _float_rule("RandomUniform"),
     stateful=True,
+    host=True,
 )
 truncated_normal_p = primitive(
     "TruncatedNormal",
     _float_kernel("TruncatedNormal", _truncated),
     _float_rule("TruncatedNormal"),
     stateful=True,
+    host=True,
 )
 
 
@@ -406,7 +418,7 @@ def _uniform_int_kernel(s, minval, maxval, seed=None, seed2=None, stream=None):
 
 
 random_uniform_int_p = primitive(
-    "RandomUniformInt", _uniform_int_kernel, _uniform_int_rule, stateful=True
+    "RandomUniformInt", _uniform_int_kernel, _uniform_int_rule, stateful=True, host=True
 )
 
 
@@ -429,9 +441,9 @@ def _multinomial_rule(logits, num_samples, output_dtype, seed=None, seed2=None):
     return AVal([b, n], output_dtype)
 
 
-def _multinomial_kernel(logits, num_samples, output_dtype, seed=None, seed2=None):
+def _multinomial_kernel(xp, logits, num_samples, output_dtype, seed=None, seed2=None):
     gen = _stream("Multinomial", output_dtype, seed, seed2)
-    return _multinomial("Multinomial", gen, logits, num_samples, output_dtype)
+    return _multinomial(xp, "Multinomial", gen, logits, num_samples, output_dtype)
 
 
 multinomial_p = primitive(
@@ -440,7 +452,9 @@ multinomial_p = primitive(
 
 random_shuffle_p = primitive(
     "RandomShuffle",
-    lambda x, seed=None, seed2=None: _shuffle(_stream("RandomShuffle", None, seed, seed2), x),
+    lambda xp, x, seed=None, seed2=None: _shuffle(
+        xp, _stream("RandomShuffle", None, seed, seed2), x
+    ),
     lambda x, **_: AVal(x.shape, x.dtype),
     stateful=True,
 )
@@ -466,7 +480,9 @@ def _poisson_kernel(s, rate, dtype, seed=None, seed2=None):
     return _poisson(_stream(op, dtype, seed, seed2), _dims(op, s), rate, dtype)
 
 
-random_poisson_p = primitive("RandomPoissonV2", _poisson_kernel, _poisson_rule, stateful=True)
+random_poisson_p = primitive(
+    "RandomPoissonV2", _poisson_kernel, _poisson_rule, stateful=True, host=True
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -497,7 +513,7 @@ def _sl_float(op, draw):
         _check_float(op, dtype)
         return draw(_seed_gen(op, seed), _dims(op, s), dtype)
 
-    return primitive(op, kernel, rule)
+    return primitive(op, kernel, rule, host=True)
 
 
 stateless_normal_p = _sl_float("StatelessRandomNormal", _normal)
@@ -535,7 +551,7 @@ def _sl_uniform_int_kernel(s, seed, minval, maxval):
 
 
 stateless_uniform_int_p = primitive(
-    "StatelessRandomUniformInt", _sl_uniform_int_kernel, _sl_uniform_int_rule
+    "StatelessRandomUniformInt", _sl_uniform_int_kernel, _sl_uniform_int_rule, host=True
 )
 
 
@@ -559,6 +575,7 @@ stateless_full_int_p = primitive(
         dtype,
     ),
     _sl_full_int_rule,
+    host=True,
 )
 
 
@@ -569,8 +586,13 @@ def _sl_multinomial_rule(logits, num_samples, seed, output_dtype):
 
 stateless_multinomial_p = primitive(
     "StatelessMultinomial",
-    lambda logits, n, seed, output_dtype: _multinomial(
-        "StatelessMultinomial", _seed_gen("StatelessMultinomial", seed), logits, n, output_dtype
+    lambda xp, logits, n, seed, output_dtype: _multinomial(
+        xp,
+        "StatelessMultinomial",
+        _seed_gen("StatelessMultinomial", seed),
+        logits,
+        n,
+        output_dtype,
     ),
     _sl_multinomial_rule,
     dtypes=_FLOATS,
@@ -585,7 +607,7 @@ def _sl_shuffle_rule(x, seed):
 
 stateless_shuffle_p = primitive(
     "StatelessShuffle",
-    lambda x, seed: _shuffle(_seed_gen("StatelessShuffle", seed), x),
+    lambda xp, x, seed: _shuffle(xp, _seed_gen("StatelessShuffle", seed), x),
     _sl_shuffle_rule,
 )
 
@@ -630,7 +652,9 @@ def _sl_poisson_kernel(s, seed, rate, dtype):
     return _seed_gen(op, seed).poisson(lam).astype(dtype.np)
 
 
-stateless_poisson_p = primitive("StatelessRandomPoisson", _sl_poisson_kernel, _sl_poisson_rule)
+stateless_poisson_p = primitive(
+    "StatelessRandomPoisson", _sl_poisson_kernel, _sl_poisson_rule, host=True
+)
 
 
 def _binomial_rule(s, seed, counts, probs, dtype):
@@ -657,7 +681,9 @@ def _binomial_kernel(s, seed, counts, probs, dtype):
     return _seed_gen(op, seed).binomial(n.astype(np.int64), p.astype(np.float64)).astype(dtype.np)
 
 
-stateless_binomial_p = primitive("StatelessRandomBinomial", _binomial_kernel, _binomial_rule)
+stateless_binomial_p = primitive(
+    "StatelessRandomBinomial", _binomial_kernel, _binomial_rule, host=True
+)
 
 
 # Gamma: sampled by inverse CDF, so the sample is a smooth function of alpha for a fixed
@@ -700,9 +726,6 @@ def _gamma_kernel(s, seed, alpha):
 
 
 def _gamma_grad(inputs, out, dy):
-    from rill.ops.math_ops import multiply
-    from rill.ops.reduction_ops import reduce_sum
-
     alpha = inputs[2]
     k = out.shape.rank - alpha.shape.rank
     partial = bind(random_gamma_grad_p, (alpha, out))
@@ -714,20 +737,22 @@ def _gamma_grad_kernel(alpha, sample):
 
     a, x = np.broadcast_arrays(alpha.astype(np.float64), sample.astype(np.float64))
     h = 1e-4 * a
-    with np.errstate(all="ignore"):
-        dp = (special.gammainc(a + h, x) - special.gammainc(a - h, x)) / (2 * h)
-        logpdf = (a - 1) * np.log(x) - x - special.gammaln(a)
-        g = -dp / np.exp(logpdf)
+    dp = (special.gammainc(a + h, x) - special.gammainc(a - h, x)) / (2 * h)
+    logpdf = (a - 1) * np.log(x) - x - special.gammaln(a)
+    g = -dp / np.exp(logpdf)
     return np.where((x > 0) & np.isfinite(g), g, 0.0).astype(alpha.dtype)
 
 
-stateless_gamma_p = primitive("StatelessRandomGammaV2", _gamma_kernel, _gamma_rule, _gamma_grad)
+stateless_gamma_p = primitive(
+    "StatelessRandomGammaV2", _gamma_kernel, _gamma_rule, _gamma_grad, host=True
+)
 random_gamma_grad_p = primitive(
     "RandomGammaGrad",
     _gamma_grad_kernel,
     lambda a, x: AVal(broadcast_shapes("RandomGammaGrad", a.shape, x.shape), a.dtype),
     dtypes=frozenset([_d.float32, _d.float64]),
     same_dtype=True,
+    host=True,  # SciPy's special functions run on host NumPy arrays
 )
 
 
@@ -742,8 +767,6 @@ def _is_py(v, x):
 
 def _affine(rnd, scale, shift, dtype):
     """``rnd * scale + shift`` with rill ops (so gradients reach scale and shift)."""
-    from rill.ops.math_ops import add, multiply
-
     if _is_py(scale, 1) and _is_py(shift, 0):
         return rnd
     return add(multiply(rnd, convert_to_tensor(scale, dtype)), convert_to_tensor(shift, dtype))
@@ -812,8 +835,6 @@ def uniform(shape, minval=0, maxval=None, dtype=_d.float32, seed=None, name=None
     rnd = bind(random_uniform_p, (shape_t,), {"dtype": dtype, **_seed_params(seed)})
     if _is_py(minval, 0) and _is_py(maxval, 1):
         return rnd
-    from rill.ops.math_ops import add, multiply, subtract
-
     return add(multiply(rnd, subtract(hi, lo)), lo)
 
 
@@ -842,9 +863,6 @@ def shuffle(value, seed=None, name=None):
 
 
 def _gamma_from_key(shape, key, alpha, beta, dtype):
-    from rill.ops.array_ops import zeros_like
-    from rill.ops.math_ops import add, maximum, realdiv
-
     dtype = _d.as_dtype(dtype)
     if not dtype.is_floating or dtype is _d.bfloat16:
         raise ValueError(
@@ -952,8 +970,6 @@ def _sl_uniform(shape, key, minval, maxval, dtype):
     rnd = bind(stateless_uniform_p, (shape_t, key), {"dtype": dtype})
     if _is_py(minval, 0) and _is_py(maxval, 1):
         return rnd
-    from rill.ops.math_ops import add, multiply, subtract
-
     return add(multiply(rnd, subtract(hi, lo)), lo)
 
 
@@ -1027,8 +1043,6 @@ def split(seed, num=2, alg="auto_select"):
 @tf_export("random.fold_in", "random.experimental.stateless_fold_in")
 def fold_in(seed, data, alg="auto_select"):
     """A new seed derived from ``seed`` and the integer ``data``."""
-    from rill.ops.array_ops import stack
-
     s = _seed_tensor(seed, "fold_in")
     data = convert_to_tensor(data, dtype_hint=_d.int32)
     first = bind(stateless_full_int_p, (convert_to_tensor([], _d.int32), s), {"dtype": data.dtype})
@@ -1143,8 +1157,6 @@ class Generator:
     def _make_var(self, state):
         t = convert_to_tensor(state, dtype_hint=_d.int64)
         if t.dtype is not _d.int64:
-            from rill.ops.array_ops import cast
-
             t = cast(t, _d.int64)
         self._check_shape(t.shape)
         return Variable(t, trainable=False, name="StateVar", dtype=_d.int64)
@@ -1212,8 +1224,6 @@ class Generator:
             inc[0] = int(n)
             self._state_var.assign_add(inc)
         else:
-            from rill.ops.array_ops import cast, stack
-
             zero = convert_to_tensor(0, _d.int64)
             parts = [cast(delta, _d.int64)] + [zero] * (len(inc) - 1)
             self._state_var.assign_add(stack(parts))
@@ -1267,8 +1277,6 @@ class Generator:
 
     def make_seeds(self, count=1):
         """``count`` seeds for stateless ops, as an int64 tensor of shape [2, count]."""
-        from rill.ops.array_ops import stack, zeros_like
-
         keys = self.uniform_full_int([count], dtype=_d.int64)
         return stack([keys, zeros_like(keys)])
 

@@ -3,6 +3,8 @@ roll, repeat, rank, size, shape_n, ensure_shape."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from rill.core import dtypes as _d
@@ -18,7 +20,8 @@ from rill.ops._op import (
     static_value,
     tf_export,
 )
-from rill.ops.array_ops import identity, reshape, shape
+from rill.ops.array_ops import identity, reshape, shape, stack
+from rill.ops.reduction_ops import reduce_sum
 
 # --------------------------------------------------------------------------------------
 # Argument helpers
@@ -75,7 +78,7 @@ def _check_axis(op, axis, rank, msg=None):
 
 rank_p = primitive(
     "Rank",
-    lambda x: np.array(x.ndim, dtype=np.int32),
+    lambda xp, x: xp.asarray(x.ndim, dtype=np.int32),
     lambda x: AVal([], _d.int32, None if x.rank is None else np.array(x.rank, np.int32)),
     shape_only=True,
 )
@@ -89,7 +92,7 @@ def rank(input, name=None):  # noqa: A002 - TF's argument name
 
 size_p = primitive(
     "Size",
-    lambda x, out_type: np.array(x.size).astype(out_type.np),
+    lambda xp, x, out_type: xp.asarray(x.size).astype(out_type.np),
     lambda x, out_type: AVal([], out_type),
     shape_only=True,
 )
@@ -129,7 +132,7 @@ def _check_perm(perm, r):
                 f"{p} is out of range [0 .. {r}) (perm {list(perm)})",
             )
         norm.append(p % r)
-    for i in np.arange(r):
+    for i in range(r):
         if i not in norm:
             raise op_error(
                 InvalidArgumentError,
@@ -146,9 +149,9 @@ def _transpose_rule(x, perm, conjugate):
     return AVal([d[p] for p in _check_perm(perm, x.rank)], x.dtype)
 
 
-def _transpose_kernel(x, perm, conjugate):
-    y = np.transpose(x, _check_perm(perm, x.ndim))
-    return np.conj(y) if conjugate and y.dtype.kind == "c" else y
+def _transpose_kernel(xp, x, perm, conjugate):
+    y = xp.permute_dims(x, _check_perm(perm, x.ndim))
+    return xp.conj(y) if conjugate and y.dtype.kind == "c" else y
 
 
 def _transpose_grad(inputs, out, dy, perm, conjugate):
@@ -159,7 +162,14 @@ def _transpose_grad(inputs, out, dy, perm, conjugate):
     return (transpose(dy, inv, conjugate=conjugate),)
 
 
-transpose_p = primitive("Transpose", _transpose_kernel, _transpose_rule, _transpose_grad)
+transpose_p = primitive(
+    "Transpose",
+    _transpose_kernel,
+    _transpose_rule,
+    _transpose_grad,
+    saves=(),
+    saves_output=False,
+)
 
 
 @tf_export("transpose")
@@ -200,9 +210,11 @@ def _expand_dims_rule(x, axis):
 
 expand_dims_p = primitive(
     "ExpandDims",
-    lambda x, axis: np.expand_dims(x, _expand_axis(axis, x.ndim)),
+    lambda xp, x, axis: xp.expand_dims(x, axis=_expand_axis(axis, x.ndim)),
     _expand_dims_rule,
     lambda inputs, out, dy, axis: (reshape(dy, shape(inputs[0])),),
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -252,9 +264,11 @@ def _squeeze_rule(x, axis):
 
 squeeze_p = primitive(
     "Squeeze",
-    lambda x, axis: x.reshape(_squeeze_dims("Squeeze", list(x.shape), axis)),
+    lambda xp, x, axis: x.reshape(_squeeze_dims("Squeeze", list(x.shape), axis)),
     _squeeze_rule,
     lambda inputs, out, dy, axis: (reshape(dy, shape(inputs[0])),),
+    saves=(),
+    saves_output=False,
 )
 
 
@@ -348,8 +362,8 @@ def _concat_rule(*xs, axis):
     return AVal(out, xs[0].dtype)
 
 
-def _concat_kernel(*xs, axis):
-    return np.concatenate(xs, axis=axis)
+def _concat_kernel(xp, *xs, axis):
+    return xp.concat(xs, axis=axis)
 
 
 def _concat_grad(inputs, out, dy, axis):
@@ -402,9 +416,9 @@ def _split_rule(x, num, axis):
     return tuple(AVal(d, x.dtype) for _ in np.arange(num))
 
 
-def _split_kernel(x, num, axis):
+def _split_kernel(xp, x, num, axis):
     _split_rule(AVal(TensorShape(x.shape), _d.float32), num, axis)
-    return tuple(np.split(x, num, axis=axis))
+    return tuple(xp.split(x, num, axis=axis))
 
 
 split_p = primitive(
@@ -474,12 +488,12 @@ def _splitv_rule(x, sizes, num, axis):
     return tuple(AVal(d[:ax] + [s] + d[ax + 1 :], x.dtype) for s in res)
 
 
-def _splitv_kernel(x, sizes, num, axis):
+def _splitv_kernel(xp, x, sizes, num, axis):
     if sizes.ndim != 1 or sizes.size != num:
         raise ValueError("bad sizes")
     ax = axis % x.ndim if x.ndim else axis
     res = _resolve_sizes(sizes, x.shape[ax])
-    return tuple(np.split(x, np.cumsum(res)[:-1], axis=ax))
+    return tuple(xp.split(x, list(itertools.accumulate(res))[:-1], axis=ax))
 
 
 splitv_p = primitive(
@@ -559,15 +573,12 @@ def _tile_rule(x, multiples):
     )
 
 
-def _tile_kernel(x, multiples):
+def _tile_kernel(xp, x, multiples):
     _check_multiples(multiples, x.ndim)
-    return np.tile(x, multiples) if multiples else x.copy()
+    return xp.tile(x, multiples) if multiples else x.copy()
 
 
 def _tile_grad(inputs, out, dy, multiples):
-    from rill.ops.array_ops import stack
-    from rill.ops.reduction_ops import reduce_sum
-
     x = inputs[0]
     r = len(multiples)
     if r == 0:
@@ -650,15 +661,15 @@ def _pad_rule(x, c, paddings):
     return AVal(_padded_dims(x, paddings), x.dtype)
 
 
-def _pad_kernel(x, c, paddings):
+def _pad_kernel(xp, x, c, paddings):
     _check_paddings("PadV2", paddings, x.ndim, list(x.shape))
     if c.ndim:
         raise ValueError("constant_values must be a scalar")
     if x.dtype == object:
-        out = np.full([d + b + a for d, (b, a) in zip(x.shape, paddings)], c[()], dtype=object)
+        out = xp.full([d + b + a for d, (b, a) in zip(x.shape, paddings)], c[()], dtype=object)
         out[tuple(slice(b, b + d) for d, (b, _) in zip(x.shape, paddings))] = x
         return out
-    return np.pad(x, paddings, mode="constant", constant_values=c)
+    return xp.pad(x, paddings, mode="constant", constant_values=c)
 
 
 def _crop(dy, paddings):
@@ -684,9 +695,9 @@ def _mirror_pad_rule(x, paddings, mode):
     return AVal(_padded_dims(x, paddings), x.dtype)
 
 
-def _mirror_pad_kernel(x, paddings, mode):
+def _mirror_pad_kernel(xp, x, paddings, mode):
     _check_paddings("MirrorPad", paddings, x.ndim, list(x.shape), mode)
-    return np.pad(x, paddings, mode=mode.lower())
+    return xp.pad(x, paddings, mode=mode.lower())
 
 
 mirror_pad_p = primitive(
@@ -714,22 +725,22 @@ def _mirror_pad_grad_rule(dy, paddings, mode):
     )
 
 
-def _mirror_pad_grad_kernel(dy, paddings, mode):
+def _mirror_pad_grad_kernel(xp, dy, paddings, mode):
     """Fold the padded borders of ``dy`` back onto the elements they were copied from."""
     off = 1 if mode == "REFLECT" else 0
     out = dy
     for ax, (b, a) in enumerate(paddings):
         if not (b or a):
             continue
-        out = np.moveaxis(out, ax, 0)
+        out = xp.moveaxis(out, ax, 0)
         n = out.shape[0] - b - a
         core = out[b : b + n].copy()
         if b:
             core[off : off + b] += out[:b][::-1]
         if a:
             core[n - off - a : n - off] += out[b + n :][::-1]
-        out = np.moveaxis(core, 0, ax)
-    return np.ascontiguousarray(out) if out is not dy else dy.copy()
+        out = xp.moveaxis(core, 0, ax)
+    return xp.ascontiguousarray(out) if out is not dy else dy.copy()
 
 
 mirror_pad_grad_p = primitive(
@@ -805,7 +816,7 @@ def _reverse_rule(x, axis):
 
 reverse_p = primitive(
     "ReverseV2",
-    lambda x, axis: np.flip(x, _reverse_axes(axis, x.ndim)) if axis else x.copy(),
+    lambda xp, x, axis: xp.flip(x, axis=_reverse_axes(axis, x.ndim)) if axis else x.copy(),
     _reverse_rule,
     lambda inputs, out, dy, axis: (reverse(dy, list(axis)),),
 )
@@ -845,8 +856,8 @@ def _roll_rule(x, shift, axis):
 
 roll_p = primitive(
     "Roll",
-    lambda x, shift, axis: (
-        np.roll(x, shift, _roll_axes(shift, axis, x.ndim)) if shift else x.copy()
+    lambda xp, x, shift, axis: (
+        xp.roll(x, shift, axis=_roll_axes(shift, axis, x.ndim)) if shift else x.copy()
     ),
     _roll_rule,
     lambda inputs, out, dy, shift, axis: (roll(dy, [-s for s in shift], list(axis)),),
@@ -895,11 +906,11 @@ def _repeat_rule(x, repeats, axis):
     return AVal(d, x.dtype)
 
 
-def _repeat_kernel(x, repeats, axis):
+def _repeat_kernel(xp, x, repeats, axis):
     if len(repeats) != 1 and x.shape[axis] != len(repeats):
         raise ValueError("repeats do not match the dimension")
-    return np.repeat(
-        x, repeats[0] if len(repeats) == 1 else np.asarray(repeats, dtype=np.int64), axis=axis
+    return xp.repeat(
+        x, repeats[0] if len(repeats) == 1 else xp.asarray(repeats, dtype=np.int64), axis=axis
     )
 
 
@@ -912,21 +923,29 @@ def _repeat_grad_rule(dy, repeats, axis):
     return AVal(d, dy.dtype)
 
 
-def _repeat_grad_kernel(dy, repeats, axis):
+def _repeat_grad_kernel(xp, dy, repeats, axis):
     """Sum each block of repeated copies back into the element it came from."""
-    y = np.moveaxis(dy, axis, 0)
+    y = xp.moveaxis(dy, axis, 0)
     if len(repeats) == 1:
         if not repeats[0]:
             raise ValueError("cannot infer the size of the repeated dimension from 0 repeats")
-        reps = np.full(y.shape[0] // repeats[0], repeats[0])
+        reps = (repeats[0],) * (y.shape[0] // repeats[0])
     else:
-        reps = np.asarray(repeats, dtype=np.int64)
-    out = np.zeros((len(reps),) + y.shape[1:], dtype=dy.dtype)
-    nz = reps > 0
+        reps = repeats
+    out = xp.zeros((len(reps),) + y.shape[1:], dtype=dy.dtype)
     if y.shape[0]:
-        starts = np.concatenate([[0], np.cumsum(reps)[:-1]])
-        out[nz] = np.add.reduceat(y, starts[nz], axis=0)
-    return np.moveaxis(out, 0, axis)
+        if xp is np:  # one reduceat call (a NumPy ufunc method) for every block
+            counts = np.asarray(reps, dtype=np.int64)
+            nz = counts > 0
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            out[nz] = np.add.reduceat(y, starts[nz], axis=0)
+        else:
+            start = 0
+            for i, n in enumerate(reps):
+                if n > 0:
+                    out[i] = xp.sum(y[start : start + n], axis=0)
+                start += n
+    return xp.moveaxis(out, 0, axis)
 
 
 repeat_p = primitive(
@@ -1007,7 +1026,7 @@ def _ensure_shape_rule(x, shape):
     return AVal(x.shape.merge_with(shape), x.dtype)
 
 
-def _ensure_shape_kernel(x, shape):
+def _ensure_shape_kernel(xp, x, shape):
     _ensure_shape_check(x.shape, shape)
     return x
 
@@ -1022,10 +1041,3 @@ def ensure_shape(x, shape, name=None):
     """Return ``x`` unchanged after checking its shape is compatible with ``shape``
     (None entries match any size); InvalidArgumentError otherwise."""
     return bind(ensure_shape_p, (convert_to_tensor(x),), {"shape": TensorShape(shape)})
-
-
-# What each gradient rule reads (the tape keeps only that alive).
-from rill.core.dispatch import grad_reads  # noqa: E402
-
-for _p in (expand_dims_p, squeeze_p, transpose_p):
-    grad_reads(_p)

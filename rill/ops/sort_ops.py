@@ -18,7 +18,7 @@ from rill.ops._op import (
     static_value,
     tf_export,
 )
-from rill.ops.reduction_ops import argsort_np, take_along_axis
+from rill.ops.reduction_ops import stable_argsort, take_along_axis
 
 # --------------------------------------------------------------------------------------
 # sort / argsort
@@ -42,10 +42,10 @@ def _argsort_rule(x, axis, descending):
     return AVal(x.shape, _d.int32)
 
 
-def _argsort_kernel(x, axis, descending):
+def _argsort_kernel(xp, x, axis, descending):
     if x.ndim == 0:
         raise ValueError("scalar input")
-    return argsort_np(x, axis, descending).astype(np.int32)
+    return stable_argsort(xp, x, axis, descending).astype(np.int32)
 
 
 argsort_p = primitive("ArgSort", _argsort_kernel, _argsort_rule, dtypes=_d.REAL)
@@ -86,15 +86,13 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
 _IDX = frozenset([_d.int32, _d.int64])
 
 
-def _unique_np(x):
-    """Unique values in order of first occurrence, the index of each input in them, counts."""
-    kw = {"equal_nan": False} if x.dtype.kind in "fc" else {}
-    u, first, inv, counts = np.unique(
-        x, return_index=True, return_inverse=True, return_counts=True, **kw
-    )
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
+def _unique_in_order(xp, x):
+    """Unique values in order of first occurrence, the index of each input in them, counts.
+    NaNs are all distinct, as in TF."""
+    u, first, inv, counts = xp.unique_all(x)
+    order = xp.argsort(first, stable=True)
+    rank = xp.empty_like(order)
+    rank[order] = xp.arange(order.size)
     return u[order], rank[inv.reshape(-1)], counts[order]
 
 
@@ -113,17 +111,17 @@ def _unique_rule(op, n):
     return rule
 
 
-def _unique_kernel(x, out_idx):
+def _unique_kernel(xp, x, out_idx):
     if x.ndim != 1:
         raise ValueError("not 1-D")
-    y, idx, _ = _unique_np(x)
+    y, idx, _ = _unique_in_order(xp, x)
     return y, idx.astype(out_idx.np)
 
 
-def _unique_counts_kernel(x, out_idx):
+def _unique_counts_kernel(xp, x, out_idx):
     if x.ndim != 1:
         raise ValueError("not 1-D")
-    y, idx, counts = _unique_np(x)
+    y, idx, counts = _unique_in_order(xp, x)
     return y, idx.astype(out_idx.np), counts.astype(out_idx.np)
 
 

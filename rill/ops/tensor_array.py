@@ -35,10 +35,14 @@ from rill.ops._op import (
     primitive,
     tf_export,
 )
+from rill.ops.array_ops import zeros_like
 
 __all__ = ["TensorArray", "TensorListValue"]
 
 variant = _d.variant
+
+# Every TensorList primitive reads or makes a variant list (a host object boxing a tuple of
+# arrays): all are declared host=True.
 
 
 # --------------------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def _reserve_rule(num_elements, element_dtype, element_shape):
     return _list_aval()
 
 
-reserve_p = primitive("TensorListReserve", _reserve_kernel, _reserve_rule)
+reserve_p = primitive("TensorListReserve", _reserve_kernel, _reserve_rule, host=True)
 
 
 # TensorListLength --------------------------------------------------------------------------
@@ -237,7 +241,7 @@ def _length_rule(lst):
     return AVal(TensorShape([]), _d.int32)
 
 
-length_p = primitive("TensorListLength", _length_kernel, _length_rule)
+length_p = primitive("TensorListLength", _length_kernel, _length_rule, host=True)
 
 
 def _length(lst):
@@ -288,7 +292,7 @@ def _from_tensor_grad(inputs, out, dy, element_shape):
 
 
 from_tensor_p = primitive(
-    "TensorListFromTensor", _from_tensor_kernel, _from_tensor_rule, _from_tensor_grad
+    "TensorListFromTensor", _from_tensor_kernel, _from_tensor_rule, _from_tensor_grad, host=True
 )
 
 
@@ -316,7 +320,7 @@ def _stack_grad(inputs, out, dy, element_dtype, element_shape, num_elements):
     return (bind(from_tensor_p, (dy,), {"element_shape": element_shape}),)
 
 
-stack_p = primitive("TensorListStack", _stack_kernel, _stack_rule, _stack_grad)
+stack_p = primitive("TensorListStack", _stack_kernel, _stack_rule, _stack_grad, host=True)
 
 
 # TensorListGetItem ------------------------------------------------------------------------
@@ -343,7 +347,9 @@ def _get_item_grad(inputs, out, dy, element_dtype, element_shape):
     return (d, None)
 
 
-get_item_p = primitive("TensorListGetItem", _get_item_kernel, _get_item_rule, _get_item_grad)
+get_item_p = primitive(
+    "TensorListGetItem", _get_item_kernel, _get_item_rule, _get_item_grad, host=True
+)
 
 
 # TensorListSetItem ------------------------------------------------------------------------
@@ -364,8 +370,6 @@ def _set_item_rule(lst, index, item, resize_if_index_out_of_bounds):
 
 
 def _set_item_grad(inputs, out, dy, resize_if_index_out_of_bounds):
-    from rill.ops.array_ops import zeros_like
-
     lst, index, item = inputs
     d_item = bind(
         get_item_p,
@@ -380,7 +384,9 @@ def _set_item_grad(inputs, out, dy, resize_if_index_out_of_bounds):
     return (d_lst, None, d_item)
 
 
-set_item_p = primitive("TensorListSetItem", _set_item_kernel, _set_item_rule, _set_item_grad)
+set_item_p = primitive(
+    "TensorListSetItem", _set_item_kernel, _set_item_rule, _set_item_grad, host=True
+)
 
 
 # TensorListResize ---------------------------------------------------------------------------
@@ -404,7 +410,7 @@ def _resize_grad(inputs, out, dy):
     return (bind(resize_p, (dy, _length(inputs[0]))), None)
 
 
-resize_p = primitive("TensorListResize", _resize_kernel, _resize_rule, _resize_grad)
+resize_p = primitive("TensorListResize", _resize_kernel, _resize_rule, _resize_grad, host=True)
 
 
 # TensorListGather ---------------------------------------------------------------------------
@@ -442,7 +448,7 @@ def _gather_grad(inputs, out, dy, element_dtype, element_shape):
     return (d, None)
 
 
-gather_p = primitive("TensorListGather", _gather_kernel, _gather_rule, _gather_grad)
+gather_p = primitive("TensorListGather", _gather_kernel, _gather_rule, _gather_grad, host=True)
 
 
 # TensorListScatterIntoExistingList ----------------------------------------------------------
@@ -497,8 +503,6 @@ def _scatter_rule(lst, tensor, indices, resize_if_index_out_of_bounds, accumulat
 
 
 def _scatter_grad(inputs, out, dy, resize_if_index_out_of_bounds, accumulate):
-    from rill.ops.array_ops import zeros_like
-
     lst, tensor, indices = inputs
     rest = _shape_tuple(tensor.shape[1:]) if tensor.shape.rank is not None else None
     d_tensor = bind(gather_p, (dy, indices), {"element_dtype": tensor.dtype, "element_shape": rest})
@@ -516,7 +520,7 @@ def _scatter_grad(inputs, out, dy, resize_if_index_out_of_bounds, accumulate):
 
 
 scatter_p = primitive(
-    "TensorListScatterIntoExistingList", _scatter_kernel, _scatter_rule, _scatter_grad
+    "TensorListScatterIntoExistingList", _scatter_kernel, _scatter_rule, _scatter_grad, host=True
 )
 
 
@@ -592,7 +596,13 @@ def _concat_grad(inputs, outs, dys, element_dtype, element_shape):
 
 
 concat_p = primitive(
-    "TensorListConcatV2", _concat_kernel, _concat_rule, _concat_grad, n_out=2, saves_output=True
+    "TensorListConcatV2",
+    _concat_kernel,
+    _concat_rule,
+    _concat_grad,
+    n_out=2,
+    saves_output=True,
+    host=True,
 )
 
 
@@ -656,7 +666,7 @@ def _split_grad(inputs, out, dy, element_shape):
     return (d, None)
 
 
-split_p = primitive("TensorListSplit", _split_kernel, _split_rule, _split_grad)
+split_p = primitive("TensorListSplit", _split_kernel, _split_rule, _split_grad, host=True)
 
 
 # TensorListAdd: the sum of two list gradients -----------------------------------------------
@@ -670,14 +680,14 @@ def _add_rule(a, b):
     return _list_aval()
 
 
-add_p = primitive("TensorListAdd", _add_kernel, _add_rule, lambda inputs, out, dy: (dy, dy))
+add_p = primitive(
+    "TensorListAdd", _add_kernel, _add_rule, lambda inputs, out, dy: (dy, dy), host=True
+)
 
 
 # Gradients of lists (dtype variant) sum element by element, and the zero gradient of a
 # list is a list of unset elements.
-register_gradient_algebra(
-    variant, zeros_like=_empty_like, add=lambda a, b: bind(add_p, (a, b))
-)
+register_gradient_algebra(variant, zeros_like=_empty_like, add=lambda a, b: bind(add_p, (a, b)))
 
 
 # --------------------------------------------------------------------------------------
@@ -898,8 +908,6 @@ class TensorArray:
             {"element_dtype": self._dtype, "element_shape": self._zero_shape_param()},
         )
         if eager and self._clear_after_read and i is not None:
-            from rill.ops.array_ops import zeros_like
-
             cell.flow = bind(
                 set_item_p,
                 (cell.flow, idx, zeros_like(value)),

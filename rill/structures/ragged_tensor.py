@@ -36,13 +36,15 @@ _SPLIT_DTYPES = (_d.int32, _d.int64)
 # --------------------------------------------------------------------------------------
 
 
-def _rowids_kernel(splits, out_type):
+def _rowids_kernel(xp, splits, out_type):
     if splits.ndim != 1 or splits.size == 0:
         raise ValueError(f"row_splits must be a non-empty vector, got shape {list(splits.shape)}")
-    lengths = np.diff(splits)
+    lengths = xp.diff(splits)
     if lengths.size and lengths.min() < 0:
-        raise ValueError(f"row_splits must be sorted in ascending order, got {splits.tolist()}")
-    return np.repeat(np.arange(lengths.size, dtype=out_type.np), lengths)
+        raise ValueError(
+            f"row_splits must be sorted in ascending order, got {[int(v) for v in splits]}"
+        )
+    return xp.repeat(xp.arange(lengths.size, dtype=out_type.np), lengths)
 
 
 def _rowids_rule(splits, out_type):
@@ -57,28 +59,28 @@ def _rowids_rule(splits, out_type):
 rowids_p = primitive("RaggedRowIds", _rowids_kernel, _rowids_rule, dtypes=_SPLIT_DTYPES)
 
 
-def _range_counts(starts, limits, deltas):
-    if np.any(deltas == 0):
+def _range_counts(xp, starts, limits, deltas):
+    if xp.any(deltas == 0):
         raise ValueError("Requires delta != 0")
     if starts.dtype.kind in "iu":
         counts = -((starts - limits) // deltas)
     else:
-        counts = np.ceil((limits - starts) / deltas)
-    return np.maximum(counts, 0).astype(np.int64)
+        counts = xp.ceil((limits - starts) / deltas)
+    return xp.maximum(counts, 0).astype(np.int64)
 
 
-def _range_kernel(starts, limits, deltas, splits_type):
+def _range_kernel(xp, starts, limits, deltas, splits_type):
     for name, v in (("starts", starts), ("limits", limits), ("deltas", deltas)):
         if v.ndim > 1:
             raise ValueError(f"{name} must be a scalar or vector, got shape {list(v.shape)}")
-    starts, limits, deltas = np.broadcast_arrays(
-        np.atleast_1d(starts), np.atleast_1d(limits), np.atleast_1d(deltas)
+    starts, limits, deltas = xp.broadcast_arrays(
+        xp.atleast_1d(starts), xp.atleast_1d(limits), xp.atleast_1d(deltas)
     )
-    counts = _range_counts(starts, limits, deltas)
-    splits = np.zeros(counts.size + 1, splits_type.np)
-    np.cumsum(counts, out=splits[1:])
-    rows = np.repeat(np.arange(counts.size), counts)
-    pos = np.arange(splits[-1], dtype=np.int64) - splits[:-1][rows]
+    counts = _range_counts(xp, starts, limits, deltas)
+    splits = xp.zeros(counts.size + 1, dtype=splits_type.np)
+    splits[1:] = xp.cumsum(counts)
+    rows = xp.repeat(xp.arange(counts.size), counts)
+    pos = xp.arange(int(splits[-1]), dtype=np.int64) - splits[:-1][rows]
     values = starts[rows] + (pos * deltas[rows]).astype(starts.dtype)
     return splits, values.astype(starts.dtype, copy=False)
 

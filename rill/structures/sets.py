@@ -265,10 +265,12 @@ def _set_size_rule(indices, values, dense_shape, validate_indices):
     return AVal(TensorShape(None) if n is None else [None] * (n - 1), _d.int32)
 
 
-dense_to_dense_p = primitive("DenseToDenseSetOperation", _dd_kernel, _dd_rule, n_out=3)
-dense_to_sparse_p = primitive("DenseToSparseSetOperation", _ds_kernel, _ds_rule, n_out=3)
-sparse_to_sparse_p = primitive("SparseToSparseSetOperation", _ss_kernel, _ss_rule, n_out=3)
-set_size_p = primitive("SetSize", _set_size_kernel, _set_size_rule)
+dense_to_dense_p = primitive("DenseToDenseSetOperation", _dd_kernel, _dd_rule, n_out=3, host=True)
+dense_to_sparse_p = primitive("DenseToSparseSetOperation", _ds_kernel, _ds_rule, n_out=3, host=True)
+sparse_to_sparse_p = primitive(
+    "SparseToSparseSetOperation", _ss_kernel, _ss_rule, n_out=3, host=True
+)
+set_size_p = primitive("SetSize", _set_size_kernel, _set_size_rule, host=True)
 
 
 # --------------------------------------------------------------------------------------

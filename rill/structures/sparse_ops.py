@@ -119,7 +119,7 @@ def _reorder_rule(ind, dense_shape):
     return AVal(ind.shape, int64), AVal([ind.shape[0] if ind.rank else None], int64)
 
 
-reorder_p = primitive("SparseReorder", _reorder_kernel, _reorder_rule, n_out=2)
+reorder_p = primitive("SparseReorder", _reorder_kernel, _reorder_rule, n_out=2, host=True)
 
 
 def _validate_kernel(ind, dense_shape):
@@ -145,7 +145,7 @@ def _validate_kernel(ind, dense_shape):
 
 
 validate_p = primitive(
-    "SparseValidateIndices", _validate_kernel, lambda ind, ds: AVal(ind.shape, int64)
+    "SparseValidateIndices", _validate_kernel, lambda ind, ds: AVal(ind.shape, int64), host=True
 )
 
 
@@ -176,7 +176,7 @@ def _union_rule(a, b, a_shape, b_shape, op="SparseAdd"):
     return AVal([None, k], int64), AVal([n], int64), AVal([None], _d.bool)
 
 
-union_p = primitive("SparseUnion", _union_kernel, _union_rule, n_out=3)
+union_p = primitive("SparseUnion", _union_kernel, _union_rule, n_out=3, host=True)
 
 
 def _group_kernel(ind, keep=(), keepdims=False):
@@ -194,7 +194,7 @@ def _group_rule(ind, keep=(), keepdims=False):
     return AVal([n], int64), AVal([None, k], int64)
 
 
-group_p = primitive("SparseGroup", _group_kernel, _group_rule, n_out=2)
+group_p = primitive("SparseGroup", _group_kernel, _group_rule, n_out=2, host=True)
 
 
 def _reshape_kernel(ind, dense_shape, new_shape):
@@ -245,7 +245,7 @@ def _reshape_rule(ind, dense_shape, new_shape):
     return AVal([ind.shape[0] if ind.rank else None, k], int64), AVal([k], int64)
 
 
-reshape_p = primitive("SparseReshape", _reshape_kernel, _reshape_rule, n_out=2)
+reshape_p = primitive("SparseReshape", _reshape_kernel, _reshape_rule, n_out=2, host=True)
 
 
 def _slice_kernel(ind, dense_shape, start, size):
@@ -268,7 +268,7 @@ def _slice_rule(ind, dense_shape, start, size):
     return AVal([None, k], int64), AVal([None], int64), AVal([k], int64)
 
 
-slice_p = primitive("SparseSlice", _slice_kernel, _slice_rule, n_out=3)
+slice_p = primitive("SparseSlice", _slice_kernel, _slice_rule, n_out=3, host=True)
 
 
 def _concat_kernel(*args, axis=0, expand=False):
@@ -317,7 +317,7 @@ def _concat_rule(*args, axis=0, expand=False):
     return AVal([total, k], int64), AVal([total], int64), AVal([k], int64)
 
 
-concat_p = primitive("SparseConcat", _concat_kernel, _concat_rule, n_out=3)
+concat_p = primitive("SparseConcat", _concat_kernel, _concat_rule, n_out=3, host=True)
 
 
 def _fill_kernel(ind, dense_shape):
@@ -344,7 +344,7 @@ def _fill_rule(ind, dense_shape):
     return AVal([None, k], int64), AVal([None], int64), AVal([None], _d.bool)
 
 
-fill_empty_rows_p = primitive("SparseFillEmptyRows", _fill_kernel, _fill_rule, n_out=3)
+fill_empty_rows_p = primitive("SparseFillEmptyRows", _fill_kernel, _fill_rule, n_out=3, host=True)
 
 
 def _bincount_kernel(values, rows, nrows, weights, minlength=-1, maxlength=-1,
@@ -394,14 +394,16 @@ def _bincount_rule(values, rows, nrows, weights, minlength=-1, maxlength=-1,
     return AVal([None, k], int64), AVal([None], dt), AVal([k], int64)
 
 
-bincount_p = primitive("SparseBincount", _bincount_kernel, _bincount_rule, n_out=3)
+bincount_p = primitive("SparseBincount", _bincount_kernel, _bincount_rule, n_out=3, host=True)
 
 
 def _mask_keep_kernel(indices, mask_indices):
     return np.flatnonzero(~np.isin(indices, mask_indices)).astype(_i64)
 
 
-mask_keep_p = primitive("SparseMaskKeep", _mask_keep_kernel, lambda i, m: AVal([None], int64))
+mask_keep_p = primitive(
+    "SparseMaskKeep", _mask_keep_kernel, lambda i, m: AVal([None], int64), host=True
+)
 
 
 # --------------------------------------------------------------------------------------

@@ -176,7 +176,9 @@ def _length_kernel(x, unit):
     return out.reshape(x.shape)
 
 
-length_p = primitive("StringLength", _length_kernel, _elementwise_rule(_d.int32), dtypes=_STR)
+length_p = primitive(
+    "StringLength", _length_kernel, _elementwise_rule(_d.int32), dtypes=_STR, host=True
+)
 
 
 def _check_unit(op, unit):
@@ -212,11 +214,11 @@ def _case_kernel(x, encoding, upper):
 
 lower_p = primitive(
     "StringLower", lambda x, encoding: _case_kernel(x, encoding, False), _elementwise_rule(),
-    dtypes=_STR,
+    dtypes=_STR, host=True,
 )  # fmt: skip
 upper_p = primitive(
     "StringUpper", lambda x, encoding: _case_kernel(x, encoding, True), _elementwise_rule(),
-    dtypes=_STR,
+    dtypes=_STR, host=True,
 )  # fmt: skip
 
 
@@ -251,7 +253,7 @@ def upper(input, encoding: str = "", name=None):  # noqa: A002
 
 strip_p = primitive(
     "StringStrip", lambda x: _map_str(x, lambda s: s.strip(_ASCII_WS)), _elementwise_rule(),
-    dtypes=_STR,
+    dtypes=_STR, host=True,
 )  # fmt: skip
 
 
@@ -301,7 +303,9 @@ def _split_kernel(x, sep, maxsplit):
     return _pieces_result(x, [_ws_split(e, m) for e in _flat(x)])
 
 
-split_p = primitive("StringSplitV2", _split_kernel, _ragged_rule(_d.string), n_out=-1, dtypes=_STR)
+split_p = primitive(
+    "StringSplitV2", _split_kernel, _ragged_rule(_d.string), n_out=-1, dtypes=_STR, host=True
+)
 
 
 @tf_export("strings.split")
@@ -322,7 +326,12 @@ def _bytes_split_kernel(x):
 
 
 bytes_split_p = primitive(
-    "StringBytesSplit", _bytes_split_kernel, _ragged_rule(_d.string), n_out=-1, dtypes=_STR
+    "StringBytesSplit",
+    _bytes_split_kernel,
+    _ragged_rule(_d.string),
+    n_out=-1,
+    dtypes=_STR,
+    host=True,
 )
 
 
@@ -368,7 +377,7 @@ def _join_kernel(*xs, separator):
     return _obj([separator.join(t) for t in zip(*flats)], shape)
 
 
-join_p = primitive("StringJoin", _join_kernel, _join_rule, n_out=1, dtypes=_STR)
+join_p = primitive("StringJoin", _join_kernel, _join_rule, n_out=1, dtypes=_STR, host=True)
 
 
 @tf_export("strings.join")
@@ -419,7 +428,7 @@ def _rj_kernel(x, axis, keepdims, separator):
     return _obj(out, shape)
 
 
-reduce_join_p = primitive("ReduceJoin", _rj_kernel, _rj_rule, dtypes=_STR)
+reduce_join_p = primitive("ReduceJoin", _rj_kernel, _rj_rule, dtypes=_STR, host=True)
 
 
 @tf_export("strings.reduce_join")
@@ -468,7 +477,7 @@ def _segment_join_rule(values, splits, separator):
 
 
 segment_join_p = primitive(
-    "RaggedReduceJoin", _segment_join_kernel, _segment_join_rule, dtypes=_STR, n_typed=1
+    "RaggedReduceJoin", _segment_join_kernel, _segment_join_rule, dtypes=_STR, n_typed=1, host=True
 )
 
 
@@ -500,7 +509,7 @@ def _usj_rule(x, ids, n, separator):
     return AVal([None if k is None else int(k)] + x.shape.as_list()[ids.rank :], _d.string)
 
 
-usj_p = primitive("UnsortedSegmentJoin", _usj_kernel, _usj_rule, dtypes=_STR, n_typed=1)
+usj_p = primitive("UnsortedSegmentJoin", _usj_kernel, _usj_rule, dtypes=_STR, n_typed=1, host=True)
 
 
 @tf_export("strings.unsorted_segment_join")
@@ -569,7 +578,7 @@ def _substr_kernel(x, pos, ln, unit):
     return _obj(out, shape)
 
 
-substr_p = primitive("Substr", _substr_kernel, _substr_rule, dtypes=_STR, n_typed=1)
+substr_p = primitive("Substr", _substr_kernel, _substr_rule, dtypes=_STR, n_typed=1, host=True)
 
 
 @tf_export("strings.substr")
@@ -741,7 +750,11 @@ def _scalar_pattern_rule(op, out_dtype):
 
 
 regex_replace_p = primitive(
-    "RegexReplace", _rr_kernel, _scalar_pattern_rule("RegexReplace", _d.string), dtypes=_STR
+    "RegexReplace",
+    _rr_kernel,
+    _scalar_pattern_rule("RegexReplace", _d.string),
+    dtypes=_STR,
+    host=True,
 )
 
 
@@ -764,7 +777,11 @@ def _rfm_kernel(x, pattern):
 
 
 regex_full_match_p = primitive(
-    "RegexFullMatch", _rfm_kernel, _scalar_pattern_rule("RegexFullMatch", _d.bool), dtypes=_STR
+    "RegexFullMatch",
+    _rfm_kernel,
+    _scalar_pattern_rule("RegexFullMatch", _d.bool),
+    dtypes=_STR,
+    host=True,
 )
 
 
@@ -828,7 +845,11 @@ def _to_number_kernel(x, out_type):
 
 
 to_number_p = primitive(
-    "StringToNumber", _to_number_kernel, lambda x, out_type: AVal(x.shape, out_type), dtypes=_STR
+    "StringToNumber",
+    _to_number_kernel,
+    lambda x, out_type: AVal(x.shape, out_type),
+    dtypes=_STR,
+    host=True,
 )
 
 
@@ -894,7 +915,7 @@ def _as_string_kernel(x, precision, scientific, shortest, width, fill):
     return _obj(out, x.shape)
 
 
-as_string_p = primitive("AsString", _as_string_kernel, _elementwise_rule(_d.string))
+as_string_p = primitive("AsString", _as_string_kernel, _elementwise_rule(_d.string), host=True)
 
 
 @tf_export("strings.as_string", "as_string")
@@ -1022,7 +1043,7 @@ def _format_rule(*xs, template, placeholder, summarize):
     return AVal([], _d.string)
 
 
-format_p = primitive("StringFormat", _format_kernel, _format_rule)
+format_p = primitive("StringFormat", _format_kernel, _format_rule, host=True)
 
 
 @tf_export("strings.format")
@@ -1315,18 +1336,21 @@ hash_fast_p = primitive(
     lambda x, num_buckets: _bucket(_farmhash64(_flat(x)), num_buckets, x.shape),
     _hash_rule,
     dtypes=_STR,
+    host=True,
 )
 hash_strong_p = primitive(
     "StringToHashBucketStrong",
     lambda x, num_buckets, key: _bucket(_siphash(_flat(x), *key), num_buckets, x.shape),
     _hash_rule,
     dtypes=_STR,
+    host=True,
 )
 hash_legacy_p = primitive(
     "StringToHashBucket",
     lambda x, num_buckets: _bucket(_legacy_hash64(_flat(x)), num_buckets, x.shape),
     _hash_rule,
     dtypes=_STR,
+    host=True,
 )
 
 
@@ -1472,7 +1496,7 @@ def _decode_rule(x, **_):
 
 
 decode_p = primitive(
-    "UnicodeDecodeWithOffsets", _decode_kernel, _decode_rule, n_out=-1, dtypes=_STR
+    "UnicodeDecodeWithOffsets", _decode_kernel, _decode_rule, n_out=-1, dtypes=_STR, host=True
 )
 
 
@@ -1589,7 +1613,7 @@ def _encode_rule(values, splits, **_):
     return AVal([None if n is None else n - 1], _d.string)
 
 
-encode_p = primitive("UnicodeEncode", _encode_kernel, _encode_rule)
+encode_p = primitive("UnicodeEncode", _encode_kernel, _encode_rule, host=True)
 
 
 @tf_export("strings.unicode_encode")
@@ -1711,7 +1735,9 @@ def _transcode_kernel(x, input_encoding, output_encoding, errors, replacement_ch
     return _map_str(x, f)
 
 
-transcode_p = primitive("UnicodeTranscode", _transcode_kernel, _elementwise_rule(), dtypes=_STR)
+transcode_p = primitive(
+    "UnicodeTranscode", _transcode_kernel, _elementwise_rule(), dtypes=_STR, host=True
+)
 
 
 @tf_export("strings.unicode_transcode")
@@ -1777,7 +1803,9 @@ def _ngrams_rule(values, splits, **_):
     return AVal([None], _d.string), AVal([n], _d.int64)
 
 
-ngrams_p = primitive("StringNGrams", _ngrams_kernel, _ngrams_rule, n_out=2, dtypes=_STR, n_typed=1)
+ngrams_p = primitive(
+    "StringNGrams", _ngrams_kernel, _ngrams_rule, n_out=2, dtypes=_STR, n_typed=1, host=True
+)
 
 
 def _ngram_count(n, widths, pad_width, preserve):

@@ -194,7 +194,9 @@ def _if_grad(inputs, outs, dys, then_branch, else_branch, out_avals):
     return (None, *grads)
 
 
-if_p = primitive("If", _if_kernel, _if_rule, _if_grad, n_out=-1, stateful=True)
+# Control-flow kernels run compiled subgraphs (whose kernels are bound to the backend) and
+# do no array math of their own: declared host, called as they are.
+if_p = primitive("If", _if_kernel, _if_rule, _if_grad, n_out=-1, stateful=True, host=True)
 
 
 def graph_cond(pred, true_fn, false_fn):
@@ -300,9 +302,17 @@ while_grad_p = primitive(
     _while_grad_kernel,
     lambda history, *args, vjp, n, avals: tuple(avals),
     n_out=-1,
+    host=True,
 )
 while_p = primitive(
-    "While", _while_kernel, _while_rule, _while_grad, n_out=-1, stateful=True, keeps_history=True
+    "While",
+    _while_kernel,
+    _while_rule,
+    _while_grad,
+    n_out=-1,
+    stateful=True,
+    keeps_history=True,
+    host=True,
 )
 
 
@@ -515,9 +525,17 @@ scan_grad_p = primitive(
     _scan_grad_kernel,
     lambda history, *args, vjp, nc, ne, ny, reverse, avals: tuple(avals),
     n_out=-1,
+    host=True,
 )
 scan_p = primitive(
-    "Scan", _scan_kernel, _scan_rule, _scan_grad, n_out=-1, stateful=True, keeps_history=True
+    "Scan",
+    _scan_kernel,
+    _scan_rule,
+    _scan_grad,
+    n_out=-1,
+    stateful=True,
+    keeps_history=True,
+    host=True,
 )
 
 

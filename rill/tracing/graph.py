@@ -163,24 +163,27 @@ class Operation:
         return f"<rill.Operation '{self.name}' type={self.type} inputs=[{ins}]>"
 
 
-# Graph-only primitives: inputs, constants and variable access.
+# Graph-only primitives: inputs, constants and variable access. Their kernels do no array
+# math of their own, so they are declared host (called as they are, on any backend).
 def _no_kernel(*_, **__):
     raise RuntimeError("placeholders are fed by the executor, never run")
 
 
-placeholder_p = primitive("Placeholder", _no_kernel, lambda **_: None)
+placeholder_p = primitive("Placeholder", _no_kernel, lambda **_: None, host=True)
 const_p = primitive(
     "Const",
     lambda value: value,
     lambda value: AVal(
         value.shape, _d.from_numpy(value.dtype) if value.dtype != object else _d.string, value
     ),
+    host=True,
 )
 read_variable_p = primitive(
     "ReadVariableOp",
     lambda var: var._value,
     lambda var: AVal(var.shape, var.dtype),
     stateful=True,  # reads must stay ordered with assignments
+    host=True,
 )
 
 
@@ -194,6 +197,7 @@ assign_variable_p = primitive(
     _assign_kernel,
     lambda value, var, mode: AVal([0], _d.int32),
     stateful=True,
+    host=True,
 )
 
 
