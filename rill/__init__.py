@@ -49,7 +49,10 @@ def get_static_value(tensor, partial=False):
 _ = _dt
 
 
-_LAZY = ("keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig")
+_LAZY = (
+    "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
+    "config", "test",
+)  # fmt: skip
 # __version__ is TF's API version with rill's as a local label ("2.21.0+rill.0.1.0"),
 # __rill_version__ rill's own; both come from rill.version, which reads the package
 # metadata on first use (importlib.metadata costs ~60 ms, so not at import)

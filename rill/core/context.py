@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import re
 
 from rill.core import dispatch as _dispatch
+from rill.core import runtime as _runtime
 
 __all__ = ["device", "name_scope", "init_scope"]
-
-_DEVICE_RE = re.compile(
-    r"^(/job:[^/]+)?(/replica:\d+)?(/task:\d+)?(/device:)?/?((CPU|GPU|TPU):\d+|(cpu|gpu|tpu):\d+)?$"
-)
 
 
 @contextlib.contextmanager
 def device(device_name):
-    """Place ops on a device. rill runs on the CPU; GPU names are accepted and run there too."""
-    if device_name is not None and not _DEVICE_RE.match(str(device_name)):
-        raise ValueError(f"Invalid device specification: {device_name!r}")
+    """Place ops on a device. rill runs on the CPU: every spelling of it is accepted
+    ("cpu", "CPU:0", "/CPU:0", "/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:0"),
+    and, with soft placement on (the default), so is any other device type, whose ops run
+    on the CPU as in TF. With soft placement off, a device that does not exist raises
+    ``InvalidArgumentError`` here, when the scope is entered (TF raises at its first op).
+    Entering a scope initialises rill's devices (``rill.core.runtime``)."""
+    _runtime.check_placement(device_name)
+    _runtime.ensure_initialized()
     yield
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core import nest
+from rill.core import runtime as _runtime
 from rill.core.convert import convert_to_tensor
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
 from rill.core.tensor_shape import TensorShape
@@ -29,6 +30,30 @@ from rill.tracing.graph import FuncGraph, SymbolicTensor, replay
 __all__ = ["function", "Function", "ConcreteFunction", "RetracingWarning"]
 
 RETRACE_WARN_AFTER = 5  # traces of one Function before each new one warns
+
+# Graph collection (what tf.summary.trace_on switches on): while a collector is active,
+# every concrete function that runs adds its graph to it, once.
+_collectors: list = []
+
+
+def start_collecting_graphs() -> list:
+    """Collect the graph of every concrete function that runs from now on (in any thread),
+    once each, in first-run order, into the returned list (until
+    ``stop_collecting_graphs``)."""
+    graphs: list = []
+    _collectors.append(graphs)
+    return graphs
+
+
+def stop_collecting_graphs(graphs: list) -> None:
+    if any(g is graphs for g in _collectors):
+        _collectors[:] = [g for g in _collectors if g is not graphs]
+
+
+def _collect(graph) -> None:
+    for graphs in tuple(_collectors):
+        if all(g is not graph for g in graphs):
+            graphs.append(graph)
 
 
 class RetracingWarning(UserWarning):
@@ -272,6 +297,8 @@ class Function:
 
     # calling ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if _runtime.settings.run_functions_eagerly:  # tf.config.run_functions_eagerly(True)
+            return self._python_function(*args, **kwargs)
         if _dispatch.state.graph is not None:  # called while tracing another function: inline
             return self._callable()(*args, **kwargs)
         if self._input_signature is not None:
@@ -607,6 +634,8 @@ class ConcreteFunction:
         return self._call_flat(tensors)
 
     def _call_flat(self, tensors):
+        if _collectors:
+            _collect(self.graph)
         if _dispatch._slow:
             st = _dispatch.state
             if st.graph is not None or (st.tapes and not st.stop_recording):
