@@ -44,6 +44,27 @@ def flatten(structure, expand_composites=False) -> list:
     return out
 
 
+def flatten_up_to(shallow, structure) -> list:
+    """``structure`` flattened only as deep as ``shallow`` is nested: each leaf of
+    ``shallow`` takes the whole substructure at its place (a list under a TensorSpec of an
+    input_signature stays one value). Raises TypeError where the two do not match."""
+    if not is_nested(shallow):
+        return [structure]
+    if not is_nested(structure) or isinstance(shallow, _abc.Mapping) != isinstance(
+        structure, _abc.Mapping
+    ):
+        raise TypeError(f"expected a structure like {shallow!r}, got {structure!r}")
+    if isinstance(shallow, _abc.Mapping):
+        if sorted(shallow) != sorted(structure):
+            raise TypeError(f"keys {sorted(structure)} do not match {sorted(shallow)}")
+    elif len(shallow) != len(structure):
+        raise TypeError(f"{len(structure)} elements where {len(shallow)} are expected")
+    out = []
+    for s, v in zip(_children(shallow), _children(structure)):
+        out.extend(flatten_up_to(s, v))
+    return out
+
+
 def _rebuild(template, values):
     if isinstance(template, _abc.Mapping):
         keys = sorted(template)

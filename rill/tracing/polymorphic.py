@@ -56,6 +56,26 @@ def _collect(graph) -> None:
             graphs.append(graph)
 
 
+def _signature_tensor(value, spec):
+    """A Python or NumPy argument converted to ``spec``'s dtype (TF converts, then checks)."""
+    try:
+        return convert_to_tensor(value, dtype=spec.dtype)
+    except (TypeError, ValueError):
+        return convert_to_tensor(value)  # the dtype check below reports the mismatch
+
+
+def _output_tensor(value, fn_name):
+    """A Python value returned by a traced function, as the tensor TF returns for it."""
+    try:
+        return convert_to_tensor(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"To be compatible with tf.function, Python functions must return zero or more "
+            f"Tensors or None values; in compilation of {fn_name}, found return value of "
+            f"type {type(value).__name__}, which is not a Tensor."
+        ) from None
+
+
 class RetracingWarning(UserWarning):
     """A rill.function keeps tracing new graphs (expensive); the message says why."""
 
@@ -146,11 +166,10 @@ def _describe_leaves(names, args) -> list:
     for name, a in zip(names, args):
         for path, leaf in _paths(name, a):
             if _is_tensor_leaf(leaf):
-                shape = (
-                    tuple(leaf.shape.dims)
-                    if isinstance(leaf, (Tensor, TensorSpec)) and leaf.shape.rank is not None
-                    else tuple(np.shape(leaf))
-                )
+                if not isinstance(leaf, (Tensor, TensorSpec)):
+                    shape = tuple(np.shape(leaf))
+                else:  # None: unknown rank (TensorSpec(None))
+                    shape = None if leaf.shape.rank is None else tuple(leaf.shape.dims)
                 dt = leaf.dtype.name if hasattr(leaf.dtype, "name") else str(leaf.dtype)
                 out.append((path, "tensor", (dt, shape)))
             elif is_variable(leaf):
@@ -228,6 +247,7 @@ class Function:
         self._cache: dict = {}
         self._concretes: list = []  # (descriptions, ConcreteFunction), in trace order
         self._trace_count = 0
+        self._checking_singletons = False  # in the second trace of a variable-creating call
         self._converted = None
         self._bound = weakref.WeakKeyDictionary()
         self._bound_by_id: dict = {}
@@ -323,9 +343,8 @@ class Function:
         else:
             values = list(args)
         flat_specs = nest.flatten(self._input_signature)
-        try:
-            nest.assert_same_structure(self._input_signature, values, check_types=False)
-            flat_vals = nest.flatten(values)
+        try:  # each spec takes the whole value at its place (a nested list is one tensor)
+            flat_vals = nest.flatten_up_to(list(self._input_signature), values)
         except (ValueError, TypeError):
             raise TypeError(
                 f"{self._name}(): the arguments {values!r} do not match input_signature "
@@ -341,7 +360,12 @@ class Function:
                     )
                 tensors.extend(v._rill_components())
                 continue
-            t = convert_to_tensor(v, dtype_hint=spec.dtype) if not is_variable(v) else v.read_value()
+            if is_variable(v):
+                t = v.read_value()
+            elif isinstance(v, Tensor):
+                t = v
+            else:  # Python and NumPy values become tensors of the signature's dtype, as in TF
+                t = _signature_tensor(v, spec)
             if t.dtype is not spec.dtype or not spec.shape.is_compatible_with(t.shape):
                 name = self._arg_names[i] if i < len(self._arg_names) else f"#{i}"
                 raise TypeError(
@@ -438,13 +462,22 @@ class Function:
         pos, kw = self._split(traced_args)
         with tracing(graph):
             result = self._callable()(*pos, **kw)
-        if graph.created_variables and self._trace_count > 0:
+        if graph.created_variables and (self._trace_count > 0 or self._checking_singletons):
             raise ValueError(
-                f"rill.function {self._name!r} only supports variables created on the first "
-                f"call: this trace (number {self._trace_count + 1}) created "
-                f"{[v.name for v in graph.created_variables]}. Create the variables once "
-                f"(e.g. in __init__ or guarded by `if self.v is None`) or outside the function."
+                f"tf.function only supports singleton tf.Variables created on the first call: "
+                f"rill.function {self._name!r} created "
+                f"{[v.name for v in graph.created_variables]} again when traced a second "
+                f"time. Create the variables once (e.g. in __init__ or guarded by "
+                f"`if self.v is None`) or outside the function."
             )
+        if graph.created_variables:
+            # As TF does: a first trace that created variables is traced once more, and
+            # the graph that only reads them is kept; creating them again is the error above.
+            self._checking_singletons = True
+            try:
+                return self._trace(values, key, actual, feeds)
+            finally:
+                self._checking_singletons = False
         cf = ConcreteFunction._from_trace(graph, values, result, self._name)
         cf._arg_names = list(self._sig.parameters)
         cf._arg_kinds = [p.kind.name for p in self._sig.parameters.values()]
@@ -533,6 +566,9 @@ class ConcreteFunction:
         for leaf in flat:
             if is_variable(leaf):
                 leaf = leaf.read_value()
+            if leaf is not None and not isinstance(leaf, Tensor):
+                # TF returns every value a function returns as a tensor (None stays None)
+                leaf = _output_tensor(leaf, name)
             if isinstance(leaf, Tensor):
                 t = graph.capture(leaf)
                 leaves.append(("t", len(outputs)))

@@ -127,9 +127,56 @@ def test_variables_only_on_first_trace():
         v = tf.Variable(1.0)  # created on every trace
         return v * x
 
-    bad(tf.constant(1.0))
-    with pytest.raises(ValueError, match="variables created on the first call"):
-        bad(tf.constant([1.0, 2.0]))
+    # as in TF, the first call already fails: it is traced a second time, which would
+    # create another variable
+    with pytest.raises(ValueError, match="only supports singleton tf.Variables"):
+        bad(tf.constant(1.0))
+
+    traces = []
+
+    @tf.function
+    def creates_once(x):
+        traces.append(1)
+        if not made:
+            made.append(tf.Variable(2.0))
+        return made[0] * x
+
+    made = []
+    assert float(creates_once(tf.constant(3.0))) == 6.0
+    assert len(traces) == 2 and len(made) == 1  # traced twice on the first call, as TF
+    assert float(creates_once(tf.constant(4.0))) == 8.0 and len(traces) == 2
+
+
+def test_python_values_returned_become_tensors():
+    f = tf.function(lambda x: x * x - 3 * x + 1)
+    r = f(4)
+    assert isinstance(r, tf.Tensor) and r.dtype == tf.int32 and int(r) == 5
+    out = tf.function(lambda x: {"a": 1, "b": (x, 2.5, None), "s": "t"})(tf.constant(1))
+    assert out["a"].dtype == tf.int32 and out["b"][1].dtype == tf.float32
+    assert out["b"][2] is None and out["s"].numpy() == b"t"
+    with pytest.raises(TypeError, match="must return zero or more"):
+        tf.function(lambda x: object())(1)
+
+
+def test_input_signature_converts_python_and_numpy_values():
+    @tf.function(input_signature=[tf.TensorSpec((None, 3), tf.float32)])
+    def f(x):
+        return x * 2
+
+    r = f([[1.0, 2.0, 3.0]])
+    assert r.dtype == tf.float32 and r.numpy().tolist() == [[2.0, 4.0, 6.0]]
+    assert f(np.ones((2, 3))).dtype == tf.float32  # float64 NumPy data, converted
+    with pytest.raises(TypeError):
+        f(tf.constant(np.ones((2, 3))))  # a float64 tensor is not converted
+
+
+def test_input_signature_of_unknown_rank():
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
+    def f(x):
+        return tf.reduce_sum(x) + tf.cast(tf.rank(x), tf.float32)
+
+    assert float(f(tf.ones((2, 2)))) == 6.0 and float(f(tf.ones((3,)))) == 4.0
+    assert len(f._concretes) == 1
 
 
 def test_methods_are_bound_per_instance():
