@@ -667,6 +667,10 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
 
 
 class _PrecisionRecall(Metric):
+    # The error count the subclass divides by, besides true_positives: Keras 3 creates
+    # exactly these two variables (so checkpoints and weight lists match).
+    _errors = "false_positives"
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
@@ -677,8 +681,7 @@ class _PrecisionRecall(Metric):
             self.thresholds = [NEG_INF]
         n = len(self.thresholds)
         self.true_positives = self.add_variable((n,), "zeros", name="true_positives")
-        self.false_positives = self.add_variable((n,), "zeros", name="false_positives")
-        self.false_negatives = self.add_variable((n,), "zeros", name="false_negatives")
+        setattr(self, self._errors, self.add_variable((n,), "zeros", name=self._errors))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, _, fn = _confusion_counts(
@@ -686,8 +689,12 @@ class _PrecisionRecall(Metric):
             top_k=self.top_k, class_id=self.class_id,
         )  # fmt: skip
         self.true_positives.assign_add(tp)
-        self.false_positives.assign_add(fp)
-        self.false_negatives.assign_add(fn)
+        getattr(self, self._errors).assign_add(fp if self._errors == "false_positives" else fn)
+
+    def result(self):
+        tp = self.true_positives.read_value()
+        errors = getattr(self, self._errors).read_value()
+        return self._finish(tf.math.divide_no_nan(tp, tp + errors))
 
     def _finish(self, r):
         return r[0] if len(self.thresholds) == 1 else r
@@ -709,22 +716,16 @@ class Precision(_PrecisionRecall):
             thresholds, top_k, class_id, name=name or _auto_name("Precision"), dtype=dtype
         )
 
-    def result(self):
-        tp = self.true_positives.read_value()
-        return self._finish(tf.math.divide_no_nan(tp, tp + self.false_positives.read_value()))
-
 
 class Recall(_PrecisionRecall):
     """tp / (tp + fn), per threshold (a scalar for one threshold)."""
+
+    _errors = "false_negatives"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(
             thresholds, top_k, class_id, name=name or _auto_name("Recall"), dtype=dtype
         )
-
-    def result(self):
-        tp = self.true_positives.read_value()
-        return self._finish(tf.math.divide_no_nan(tp, tp + self.false_negatives.read_value()))
 
 
 class _SensitivitySpecificityBase(Metric):

@@ -195,3 +195,15 @@ def test_mean_sum_with_weights():
 def test_get_aliases_match_keras():
     for name in ("accuracy", "mse", "mae", "auc", "binary_accuracy", "msle", "Precision", "bce"):
         assert type(M.get(name)).__name__ == type(keras.metrics.get(name)).__name__
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [("Precision", {}), ("Recall", {}), ("Precision", {"thresholds": [0.3, 0.7]}),
+     ("Recall", {"top_k": 2}), ("AUC", {}), ("TruePositives", {})],
+)  # fmt: skip
+def test_metric_variables_match_keras(cls, kwargs):
+    ours = getattr(M, cls)(**kwargs)
+    theirs = getattr(keras.metrics, cls)(**kwargs)
+    assert [v.name.split(":")[0] for v in ours.variables] == [v.name for v in theirs.variables]
+    assert [tuple(v.shape) for v in ours.variables] == [tuple(v.shape) for v in theirs.variables]
