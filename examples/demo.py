@@ -1,10 +1,14 @@
 """The main job: train a Keras model on real data (offline), evaluate it, save it as a
-``.keras`` file, load it back and check that it predicts exactly the same.
+``.keras`` file, load it back and check that it predicts exactly the same. The training
+run is logged for TensorBoard (``keras.callbacks.TensorBoard``: loss and accuracy curves,
+weight histograms, the model graph; ``tf.summary``: test images and predictions), and
+the ``tensorboard --logdir ...`` command that shows them is printed at the end.
 
 The data are the UCI handwritten digits shipped in ``examples/data`` (1,797 8x8 images,
 10 classes; see its README for the source and licence).
 """
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -38,18 +42,35 @@ model.compile(
     metrics=["accuracy"],
 )
 model.summary()
+workdir = tempfile.mkdtemp(prefix="rill-demo-")
+logdir = os.path.join(workdir, "logs")
+callbacks = [keras.callbacks.EarlyStopping(patience=4, restore_best_weights=True)]
+# TensorBoard event files need protobuf (pip install 'rill[proto]')
+log = importlib.util.find_spec("google.protobuf") is not None
+if log:
+    callbacks.append(keras.callbacks.TensorBoard(logdir, histogram_freq=1))
 model.fit(
     x_train,
     y_train,
     batch_size=32,
     epochs=15,
     validation_split=0.1,
-    callbacks=[keras.callbacks.EarlyStopping(patience=4, restore_best_weights=True)],
+    callbacks=callbacks,
 )
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
 
-path = os.path.join(tempfile.mkdtemp(prefix="rill-demo-"), "digits_mlp.keras")
+if log:  # the test set in TensorBoard: some digits, the model's guesses, the accuracy
+    guesses = np.argmax(model.predict(x_test[:8], verbose=0), axis=1)
+    with tf.summary.create_file_writer(os.path.join(logdir, "test")).as_default(step=0):
+        tf.summary.scalar("test_accuracy", accuracy)
+        tf.summary.image("test digits", x_test[:8].reshape(-1, 8, 8, 1), max_outputs=8)
+        rows = [f"| {i} | {y_test[i]} | {guesses[i]} |" for i in range(8)]
+        tf.summary.text(
+            "predictions", "\n".join(["| image | label | guess |", "|---|---|---|", *rows])
+        )
+
+path = os.path.join(workdir, "digits_mlp.keras")
 model.save(path)
 restored = keras.models.load_model(path)
 before = model.predict(x_test, verbose=0)
@@ -60,3 +81,13 @@ print(
 )
 if not same:
     sys.exit("the reloaded model's predictions differ from the original's")
+if log:
+    runs = sorted(
+        os.path.relpath(d, logdir)
+        for d, _, files in os.walk(logdir)
+        if any(f.startswith("events.out.tfevents.") for f in files)
+    )
+    print(f"TensorBoard logs ({', '.join(runs)}) in {logdir}; to see them:")
+    print(f"  tensorboard --logdir {logdir}")
+else:
+    print("no TensorBoard logs: writing them needs protobuf (pip install 'rill[proto]')")

@@ -1,5 +1,6 @@
 """The example scripts (the README's main job) run and print the right answers."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -207,6 +208,9 @@ def test_demo_trains_saves_reloads(tmp_path):
     acc = float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
     assert acc >= 0.95
     assert "reloaded model predicts identically: True" in out
+    if importlib.util.find_spec("google.protobuf") is not None:  # TensorBoard logs written
+        assert re.search(r"TensorBoard logs \(test, train, validation\) in \S+", out)
+        assert "  tensorboard --logdir " in out
 
 
 def _accuracies(text):

@@ -51,8 +51,9 @@ LAYERS = [
     ["rill.tracing", "rill.autograph"],
     ["rill.structures"],
     ["rill.data"],
+    ["rill.summary"],  # below Keras: its TensorBoard callback writes through tf.summary
     ["rill.keras"],
-    ["rill.train", "rill.io", "rill.export", "rill.summary", "rill.saved_model"],
+    ["rill.train", "rill.io", "rill.export", "rill.saved_model"],
     ["rill.distribute"],
 ]
 _LAYER = {p: i for i, ps in enumerate(LAYERS) for p in ps}

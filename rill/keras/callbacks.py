@@ -1,5 +1,5 @@
 """``keras.callbacks``: hooks into ``fit``/``evaluate``/``predict`` (History, progress bar,
-EarlyStopping, LambdaCallback, TerminateOnNaN)."""
+EarlyStopping, LambdaCallback, TerminateOnNaN; TensorBoard in callbacks_tensorboard)."""
 
 from __future__ import annotations
 
@@ -426,3 +426,7 @@ class CSVLogger(Callback):
 from rill.keras.callbacks_saving import BackupAndRestore, ModelCheckpoint  # noqa: E402
 
 __all__ += ["ModelCheckpoint", "BackupAndRestore"]
+
+from rill.keras.callbacks_tensorboard import TensorBoard  # noqa: E402
+
+__all__ += ["TensorBoard"]
