@@ -55,38 +55,41 @@ def _normalize_result(ret):
     return _s.map_structure(conv, ret)
 
 
-def _symbolic_leaf(spec, graph):
-    if type(spec) is TensorSpec:
-        return graph.placeholder(spec.shape, spec.dtype, name="x")
-    if _is_composite_spec(spec):
-        comps = [
-            graph.placeholder(c.shape, c.dtype, name="c") for c in spec._rill_component_specs()
-        ]
-        return spec._rill_from_components(comps)
+def _symbolic_leaf(x):
+    """An argument leaf of a probe: placeholders (and composites of them) as they are, a
+    symbolic dataset for a DatasetSpec."""
+    if isinstance(x, Tensor) or hasattr(x, "_rill_components"):
+        return x
     from rill.data.dataset_ops import DatasetSpec, _Dataset
 
-    if isinstance(spec, DatasetSpec):
-        return _Dataset(None, spec.element_spec, -2, symbolic=True)
-    raise TypeError(f"tf.data: unsupported element spec {spec!r}")
+    if isinstance(x, DatasetSpec):
+        return _Dataset(None, x.element_spec, -2, symbolic=True)
+    raise TypeError(f"tf.data: unsupported element spec {x!r}")
 
 
 def probe(func, element_spec, unpack=None, extra_specs=()):
     """Call ``func`` once on symbolic inputs of ``element_spec`` (inside a throwaway
     trace) and return its normalised result, to learn its structure and specs."""
-    from rill.tracing.graph import FuncGraph
-    from rill.tracing.polymorphic import tracing
+    from rill.tracing.abstract import trace_abstract
 
-    graph = FuncGraph(getattr(func, "__name__", "fn"))
-    with tracing(graph):
-        extra = [
-            _s.pack(sp, [_symbolic_leaf(x, graph) for x in _s.flatten(sp)]) for sp in extra_specs
-        ]
-        leaves = [_symbolic_leaf(sp, graph) for sp in _s.flatten(element_spec)]
-        element = _s.pack(element_spec, leaves)
-        if unpack is None:
-            unpack = type(element_spec) is tuple
-        args = list(extra) + (list(element) if unpack else [element])
+    if unpack is None:
+        unpack = type(element_spec) is tuple
+    extra_leaves = [_s.flatten(sp) for sp in extra_specs]
+    specs = [x for leaves in extra_leaves for x in leaves] + _s.flatten(element_spec)
+
+    def call(*leaves):
+        leaves = [_symbolic_leaf(x) for x in leaves]
+        args, i = [], 0
+        for sp, sp_leaves in zip(extra_specs, extra_leaves):
+            args.append(_s.pack(sp, leaves[i : i + len(sp_leaves)]))
+            i += len(sp_leaves)
+        element = _s.pack(element_spec, leaves[i:])
+        args += list(element) if unpack else [element]
         return _normalize_result(func(*args))
+
+    # TensorSpecs and composite specs become placeholders; DatasetSpecs pass to `call`
+    _, result = trace_abstract(call, specs, name=getattr(func, "__name__", "fn"))
+    return result
 
 
 class StructuredFunction:

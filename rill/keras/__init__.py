@@ -23,6 +23,8 @@ def __getattr__(name):
         return _importlib.import_module(f"rill.keras.{name}")
     if name in ("Model", "Sequential"):
         return getattr(_importlib.import_module("rill.keras.models"), name)
-    if name in ("Input", "KerasTensor"):
-        return getattr(_importlib.import_module("rill.keras.input_layer"), name)
+    if name == "Input":
+        return _importlib.import_module("rill.keras.input_layer").Input
+    if name == "KerasTensor":
+        return _importlib.import_module("rill.keras.keras_tensor").KerasTensor
     raise AttributeError(f"module 'rill.keras' has no attribute {name!r}")

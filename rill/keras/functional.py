@@ -1,11 +1,9 @@
-"""The functional API: nodes recorded by calling layers on KerasTensors, and the
-``Functional`` model that replays them.
+"""The functional API: the graph of nodes recorded by calling operations (layers, and
+operators like ``+``) on KerasTensors, and the ``Functional`` model that replays it.
 
-A layer called on KerasTensors runs once on placeholders of a scratch graph, so its ops'
-shape rules (the same definitions eager and ``rill.function`` use) give the output shapes
-and dtypes, and its weights are created; nothing is computed. The call is recorded as a
-``Node``. ``keras.Model(inputs, outputs)`` walks the nodes back from the outputs, orders
-them by depth like Keras, and its ``call`` replays them on real tensors.
+Calling an operation on KerasTensors infers its outputs abstractly and records a ``Node``
+(``rill.keras.operation``). ``keras.Model(inputs, outputs)`` walks the nodes back from the
+outputs, orders them by depth like Keras, and its ``call`` replays them on real tensors.
 """
 
 from __future__ import annotations
@@ -15,94 +13,19 @@ import numpy as np
 from rill.core import nest
 from rill.core.tensor import Tensor
 from rill.core.variables import Variable
-from rill.keras.input_layer import InputLayer, KerasTensor
-from rill.keras.layer import Layer, _is_symbolic, unique_name
+from rill.keras.input_layer import InputLayer
+from rill.keras.keras_tensor import KerasTensor
+from rill.keras.layer import Layer
+from rill.keras.naming import snake_case, unique_name
+from rill.keras.operation import Node, Operation
 
-__all__ = ["Node", "symbolic_call"]
-
-
-class Node:
-    """One call of an operation (a layer, or an operator like ``+``) on KerasTensors."""
-
-    def __init__(self, operation, args, kwargs, outputs):
-        self.operation = operation
-        self.args = tuple(args)
-        self.kwargs = dict(kwargs)
-        self.input_tensors = [
-            x for x in nest.flatten((self.args, self.kwargs)) if isinstance(x, KerasTensor)
-        ]
-        self.outputs = outputs
-        self.output_tensors = nest.flatten(outputs)
-        nodes = operation.__dict__.setdefault("_inbound_nodes", [])
-        nodes.append(self)
-        for i, t in enumerate(self.output_tensors):
-            t._keras_history = (operation, len(nodes) - 1, i)
-
-    @property
-    def parent_nodes(self) -> list:
-        out = []
-        for t in self.input_tensors:
-            op, ni, _ = t._keras_history
-            out.append(op._inbound_nodes[ni])
-        return out
-
-    @property
-    def is_input(self) -> bool:
-        return isinstance(self.operation, InputLayer)
-
-
-def _symbolic_outputs(name, fn, args, kwargs):
-    """Run ``fn(*args, **kwargs)`` with each KerasTensor replaced by a placeholder of a
-    scratch graph (shape rules only, no kernels); its outputs as KerasTensors."""
-    from rill.tracing.graph import FuncGraph
-    from rill.tracing.polymorphic import tracing
-
-    structure = (args, kwargs)
-    g = FuncGraph(f"{name}_symbolic")
-    values = [
-        g.placeholder(x.shape, x.dtype) if isinstance(x, KerasTensor) else x
-        for x in nest.flatten(structure)
-    ]
-    c_args, c_kwargs = nest.pack_sequence_as(structure, values)
-    with tracing(g):
-        out = fn(*c_args, **c_kwargs)
-    return nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
+__all__ = ["Node", "Operator", "symbolic_call"]
 
 
 def symbolic_call(layer, inputs, args, kwargs):
-    """Call ``layer`` on KerasTensors: infer outputs through the shape rules, record a Node."""
-    call = (inputs, *args)
-    try:
-        outputs = _symbolic_outputs(layer.name, lambda *a, **k: Layer.__call__(layer, *a, **k),
-                                    call, kwargs)  # fmt: skip
-    except Exception as e:
-        if not layer.dynamic:
-            raise
-        if type(layer).compute_output_shape is Layer.compute_output_shape:
-            raise TypeError(
-                f"Layer {layer.name!r} is dynamic (dynamic=True): its call needs concrete "
-                f"values, so calling it on a keras.Input needs `compute_output_shape` to be "
-                f"implemented. Error while inferring its output: {e}"
-            ) from e
-        shapes = layer.compute_output_shape(nest.map_structure(lambda x: x.shape, inputs))
-        outputs = _from_shapes(shapes, layer.dtype)
-    finally:
-        layer._clear_losses()  # symbolic activity-regularization losses must not leak
-    Node(layer, call, kwargs, outputs)
-    return outputs
-
-
-def _from_shapes(shapes, dtype):
-    """KerasTensors for a shape, or a list/tuple/dict of shapes."""
-    from rill.core.tensor_shape import TensorShape
-
-    if isinstance(shapes, TensorShape) or (
-        isinstance(shapes, (list, tuple)) and all(d is None or isinstance(d, int) for d in shapes)
-    ):
-        return KerasTensor(shapes, dtype)
-    if isinstance(shapes, dict):
-        return {k: _from_shapes(v, dtype) for k, v in shapes.items()}
-    return type(shapes)(_from_shapes(s, dtype) for s in shapes)
+    """Call ``layer`` on KerasTensors: infer outputs through the shape rules, record a Node
+    (what ``Layer.__call__`` does on KerasTensors: ``Operation.symbolic_call``)."""
+    return layer.symbolic_call(inputs, *args, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------
@@ -110,24 +33,23 @@ def _from_shapes(shapes, dtype):
 # ------------------------------------------------------------------------------------------
 
 
-class _Operation:
-    """A non-layer node operation (an operator applied to KerasTensors)."""
+class Operator(Operation):
+    """An operator applied to KerasTensors (``kt + 1``, ``a @ b``, ``kt[:, 0]``): called on
+    them it records a node, and the node applies rill's op to the real values."""
 
-    def __init__(self, op: str, fn, name=None):
+    def __init__(self, op: str, fn=None, name=None):
         self.op = op
-        self.fn = fn
-        self.name = name or unique_name(_op_name(op))
-        self._inbound_nodes = []
+        self.fn = _rill_fn(op) if fn is None else fn  # what the node applies to values
+        super().__init__(name or unique_name(_op_name(op)))
 
-    def __call__(self, *args, **kwargs):
-        if not _is_symbolic(args, (), kwargs):
-            return self.fn(*args, **kwargs)
-        outputs = _symbolic_outputs(self.name, self.fn, args, kwargs)
-        Node(self, args, kwargs, outputs)
-        return outputs
+    def call(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
 
     def __repr__(self):
         return f"<Operation {self.op} name={self.name}>"
+
+
+_Operation = Operator  # its former name (keras.ops builds its nodes with it)
 
 
 # operator -> (Keras 3 operation class, its default name)
@@ -142,9 +64,7 @@ _OPS_BY_CLASS = {v: k for k, v in _KERAS_OPS.items()}
 
 
 def _op_name(op: str) -> str:
-    from rill.keras.layer import _snake
-
-    return _snake(_KERAS_OPS[op])
+    return snake_case(_KERAS_OPS[op])
 
 
 def _rill_fn(op):
@@ -155,33 +75,6 @@ def _rill_fn(op):
         or getattr(rill.math, op, None)
         or getattr(rill.linalg, op)
     )
-
-
-def binary_operator(op: str, reflected: bool):
-    def method(self, other):
-        fn = _rill_fn(op)
-        if isinstance(other, (np.ndarray, np.generic)):
-            other = other.astype(self.dtype.np) if other.dtype.kind == "f" else other
-        operation = _Operation(op, fn)
-        return operation(other, self) if reflected else operation(self, other)
-
-    method.__name__ = op
-    return method
-
-
-def unary_operator(op: str):
-    def method(self):
-        return _Operation(op, _rill_fn(op))(self)
-
-    method.__name__ = op
-    return method
-
-
-def getitem_operator():
-    def __getitem__(self, key):  # noqa: N807
-        return _Operation("getitem", _rill_fn("getitem"))(self, key)
-
-    return __getitem__
 
 
 # ------------------------------------------------------------------------------------------
@@ -465,7 +358,7 @@ def graph_from_config(config: dict, custom_objects=None):
                     f"Unknown operation {entry['class_name']!r} in the model config; rill knows "
                     f"{sorted(_OPS_BY_CLASS)}."
                 )
-            op = _Operation(op_key, _rill_fn(op_key), name=name)
+            op = Operator(op_key, name=name)
         else:
             layer_cfg = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
             op = deserialize_keras_object(layer_cfg, custom_objects=custom_objects)
@@ -519,21 +412,3 @@ def graph_from_config(config: dict, custom_objects=None):
 
     kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
     return io(config["input_layers"]), io(config["output_layers"]), kwargs
-
-
-def _install_operators():
-    """``kt + 1``, ``a * b``, ``x[:, 0]``... on KerasTensors record operation nodes (as
-    Keras 3 does with ``keras.ops``); the node applies rill's op to the real values."""
-    binary = ("add", "subtract", "multiply", "divide", "floor_divide", "power", "mod", "matmul")
-    dunders = ("add", "sub", "mul", "truediv", "floordiv", "pow", "mod", "matmul")
-    for op, d in zip(binary, dunders):
-        setattr(KerasTensor, f"__{d}__", binary_operator(op, reflected=False))
-        setattr(KerasTensor, f"__r{d}__", binary_operator(op, reflected=True))
-    for op, d in (("less", "lt"), ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge")):
-        setattr(KerasTensor, f"__{d}__", binary_operator(op, reflected=False))
-    KerasTensor.__neg__ = unary_operator("negative")
-    KerasTensor.__abs__ = unary_operator("absolute")
-    KerasTensor.__getitem__ = getitem_operator()
-
-
-_install_operators()

@@ -9,7 +9,6 @@ weight and activity regularizers.
 from __future__ import annotations
 
 import inspect
-import re
 import threading
 
 import numpy as np
@@ -18,27 +17,16 @@ from rill.core import nest
 from rill.core.context import init_scope
 from rill.core.convert import convert_to_tensor
 from rill.core.dtypes import as_dtype
-from rill.core.tensor import Tensor
+from rill.core.tensor import Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
 from rill.core.variables import Variable
+from rill.keras.keras_tensor import KerasTensor
+from rill.keras.naming import snake_case as _snake
+from rill.keras.naming import unique_name
+from rill.keras.operation import Operation, symbolic_outputs
+from rill.tracing.abstract import trace_abstract
 
 __all__ = ["Layer"]
-
-_names: dict[str, int] = {}
-_names_lock = threading.Lock()
-
-
-def _snake(name: str) -> str:
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
-
-
-def unique_name(base: str) -> str:
-    """``dense``, ``dense_1``, ``dense_2``... like Keras' automatic layer names."""
-    with _names_lock:
-        n = _names.get(base, 0)
-        _names[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
 
 
 class _CallContext(threading.local):
@@ -57,8 +45,10 @@ def _shape_of(x):
     return None
 
 
-class Layer:
+class Layer(Operation):
     """Base class of Keras layers: subclass it and implement ``build`` and ``call``."""
+
+    _kind = "Layer"
 
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
@@ -72,7 +62,7 @@ class Layer:
             )
         object.__setattr__(self, "_tracked", [])
         self._trainable = bool(trainable)
-        self.name = name or unique_name(_snake(type(self).__name__))
+        super().__init__(name or unique_name(_snake(type(self).__name__)))
         self._dtype = _dtype_name(dtype)
         self.dynamic = bool(dynamic)
         self.built = False
@@ -289,13 +279,11 @@ class Layer:
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
         if _is_symbolic(inputs, args, kwargs):  # the functional API: record a node
-            from rill.keras.functional import symbolic_call
-
             if training is not None:
                 kwargs["training"] = training
             if mask is not None:
                 kwargs["mask"] = mask
-            return symbolic_call(self, inputs, args, kwargs)
+            return self.symbolic_call(inputs, *args, **kwargs)
         if not isinstance(inputs, (Tensor, Variable)) and not nest.is_nested(inputs):
             inputs = convert_to_tensor(inputs, dtype_hint=self._dtype)
         elif nest.is_nested(inputs):
@@ -328,41 +316,36 @@ class Layer:
         return outputs
 
     # the functional API ----------------------------------------------------------------------
-    def _node_tensors(self, attr):
-        nodes = self.__dict__.get("_inbound_nodes")
-        if not nodes:
-            raise AttributeError(
-                f"Layer {self.name!r} has never been called on a keras.Input, so it has no "
-                f"`{attr}`."
+    def _symbolic_outputs(self, args, kwargs):
+        """The output KerasTensors of a call on KerasTensors (``Operation.symbolic_call``):
+        the eager call traced abstractly; for a dynamic layer that cannot be traced, its
+        ``compute_output_shape``."""
+        try:
+            return symbolic_outputs(
+                self.name, lambda *a, **k: Layer.__call__(self, *a, **k), args, kwargs
             )
-        node = nodes[0]
-        if attr == "input":
-            return node.args[0] if node.args else node.outputs
-        return node.outputs
-
-    @property
-    def input(self):
-        """The KerasTensor(s) this layer was first called on (functional API)."""
-        return self._node_tensors("input")
-
-    @property
-    def output(self):
-        """The KerasTensor(s) this layer's first call produced (functional API)."""
-        return self._node_tensors("output")
+        except Exception as e:
+            if not self.dynamic:
+                raise
+            if type(self).compute_output_shape is Layer.compute_output_shape:
+                raise TypeError(
+                    f"Layer {self.name!r} is dynamic (dynamic=True): its call needs concrete "
+                    f"values, so calling it on a keras.Input needs `compute_output_shape` to "
+                    f"be implemented. Error while inferring its output: {e}"
+                ) from e
+            shapes = self.compute_output_shape(nest.map_structure(lambda x: x.shape, args[0]))
+            return _from_shapes(shapes, self.dtype)
+        finally:
+            self._clear_losses()  # symbolic activity-regularization losses must not leak
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape``, found by tracing ``call`` on a placeholder."""
-        from rill.tracing.graph import FuncGraph
-        from rill.tracing.polymorphic import tracing
-
-        g = FuncGraph(f"{self.name}_output_shape")
         dtype = as_dtype(self._dtype)
         if _is_shape(input_shape):
-            args = g.placeholder(TensorShape(input_shape), dtype)
+            spec = TensorSpec(input_shape, dtype)
         else:  # several inputs (merge layers): one placeholder per shape
-            args = [g.placeholder(TensorShape(s), dtype) for s in input_shape]
-        with tracing(g):
-            out = self(args)
+            spec = [TensorSpec(s, dtype) for s in input_shape]
+        _, out = trace_abstract(self, [spec], name=f"{self.name}_output_shape")
         return nest.map_structure(lambda t: t.shape, out)
 
     # config -----------------------------------------------------------------------------
@@ -401,9 +384,20 @@ def _is_symbolic(inputs, args, kwargs) -> bool:
     if isinstance(inputs, (Tensor, Variable)) and not args and not kwargs:
         return False  # the eager hot path: one tensor in, nothing to search
     for x in nest.flatten((inputs, args, kwargs)):
-        if type(x).__name__ == "KerasTensor":
+        if isinstance(x, KerasTensor):
             return True
     return False
+
+
+def _from_shapes(shapes, dtype):
+    """KerasTensors for a shape, or a list/tuple/dict of shapes."""
+    if isinstance(shapes, TensorShape) or (
+        isinstance(shapes, (list, tuple)) and all(d is None or isinstance(d, int) for d in shapes)
+    ):
+        return KerasTensor(shapes, dtype)
+    if isinstance(shapes, dict):
+        return {k: _from_shapes(v, dtype) for k, v in shapes.items()}
+    return type(shapes)(_from_shapes(s, dtype) for s in shapes)
 
 
 def _is_shape(s) -> bool:

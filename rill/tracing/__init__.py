@@ -1,6 +1,7 @@
 """Graph functions: tracing Python into graphs, optimising and running them.
 
-``rill.function`` (the decorator) lives in ``polymorphic``; graphs in ``graph``; the
+``rill.function`` (the decorator) lives in ``polymorphic``; graphs in ``graph``; tracing a
+function abstractly (specs in, a graph out: ``trace_abstract``) in ``abstract``; the
 optimiser and code generator in ``executor``; graph-mode control flow in ``control_flow``.
 """
 

@@ -18,12 +18,12 @@ from rill.core import nest
 from rill.core.dispatch import AVal, bind, primitive
 from rill.core.errors import InvalidArgumentError, op_error
 from rill.core.interfaces import grad_zeros_like
-from rill.core.tensor import Tensor
+from rill.core.tensor import Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
 from rill.ops import control_flow as _cf
+from rill.tracing.abstract import trace_abstract
 from rill.tracing.executor import compile_graph
 from rill.tracing.graph import FuncGraph, assign_variable_p, read_variable_p, replay
-from rill.tracing.polymorphic import tracing
 
 __all__ = ["SubGraph"]
 
@@ -59,17 +59,21 @@ def _to_tensor(x):
     return convert_to_tensor(x)
 
 
-def _trace(fn, name, placeholders=()):
+def _trace(fn, name, specs=()):
     """Trace ``fn`` into a subgraph of the current graph; returns (graph, flat outputs,
-    structure). ``placeholders``: (shape, dtype) of the arguments ``fn`` takes."""
-    g = FuncGraph(name, outer=_dispatch.state.graph)
-    phs = [g.placeholder(s, d, name="loop_var") for s, d in placeholders]
-    with tracing(g):
+    structure). ``specs``: (shape, dtype) of the arguments ``fn`` takes."""
+
+    def traced(*phs):
         result = fn(*phs)
+        g = _dispatch.state.graph  # the subgraph: outputs become its tensors inside the trace
         flat = [
             None if x is None else g.capture(_to_tensor(x))
             for x in nest.flatten(result, expand_composites=True)
         ]
+        return result, flat
+
+    args = [TensorSpec(s, d, name="loop_var") for s, d in specs]
+    g, (result, flat) = trace_abstract(traced, args, name=name, outer=_dispatch.state.graph)
     _demote_assigned_reads(g)
     return g, flat, result
 
@@ -160,13 +164,17 @@ def _replay_vjp(sub: SubGraph, args, sources, dys) -> list:
 
 def _vjp_graph(sub: SubGraph, x_avals, dy_avals) -> SubGraph:
     """A standalone compiled graph: (inputs of ``sub``, d outputs) -> d inputs."""
-    g = FuncGraph(sub.graph.name + "_vjp")
-    xs = [g.placeholder(a.shape, a.dtype, name="x") for a in x_avals]
-    ds = [g.placeholder(a.shape, a.dtype, name="dy") for a in dy_avals]
-    with tracing(g):
-        outs = [g.capture(x) for x in _replay_vjp(sub, xs, xs, ds)]
+    n = len(x_avals)
+
+    def vjp(*phs):
+        xs, ds = list(phs[:n]), list(phs[n:])
+        return [_dispatch.state.graph.capture(x) for x in _replay_vjp(sub, xs, xs, ds)]
+
+    specs = [TensorSpec(a.shape, a.dtype, name="x") for a in x_avals]
+    specs += [TensorSpec(a.shape, a.dtype, name="dy") for a in dy_avals]
+    g, outs = trace_abstract(vjp, specs, name=sub.graph.name + "_vjp")
     g.outputs = outs
-    return SubGraph(g, outs, list(range(len(xs) + len(ds))))
+    return SubGraph(g, outs, list(range(len(specs))))
 
 
 # --------------------------------------------------------------------------------------
@@ -596,5 +604,3 @@ def graph_scan(step, init, elems, reverse):
     carry = nest.pack_sequence_as(init, out[:nc], expand_composites=True) if nc else None
     ys = nest.pack_sequence_as(y_struct[0], out[nc : nc + ny])
     return carry, ys
-
-

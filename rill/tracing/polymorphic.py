@@ -8,7 +8,6 @@ while tracing, as in TensorFlow.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import warnings
@@ -24,8 +23,10 @@ from rill.core.convert import convert_to_tensor
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
 from rill.core.tensor_shape import TensorShape
 from rill.core.variables import is_variable
+from rill.tracing.abstract import trace_abstract
+from rill.tracing.abstract import tracing as tracing  # re-exported: its old home
 from rill.tracing.executor import compile_graph
-from rill.tracing.graph import FuncGraph, SymbolicTensor, replay
+from rill.tracing.graph import SymbolicTensor, replay
 
 __all__ = ["function", "Function", "ConcreteFunction", "RetracingWarning"]
 
@@ -78,20 +79,6 @@ def _output_tensor(value, fn_name):
 
 class RetracingWarning(UserWarning):
     """A rill.function keeps tracing new graphs (expensive); the message says why."""
-
-
-@contextlib.contextmanager
-def tracing(graph: FuncGraph):
-    """Make ``graph`` the one ops are added to (on this thread)."""
-    st = _dispatch.state
-    prev = st.graph
-    st.graph = graph
-    _dispatch._adjust_slow(+1)
-    try:
-        yield graph
-    finally:
-        st.graph = prev
-        _dispatch._adjust_slow(-1)
 
 
 # --------------------------------------------------------------------------------------
@@ -427,41 +414,19 @@ class Function:
 
     # tracing ---------------------------------------------------------------------------
     def _trace(self, values, key, actual=None, feeds=None):
-        graph = FuncGraph(self._name)
-        placeholders = []
+        def call(*traced_args):
+            pos, kw = self._split(traced_args)
+            result = self._callable()(*pos, **kw)
+            # a returned variable is read in the graph: each call returns its current value
+            return nest.map_structure(lambda v: v.read_value() if is_variable(v) else v, result)
 
-        def feed(v):
-            if _is_composite(v) or _is_composite_spec(v):
-                specs = (
-                    v._rill_component_specs()
-                    if _is_composite_spec(v)
-                    else [_spec_of(c) for c in v._rill_components()]
-                )
-                phs = [graph.placeholder(sp.shape, sp.dtype, name="component") for sp in specs]
-                placeholders.extend(phs)
-                return (
-                    v._rill_from_components(phs) if _is_composite_spec(v) else v._rill_rebuild(phs)
-                )
-            if _is_tensor_leaf(v):
-                spec = _spec_of(v)
-                ph = graph.placeholder(spec.shape, spec.dtype, name=spec.name or "x")
-                placeholders.append(ph)
-                return ph
-            return v
-
-        traced_args = nest.map_structure(feed, values)
         if actual is not None:
             feeds = _tensor_leaves(actual)
-        if feeds is not None and len(feeds) == len(placeholders):
-            # the call that triggered this trace: lets a variable created on the first call
-            # take an initial value computed from the arguments, as in TF
-            graph.feeds = {
-                id(ph): np.asarray(t._value if isinstance(t, Tensor) else t)
-                for ph, t in zip(placeholders, feeds)
-            }
-        pos, kw = self._split(traced_args)
-        with tracing(graph):
-            result = self._callable()(*pos, **kw)
+        # feeds: the call that triggered this trace, so that a variable created on the first
+        # call may take an initial value computed from the arguments, as in TF
+        graph, result = trace_abstract(
+            call, values, name=self._name, spec_of=_input_spec, feeds=feeds
+        )
         if graph.created_variables and (self._trace_count > 0 or self._checking_singletons):
             raise ValueError(
                 f"tf.function only supports singleton tf.Variables created on the first call: "
@@ -529,6 +494,14 @@ def _tensor_leaves(values) -> list:
         for v in nest.flatten(values, expand_composites=True)
         if isinstance(v, (Tensor, np.ndarray))
     ]
+
+
+def _input_spec(v):
+    """What a traced argument leaf stands for: a composite (or composite spec) itself, a
+    tensor, array or TensorSpec its TensorSpec; None for a Python value."""
+    if _is_composite(v) or _is_composite_spec(v):
+        return v
+    return _spec_of(v) if _is_tensor_leaf(v) else None
 
 
 def _spec_of(v) -> TensorSpec:

@@ -170,6 +170,14 @@ def test_input_signature_converts_python_and_numpy_values():
         f(tf.constant(np.ones((2, 3))))  # a float64 tensor is not converted
 
 
+def test_returned_variable_is_read_at_each_call():
+    v = tf.Variable(1.0)
+    f = tf.function(lambda: v)
+    assert float(f()) == 1.0
+    v.assign(5.0)
+    assert float(f()) == 5.0  # read when called, not frozen at trace time (as TF)
+
+
 def test_input_signature_of_unknown_rank():
     @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
     def f(x):

@@ -221,6 +221,7 @@ def _serialize_rill_value(obj: Any) -> Any:
     from rill.core.tensor import Tensor
     from rill.core.tensor_shape import TensorShape
     from rill.core.variables import Variable
+    from rill.keras.keras_tensor import KerasTensor
 
     if isinstance(obj, DType):
         return obj.name
@@ -231,7 +232,7 @@ def _serialize_rill_value(obj: Any) -> Any:
             "class_name": "__tensor__",
             "config": {"value": obj.numpy().tolist(), "dtype": obj.dtype.name},
         }
-    if type(obj).__name__ == "KerasTensor" and hasattr(obj, "_keras_history"):
+    if isinstance(obj, KerasTensor):
         history = getattr(obj, "_keras_history", None)
         if history:  # (layer, node_index, tensor_index): the layer goes by its name
             history = [getattr(history[0], "name", history[0]), *list(history)[1:]]
@@ -551,7 +552,7 @@ def _deserialize_special(class_name, inner, config, custom, safe_mode):
             return _load_function(*inner["value"])
         return _load_function(inner["code"], inner.get("defaults"), inner.get("closure"))
     if class_name == "__keras_tensor__":
-        from rill.keras.input_layer import KerasTensor
+        from rill.keras.keras_tensor import KerasTensor
 
         tensor = KerasTensor(inner["shape"], dtype=inner["dtype"])
         tensor._pre_serialization_keras_history = inner.get("keras_history")
