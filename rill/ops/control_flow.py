@@ -11,6 +11,11 @@ from __future__ import annotations
 from rill.core import dispatch as _dispatch
 from rill.core import nest
 from rill.ops._op import convert_to_tensor, tf_export
+from rill.ops.array_ops import cast, stack
+from rill.ops.debugging_ops import assert_less_equal
+from rill.ops.math_ops import equal
+from rill.ops.reduction_ops import add_n
+from rill.ops.shape_ops import concat
 
 
 def _tracing_graph(tensors):
@@ -106,8 +111,6 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
 def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     """Run ``branch_fns[branch_index]``; an out-of-range index runs ``default`` (or the last
     branch when there is no default)."""
-    from rill.ops.math_ops import equal
-
     items = (
         sorted(branch_fns.items()) if isinstance(branch_fns, dict) else list(enumerate(branch_fns))
     )
@@ -136,10 +139,6 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 def _check_exclusive(preds):
     """case(exclusive=True): at most one predicate may be true."""
-    from rill.ops.array_ops import cast
-    from rill.ops.debugging_ops import assert_less_equal
-    from rill.ops.reduction_ops import add_n
-
     count = add_n([cast(convert_to_tensor(p), "int32") for p in preds])
     assert_less_equal(
         count, 1, message="case: more than one condition evaluated as True with exclusive=True"
@@ -164,8 +163,6 @@ def _leading_dim(flat_elems, op):
 
 def _scan_core(step, init, elems, reverse, op):
     """(final carry, stacked ys) of ``step(carry, elem) -> (carry, y)`` over elems."""
-    from rill.ops.array_ops import stack
-
     flat = [convert_to_tensor(e) for e in nest.flatten(elems)]
     if not flat:
         raise ValueError(f"{op}: elems must not be empty.")
@@ -216,9 +213,6 @@ def scan(
     name=None,
 ):
     """Accumulate ``a = fn(a, x)`` over elems; returns every accumulator, stacked."""
-    from rill.ops.array_ops import stack
-    from rill.ops.shape_ops import concat
-
     if initializer is not None:
         _, ys = _scan_core(lambda a, x: (fn(a, x),) * 2, initializer, elems, reverse, "scan")
         return ys

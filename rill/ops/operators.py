@@ -15,7 +15,9 @@ from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError, op_error
 from rill.core.tensor import EagerTensor, Tensor
 from rill.core.variables import Variable
+from rill.ops import indexing_ops, linalg_ops, unary_ops
 from rill.ops import math_ops as m
+from rill.ops._op import binary_args, convert_to_tensor
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -110,8 +112,6 @@ def _xor(x, y):
 
 
 def _invert(x):
-    from rill.ops._op import convert_to_tensor
-
     x = convert_to_tensor(x)
     if x.dtype is _d.bool:
         return m.logical_not(x)
@@ -121,15 +121,11 @@ def _invert(x):
 
 
 def _args(x, y):
-    from rill.ops._op import binary_args
-
     return binary_args(x, y)
 
 
 def install():
     """Attach the operators to Tensor and Variable."""
-    from rill.ops import indexing_ops, linalg_ops, unary_ops
-
     table = {
         "__add__": _fast_binary(m.add_p, m.add),
         "__radd__": _fast_binary(m.add_p, m.add, reverse=True),
