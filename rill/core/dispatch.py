@@ -147,7 +147,9 @@ class Primitive:
     ):
         self.name = name
         # The kernel as declared: an array-API function name ("subtract"), a function
-        # ``impl(xp, *arrays, **params)``, or (host=True) ``impl(*arrays, **params)`` called
+        # ``impl(x, y, axis, xp=np)`` whose last parameter is the array namespace,
+        # defaulting to NumPy's (the NumPy backend calls it with no wrapper; another
+        # backend passes ``xp=``), or (host=True) ``impl(*arrays, **params)`` called
         # as it is: host-memory work on NumPy arrays (strings, variant lists, callbacks,
         # I/O, NumPy's random streams) and structural kernels that do no array math of
         # their own (graph inputs, variable access, control flow running subgraphs).
@@ -197,23 +199,48 @@ class Primitive:
             self.kernel = impl
         elif isinstance(impl, str):
             self.kernel = getattr(backend.xp, impl)
-        else:
+        elif _xp_first(impl):  # the older form, impl(xp, *arrays): bound with a partial
             self.kernel = functools.partial(impl, backend.xp)
+        elif _xp_default(impl) is backend.xp:
+            self.kernel = impl  # no wrapper on the eager path
+        else:
+            self.kernel = functools.partial(impl, xp=backend.xp)
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
 
 
+_NO_XP = object()
+
+
+def _xp_default(kernel):
+    """The default of a kernel's ``xp`` parameter (its last positional parameter, or a
+    keyword-only one), or ``_NO_XP``."""
+    kw = getattr(kernel, "__kwdefaults__", None) or {}
+    if "xp" in kw:
+        return kw["xp"]
+    code = getattr(kernel, "__code__", None)
+    defaults = getattr(kernel, "__defaults__", None)
+    if code is not None and defaults and code.co_varnames[code.co_argcount - 1] == "xp":
+        return defaults[-1]
+    return _NO_XP
+
+
+def _xp_first(kernel) -> bool:
+    code = getattr(kernel, "__code__", None)
+    return code is not None and code.co_argcount > 0 and code.co_varnames[0] == "xp"
+
+
 def _check_kernel(name, kernel, host) -> None:
-    """A device kernel is an array-API function name or takes the namespace ``xp`` first."""
+    """A device kernel is an array-API function name, or takes the array namespace as its
+    last parameter ``xp=np``."""
     if host or isinstance(kernel, str):
         return
-    code = getattr(kernel, "__code__", None)
-    if code is None or code.co_argcount == 0 or code.co_varnames[0] != "xp":
+    if _xp_default(kernel) is _NO_XP and not _xp_first(kernel):
         raise TypeError(
-            f"Primitive {name!r}: a kernel takes the array namespace `xp` as its first "
-            f"parameter, is an array-API function name (e.g. 'add'), or is declared "
-            f"host=True; got {kernel!r}"
+            f"Primitive {name!r}: a kernel takes the array namespace as its last parameter "
+            f"`xp=np` (keyword-only after *arrays), is an array-API function name (e.g. "
+            f"'add'), or is declared host=True; got {kernel!r}"
         )
 
 

@@ -33,7 +33,7 @@ def _shape_rule(x, out_type):
 
 shape_p = primitive(
     "Shape",
-    lambda xp, x, out_type: xp.asarray(x.shape, dtype=out_type.np),
+    lambda x, out_type, xp=np: xp.asarray(x.shape, dtype=out_type.np),
     _shape_rule,
     shape_only=True,
 )
@@ -85,7 +85,7 @@ def _reshape_rule(x, s):
     return AVal(TensorShape(None) if n is None else [None] * n, x.dtype)
 
 
-def _reshape_kernel(xp, x, s):
+def _reshape_kernel(x, s, xp=np):
     return x.reshape(_reshape_target("Reshape", TensorShape(x.shape), s.reshape(-1)))
 
 
@@ -115,7 +115,7 @@ def reshape(tensor, shape, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _cast_kernel(xp, x, dtype):
+def _cast_kernel(x, dtype, xp=np):
     if dtype is _d.string or x.dtype == object:
         raise op_error(
             InvalidArgumentError,
@@ -223,7 +223,7 @@ def _stack_rule(*xs, axis):
 
 stack_p = primitive(
     "Pack",
-    lambda xp, *xs, axis: xp.stack(xs, axis=axis),
+    lambda *xs, axis, xp=np: xp.stack(xs, axis=axis),
     _stack_rule,
     lambda inputs, out, dy, axis: unstack(dy, num=len(inputs), axis=axis),
     same_dtype=True,
@@ -249,7 +249,7 @@ def _unstack_rule(x, num, axis):
     return tuple(AVal(dims, x.dtype) for _ in range(num))
 
 
-def _unstack_kernel(xp, x, num, axis):
+def _unstack_kernel(x, num, axis, xp=np):
     return tuple(xp.moveaxis(x, axis, 0))
 
 
@@ -308,7 +308,7 @@ def _bcast_to_rule(x, s):
 
 broadcast_to_p = primitive(
     "BroadcastTo",
-    lambda xp, x, s: xp.broadcast_to(x, tuple(int(v) for v in s)),
+    lambda x, s, xp=np: xp.broadcast_to(x, tuple(int(v) for v in s)),
     _bcast_to_rule,
     lambda inputs, out, dy: (sum_to_shape(dy, shape(inputs[0])), None),
     saves=(),
@@ -324,7 +324,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
     )
 
 
-def _sum_to_shape_kernel(xp, dy, s):
+def _sum_to_shape_kernel(dy, s, xp=np):
     s = tuple(int(v) for v in s)
     lead = dy.ndim - len(s)
     if lead:
@@ -393,7 +393,7 @@ def _select_rule(c, x, y):
     return AVal(s, x.dtype)
 
 
-def _select_kernel(xp, c, x, y):
+def _select_kernel(c, x, y, xp=np):
     if c.dtype != np.bool_ or x.dtype != y.dtype:
         raise TypeError("dtype mismatch")
     return xp.where(c, x, y)

@@ -63,7 +63,7 @@ def _fill_rule(dims, value):
     return AVal(TensorShape(None), value.dtype)
 
 
-def _fill_kernel(xp, dims, value):
+def _fill_kernel(dims, value, xp=np):
     _check_scalar_value("Fill", TensorShape(value.shape))
     return xp.full(_check_dims("Fill", dims), value.reshape(()), dtype=value.dtype)
 
@@ -181,7 +181,7 @@ def _range_scalars(start, limit, delta):
     return start[()], limit[()], delta[()]
 
 
-def _range_kernel(xp, start, limit, delta):
+def _range_kernel(start, limit, delta, xp=np):
     s, l_, d = _range_scalars(start, limit, delta)
     n = _range_size(xp, s, l_, d)
     return (xp.arange(n, dtype=start.dtype) * d + s).astype(start.dtype, copy=False)
@@ -255,7 +255,7 @@ def _linspace_rule(start, stop, num, axis):
     return AVal(dims, start.dtype)
 
 
-def _linspace_kernel(xp, start, stop, num, axis):
+def _linspace_kernel(start, stop, num, axis, xp=np):
     start, stop = xp.broadcast_arrays(start, stop)
     dt = start.dtype
     ax = _norm_insert_axis("LinSpace", axis, start.ndim)
@@ -374,7 +374,7 @@ def _one_hot_rule(indices, on, off, depth, axis):
     return AVal(dims, on.dtype)
 
 
-def _one_hot_kernel(xp, indices, on, off, depth, axis):
+def _one_hot_kernel(indices, on, off, depth, axis, xp=np):
     r = indices.ndim + 1
     if depth < 0 or not (axis == -1 or 0 <= axis < r) or on.ndim or off.ndim:
         raise ValueError("invalid arguments")

@@ -38,7 +38,7 @@ _FLOATS = frozenset([_d.bfloat16, _d.float16, _d.float32, _d.float64])
 # --------------------------------------------------------------------------------------
 
 
-def _check_numerics_kernel(xp, x, message):
+def _check_numerics_kernel(x, message, xp=np):
     if x.dtype.kind == "f" or x.dtype == _d.bfloat16.np:
         xf = x.astype(np.float32) if x.dtype.kind != "f" else x
         has_nan = bool(xp.isnan(xf).any())

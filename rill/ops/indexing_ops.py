@@ -213,7 +213,7 @@ def _ss_rule(x, b, e, s, **masks):
     return AVal(out, x.dtype)
 
 
-def _ss_kernel(xp, x, b, e, s, **masks):
+def _ss_kernel(x, b, e, s, *, xp=np, **masks):
     if b.ndim != 1 or e.shape != b.shape or s.shape != b.shape or b.dtype.kind not in "iu":
         raise ValueError("invalid begin/end/strides")  # the shape rule words the error
     key, _ = _walk(x.shape, b.shape[0], b, e, s, **masks)
@@ -239,7 +239,7 @@ def _ssg_rule(sh, b, e, s, dy, **masks):
     return AVal(TensorShape(None) if n is None else [None] * n, dy.dtype)
 
 
-def _ssg_kernel(xp, sh, b, e, s, dy, **masks):
+def _ssg_kernel(sh, b, e, s, dy, *, xp=np, **masks):
     dims = _dims(sh)
     key, _ = _walk(dims, b.shape[0], b, e, s, **masks)
     out = xp.zeros(dims, dtype=dy.dtype)
@@ -465,7 +465,7 @@ def _slice_rule(x, b, sz):
     return AVal(_slice_check(x.shape.as_list(), b.value, sz.value, b.shape, sz.shape), x.dtype)
 
 
-def _slice_kernel(xp, x, b, sz):
+def _slice_kernel(x, b, sz, xp=np):
     out = _slice_check(x.shape, b, sz, TensorShape(b.shape), TensorShape(sz.shape))
     key = tuple(_pyslice(int(bi), int(bi) + n) for bi, n in zip(b, out))
     return x[key + (Ellipsis,)]  # `...`: a 0-d input stays an array, not a scalar
@@ -564,7 +564,7 @@ def _batched_gather_index(xp, pdims, indices, axis, b):
     return tuple(idx)
 
 
-def _gather_kernel(xp, params, indices, axis, batch_dims):
+def _gather_kernel(params, indices, axis, batch_dims, xp=np):
     _gather_check("GatherV2", params.shape, indices.shape, axis, batch_dims, _np_dtype(indices))
     _check_range(xp, "GatherV2", indices, params.shape[axis])
     if batch_dims == 0:
@@ -596,7 +596,7 @@ gather_p = primitive(
 )
 
 
-def _gather_grad_kernel(xp, dy, indices, sh, axis, batch_dims):
+def _gather_grad_kernel(dy, indices, sh, axis, batch_dims, xp=np):
     pdims = _dims(sh)
     out = xp.zeros(pdims, dtype=dy.dtype)
     if batch_dims == 0:
@@ -740,7 +740,7 @@ def _gather_nd_rule(params, indices, batch_dims):
     return AVal(TensorShape(_nd_check("GatherNd", pd, idd, batch_dims)), params.dtype)
 
 
-def _gather_nd_kernel(xp, params, indices, batch_dims):
+def _gather_nd_kernel(params, indices, batch_dims, xp=np):
     _check_index_dtype("GatherNd", _np_dtype(indices), "indices")
     out_dims = _nd_check("GatherNd", params.shape, indices.shape, batch_dims)
     full = _with_batch_coords(xp, indices, batch_dims)
@@ -839,7 +839,7 @@ def _scatter_into(xp, op, out, indices, updates, b, mode):
     return out
 
 
-def _scatter_nd_kernel(xp, indices, updates, sh, batch_dims):
+def _scatter_nd_kernel(indices, updates, sh, batch_dims, xp=np):
     _check_index_dtype("ScatterNd", _np_dtype(indices), "indices")
     out = xp.zeros(_dims(sh), dtype=updates.dtype)
     return _scatter_into(xp, "ScatterNd", out, indices, updates, batch_dims, "add")
@@ -895,7 +895,7 @@ def _tsc_rule(op):
 
 
 def _tsc_kernel(op, mode):
-    def kernel(xp, t, indices, updates):
+    def kernel(t, indices, updates, xp=np):
         if updates.dtype != t.dtype:
             raise TypeError("dtype mismatch")  # the shape rule words the error
         return _scatter_into(xp, op, t.copy(), indices, updates, 0, mode)
@@ -992,7 +992,7 @@ def _where_rule(c):
     return AVal([None, c.rank], _d.int64)
 
 
-def _where_kernel(xp, c):
+def _where_kernel(c, xp=np):
     if c.ndim == 0:
         raise ValueError("scalar condition")
     return xp.argwhere(c).astype(np.int64)

@@ -143,7 +143,7 @@ def _la_kernel(fn):
     """Run a linalg kernel ``fn(xp, x, **params)`` on square matrices, computing float16 in
     float32."""
 
-    def square_kernel(xp, x, **params):
+    def square_kernel(x, *, xp=np, **params):
         if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
             raise ValueError("not a batch of square matrices")  # the shape rule says why
         if x.dtype == np.float16:
@@ -195,7 +195,7 @@ def _matmul_rule(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, ad
 
 
 def _matmul_kernel(
-    xp, a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False
+    a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, xp=np
 ):
     if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype not in _MATMUL_NP:
         raise ValueError("invalid matmul inputs")  # the shape rule gives the message
@@ -470,7 +470,7 @@ def _einsum_rule(*xs, equation):
     return AVal(TensorShape(out), xs[0].dtype)
 
 
-def _einsum_kernel(xp, *xs, equation):
+def _einsum_kernel(*xs, equation, xp=np):
     _einsum_shapes(equation, [list(x.shape) for x in xs])  # TF never broadcasts labelled dims
     dt = xs[0].dtype
     if dt not in _MATMUL_NP or any(x.dtype != dt for x in xs):
@@ -713,7 +713,7 @@ def _diag_rule(x, k=0, num_rows=-1, num_cols=-1, padding_value=0):
     return AVal(d[:-1] + [r, c], x.dtype)
 
 
-def _diag_kernel(xp, x, k=0, num_rows=-1, num_cols=-1, padding_value=0):
+def _diag_kernel(x, k=0, num_rows=-1, num_cols=-1, padding_value=0, xp=np):
     r, c = _resolve_rc(x.shape[-1], k, num_rows, num_cols)
     if _diag_len(r, c, k) != x.shape[-1]:
         raise ValueError("bad diag size")
@@ -770,7 +770,7 @@ def _diag_part_rule(x, k=0, padding_value=0):
     return AVal(d[:-2] + [max(_diag_len(r, c, k), 0)], x.dtype)
 
 
-def _diag_part_kernel(xp, x, k=0, padding_value=0):
+def _diag_part_kernel(x, k=0, padding_value=0, xp=np):
     r, c = x.shape[-2:]
     if x.ndim < 2 or (not (-r < k < c) and r and c):
         raise ValueError("bad diag_part")
@@ -813,7 +813,7 @@ def _set_diag_rule(x, dg, k=0):
     return AVal(x.shape, x.dtype)
 
 
-def _set_diag_kernel(xp, x, dg, k=0):
+def _set_diag_kernel(x, dg, k=0, xp=np):
     r, c = x.shape[-2:]
     ri, ci = _diag_index(xp, r, c, k)
     if dg.shape != x.shape[:-2] + (len(ri),) or x.dtype != dg.dtype:
@@ -857,7 +857,7 @@ def _band_rule(x, num_lower, num_upper):
     return AVal(x.shape, x.dtype)
 
 
-def _band_kernel(xp, x, num_lower, num_upper):
+def _band_kernel(x, num_lower, num_upper, xp=np):
     if x.ndim < 2 or num_lower > x.shape[-2] or num_upper > x.shape[-1]:
         raise ValueError("bad band_part")
     r, c = x.shape[-2:]
@@ -955,7 +955,7 @@ def _batch_rule(op, allowed):
     return rule
 
 
-def _det_kernel(xp, x):
+def _det_kernel(x, xp=np):
     return xp.asarray(xp.linalg.det(x), dtype=x.dtype)
 
 
@@ -975,7 +975,7 @@ def det(input, name=None):  # noqa: A002
     return bind(det_p, (convert_to_tensor(input),))
 
 
-def _slogdet_kernel(xp, x):
+def _slogdet_kernel(x, xp=np):
     sign, logabs = xp.linalg.slogdet(x)
     return xp.asarray(sign, dtype=x.dtype), xp.asarray(logabs, dtype=x.dtype)
 
@@ -1046,7 +1046,7 @@ def _solve_rule(a, b, adjoint=False):
     return AVal(db, a.dtype)
 
 
-def _solve_kernel(xp, a, b, adjoint=False):
+def _solve_kernel(a, b, adjoint=False, xp=np):
     if a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2] or a.dtype != b.dtype:
         raise ValueError("bad solve")
     if adjoint:
@@ -1097,7 +1097,7 @@ def _trisolve_rule(a, b, lower=True, adjoint=False):
     return AVal(_batch("MatrixTriangularSolve", da[:-2], db[:-2]) + db[-2:], a.dtype)
 
 
-def _trisolve_kernel(xp, a, b, lower=True, adjoint=False):
+def _trisolve_kernel(a, b, lower=True, adjoint=False, xp=np):
     if a.dtype != b.dtype or a.ndim < 2 or b.ndim < 2:
         raise ValueError("bad triangular solve")
     a = xp.tril(a) if lower else xp.triu(a)
@@ -1205,7 +1205,7 @@ def _qr_rule(x, full_matrices=False):
     return AVal(d[:-2] + [m, qc], x.dtype), AVal(d[:-2] + [rr, n], x.dtype)
 
 
-def _qr_kernel(xp, x, full_matrices=False):
+def _qr_kernel(x, full_matrices=False, xp=np):
     q, r = xp.linalg.qr(x, mode="complete" if full_matrices else "reduced")
     return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
 
@@ -1294,7 +1294,7 @@ def _svd_rule(x, full_matrices=False, compute_uv=True):
     return s, AVal(d[:-2] + [m, uc], x.dtype), AVal(d[:-2] + [n, vc], x.dtype)
 
 
-def _svd_kernel(xp, x, full_matrices=False, compute_uv=True):
+def _svd_kernel(x, full_matrices=False, compute_uv=True, xp=np):
     sdt = (
         np.float32
         if x.dtype == np.complex64
@@ -1393,7 +1393,7 @@ def _eigh_rule(x, compute_v=True):
     return (e, AVal(x.shape, x.dtype)) if compute_v else (e,)
 
 
-def _eigh_kernel(xp, x, compute_v=True):
+def _eigh_kernel(x, compute_v=True, xp=np):
     if not compute_v:
         return (xp.linalg.eigvalsh(x).astype(x.dtype),)
     e, v = xp.linalg.eigh(x)  # reads the lower triangle, like TF
@@ -1456,7 +1456,7 @@ def _cross_rule(a, b):
     return AVal(a.shape, a.dtype)
 
 
-def _cross_kernel(xp, a, b):
+def _cross_kernel(a, b, xp=np):
     if a.shape != b.shape or a.ndim < 1 or a.shape[-1] != 3 or a.dtype != b.dtype:
         raise ValueError("bad cross")
     return xp.cross(a, b)

@@ -51,7 +51,7 @@ def _add_grad(inputs, out, dy):
     return unbroadcast(dy, x), unbroadcast(dy, y)
 
 
-def _add_kernel(xp, x, y):
+def _add_kernel(x, y, xp=np):
     if x.dtype == object:  # string tensors live in host memory as NumPy object arrays
         return np.char.add(x.astype(bytes), y.astype(bytes)).astype(object)
     return xp.add(x, y)
@@ -117,13 +117,13 @@ def _int_zero_check(xp, op, y):
         raise op_error(InvalidArgumentError, op, "Integer division by zero")
 
 
-def _floordiv_kernel(xp, x, y):
+def _floordiv_kernel(x, y, xp=np):
     if x.dtype.kind in "iu":
         _int_zero_check(xp, "FloorDiv", y)
     return xp.floor_divide(x, y)
 
 
-def _floormod_kernel(xp, x, y):
+def _floormod_kernel(x, y, xp=np):
     if x.dtype.kind in "iu":
         _int_zero_check(xp, "FloorMod", y)
     return xp.remainder(x, y)
@@ -140,7 +140,7 @@ floordiv_p = _binary_primitive("FloorDiv", _floordiv_kernel, None, _REAL)
 floormod_p = _binary_primitive("FloorMod", _floormod_kernel, _floormod_grad, _REAL)
 
 
-def _truncatediv_kernel(xp, x, y):
+def _truncatediv_kernel(x, y, xp=np):
     if x.dtype.kind in "iu":
         _int_zero_check(xp, "TruncateDiv", y)
         q = xp.abs(x) // xp.abs(y)
@@ -152,7 +152,7 @@ truncatediv_p = _binary_primitive("TruncateDiv", _truncatediv_kernel, None, _REA
 truncatemod_p = _binary_primitive("TruncateMod", "fmod", None, _REAL)
 
 
-def _pow_kernel(xp, x, y):
+def _pow_kernel(x, y, xp=np):
     if x.dtype.kind in "iu" and xp.any(y < 0):
         raise op_error(
             InvalidArgumentError, "Pow", "Integers to negative integer powers are not allowed"
@@ -209,7 +209,7 @@ minimum_p = _binary_primitive(
 )
 squared_difference_p = _binary_primitive(
     "SquaredDifference",
-    lambda xp, x, y: xp.square(x - y),
+    lambda x, y, xp=np: xp.square(x - y),
     lambda inputs, out, dy: (
         unbroadcast(
             multiply(dy, multiply(convert_to_tensor(2, inputs[0].dtype), subtract(*inputs))),
@@ -350,13 +350,13 @@ def _compare_objects(op, x, y):
     return np.asarray(op(x.astype(object), y.astype(object)), dtype=bool)
 
 
-def _equal_kernel(xp, x, y):
+def _equal_kernel(x, y, xp=np):
     if x.dtype == object or y.dtype == object:
         return _compare_objects(np.equal, x, y)
     return xp.equal(x, y)
 
 
-def _not_equal_kernel(xp, x, y):
+def _not_equal_kernel(x, y, xp=np):
     if x.dtype == object or y.dtype == object:
         return _compare_objects(np.not_equal, x, y)
     return xp.not_equal(x, y)

@@ -100,11 +100,11 @@ def _keepdims_like(dy, ref, axis):
 # --------------------------------------------------------------------------------------
 
 
-def _relu_kernel(xp, x):
+def _relu_kernel(x, xp=np):
     return xp.maximum(x, x.dtype.type(0))
 
 
-def _relu_grad_kernel(xp, dy, out):
+def _relu_grad_kernel(dy, out, xp=np):
     return xp.multiply(dy, out > 0, dtype=dy.dtype)
 
 
@@ -152,7 +152,7 @@ def _relu6_grad(inputs, out, dy):
 
 relu6_p = primitive(
     "Relu6",
-    lambda xp, x: xp.minimum(xp.maximum(x, x.dtype.type(0)), x.dtype.type(6)),
+    lambda x, xp=np: xp.minimum(xp.maximum(x, x.dtype.type(0)), x.dtype.type(6)),
     unary_rule,
     _relu6_grad,
     dtypes=_REAL,
@@ -165,7 +165,7 @@ def relu6(features, name=None):
     return bind(relu6_p, (_to_tensor(features),))
 
 
-def _elu_kernel(xp, x):
+def _elu_kernel(x, xp=np):
     xu = _upcast(x)
     return _down(xp.where(xu > 0, xu, xp.expm1(xp.minimum(xu, 0))), x)
 
@@ -188,7 +188,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _selu_kernel(xp, x):
+def _selu_kernel(x, xp=np):
     xu = _upcast(x)
     y = _SELU_SCALE * xp.where(xu > 0, xu, _SELU_ALPHA * xp.expm1(xp.minimum(xu, 0)))
     return _down(y, x)
@@ -209,7 +209,7 @@ def selu(features, name=None):
     return bind(selu_p, (_to_tensor(features),))
 
 
-def _leaky_kernel(xp, x, alpha):
+def _leaky_kernel(x, alpha, xp=np):
     return xp.where(x > 0, x, x * xp.asarray(alpha, dtype=x.dtype))
 
 
@@ -240,7 +240,7 @@ def _softsign_grad(inputs, out, dy):
 
 softsign_p = primitive(
     "Softsign",
-    lambda xp, x: _down(_upcast(x) / (1 + xp.abs(_upcast(x))), x),
+    lambda x, xp=np: _down(_upcast(x) / (1 + xp.abs(_upcast(x))), x),
     unary_rule,
     _softsign_grad,
     dtypes=_FLOATS,
@@ -336,7 +336,7 @@ def _softmax_jvp_t(sm, dy, axis):
 def _checked(op, f):
     """Kernel of ``f(xp, x, axis)`` that rejects scalar logits."""
 
-    def kernel(xp, x, axis=-1):
+    def kernel(x, axis=-1, xp=np):
         if x.ndim == 0:
             raise op_error(InvalidArgumentError, op, "logits must have >= 1 dimension, got []")
         return f(xp, x, axis)
@@ -420,7 +420,7 @@ def _xent_rule(x, labels, axis=-1):
     return AVal(dims, x.dtype)
 
 
-def _xent_kernel(xp, x, labels, axis=-1):
+def _xent_kernel(x, labels, axis=-1, xp=np):
     if x.shape != labels.shape:
         raise ValueError("shape mismatch")
     return -xp.sum(labels * _log_softmax(xp, x, axis), axis=axis)
@@ -510,7 +510,7 @@ def _sparse_rule(op):
     return rule
 
 
-def _sparse_xent_kernel(xp, x, labels):
+def _sparse_xent_kernel(x, labels, xp=np):
     depth = x.shape[-1]
     _check_labels(xp, labels, depth)
     if labels.shape != x.shape[:-1]:
@@ -522,7 +522,7 @@ def _sparse_xent_kernel(xp, x, labels):
     return _down(-picked, x)
 
 
-def _sparse_backprop_kernel(xp, x, labels):
+def _sparse_backprop_kernel(x, labels, xp=np):
     depth = x.shape[-1]
     _check_labels(xp, labels, depth)
     if labels.shape != x.shape[:-1]:
@@ -698,7 +698,7 @@ def _bias_add_rule(x, b, data_format="NHWC"):
     return AVal(x.shape, x.dtype)
 
 
-def _bias_add_kernel(xp, x, b, data_format="NHWC"):
+def _bias_add_kernel(x, b, data_format="NHWC", xp=np):
     if b.ndim != 1 or x.ndim < 2:
         raise ValueError("bad ranks")
     if data_format == "NCHW":

@@ -441,7 +441,7 @@ def _multinomial_rule(logits, num_samples, output_dtype, seed=None, seed2=None):
     return AVal([b, n], output_dtype)
 
 
-def _multinomial_kernel(xp, logits, num_samples, output_dtype, seed=None, seed2=None):
+def _multinomial_kernel(logits, num_samples, output_dtype, seed=None, seed2=None, xp=np):
     gen = _stream("Multinomial", output_dtype, seed, seed2)
     return _multinomial(xp, "Multinomial", gen, logits, num_samples, output_dtype)
 
@@ -452,7 +452,7 @@ multinomial_p = primitive(
 
 random_shuffle_p = primitive(
     "RandomShuffle",
-    lambda xp, x, seed=None, seed2=None: _shuffle(
+    lambda x, seed=None, seed2=None, xp=np: _shuffle(
         xp, _stream("RandomShuffle", None, seed, seed2), x
     ),
     lambda x, **_: AVal(x.shape, x.dtype),
@@ -586,7 +586,7 @@ def _sl_multinomial_rule(logits, num_samples, seed, output_dtype):
 
 stateless_multinomial_p = primitive(
     "StatelessMultinomial",
-    lambda xp, logits, n, seed, output_dtype: _multinomial(
+    lambda logits, n, seed, output_dtype, xp=np: _multinomial(
         xp,
         "StatelessMultinomial",
         _seed_gen("StatelessMultinomial", seed),
@@ -607,7 +607,7 @@ def _sl_shuffle_rule(x, seed):
 
 stateless_shuffle_p = primitive(
     "StatelessShuffle",
-    lambda xp, x, seed: _shuffle(xp, _seed_gen("StatelessShuffle", seed), x),
+    lambda x, seed, xp=np: _shuffle(xp, _seed_gen("StatelessShuffle", seed), x),
     _sl_shuffle_rule,
 )
 

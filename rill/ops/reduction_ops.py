@@ -61,7 +61,7 @@ _INDEX = frozenset([_d.int32, _d.int64])
 
 def _on_host(kernel):
     """A host kernel (declare ``host=True``) running the ``xp`` kernel ``kernel`` on NumPy."""
-    return functools.partial(kernel, np)
+    return functools.partial(kernel, xp=np)
 
 
 def _const(v, dtype):
@@ -154,7 +154,7 @@ def _reduction_size(x, out):
 # --------------------------------------------------------------------------------------
 
 
-def _sum_kernel(xp, x, axis=None, keepdims=False):
+def _sum_kernel(x, axis=None, keepdims=False, xp=np):
     out = xp.sum(x, axis=axis, keepdims=keepdims)
     return xp.asarray(out, dtype=x.dtype)
 
@@ -178,7 +178,7 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_sum_p, input_tensor, axis, keepdims)
 
 
-def _mean_kernel(xp, x, axis=None, keepdims=False):
+def _mean_kernel(x, axis=None, keepdims=False, xp=np):
     if x.dtype.kind in "iu":  # accumulate wide, then truncating integer division (like TF)
         acc = xp.int64 if x.dtype.kind == "i" else xp.uint64
         s = xp.sum(x, axis=axis, keepdims=keepdims, dtype=acc)
@@ -211,7 +211,7 @@ def _extreme_kernel(lowest):
     """reduce_max's kernel (``lowest``: an empty reduction gives the dtype's lowest value),
     or reduce_min's."""
 
-    def kernel(xp, x, axis=None, keepdims=False):
+    def kernel(x, axis=None, keepdims=False, xp=np):
         init = _d.from_numpy(x.dtype).min if lowest else _d.from_numpy(x.dtype).max
         if x.dtype.kind == "f":
             init = -math.inf if lowest else math.inf
@@ -250,7 +250,7 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_min_p, input_tensor, axis, keepdims)
 
 
-def _prod_kernel(xp, x, axis=None, keepdims=False):
+def _prod_kernel(x, axis=None, keepdims=False, xp=np):
     return xp.asarray(xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype), dtype=x.dtype)
 
 
@@ -287,13 +287,13 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
 
 reduce_any_p = primitive(
     "Any",
-    lambda xp, x, axis=None, keepdims=False: xp.any(x, axis=axis, keepdims=keepdims),
+    lambda x, axis=None, keepdims=False, xp=np: xp.any(x, axis=axis, keepdims=keepdims),
     reduce_rule("Any"),
     dtypes=_BOOL,
 )
 reduce_all_p = primitive(
     "All",
-    lambda xp, x, axis=None, keepdims=False: xp.all(x, axis=axis, keepdims=keepdims),
+    lambda x, axis=None, keepdims=False, xp=np: xp.all(x, axis=axis, keepdims=keepdims),
     reduce_rule("All"),
     dtypes=_BOOL,
 )
@@ -316,7 +316,7 @@ def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _lse_kernel(xp, x, axis=None, keepdims=False):
+def _lse_kernel(x, axis=None, keepdims=False, xp=np):
     m = xp.max(x, axis=axis, keepdims=True, initial=-math.inf)
     m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype)
     s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
@@ -349,7 +349,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(reduce_logsumexp_p, input_tensor, axis, keepdims)
 
 
-def _enorm_kernel(xp, x, axis=None, keepdims=False):
+def _enorm_kernel(x, axis=None, keepdims=False, xp=np):
     if x.dtype.kind in "iu":
         s = xp.sum(x.astype(xp.float64) ** 2, axis=axis, keepdims=keepdims)
         return xp.asarray(xp.floor(xp.sqrt(s)), dtype=x.dtype)
@@ -462,7 +462,7 @@ def _arg_kernel(largest):
     """argmax's kernel (``largest``), or argmin's."""
     fill = -math.inf if largest else math.inf
 
-    def kernel(xp, x, axis, output_type):
+    def kernel(x, axis, output_type, xp=np):
         if x.dtype.kind == "f":  # NaNs never win (they lose every comparison), like TF's kernel
             x = xp.where(xp.isnan(x), fill, x)
         i = xp.argmax(x, axis=axis) if largest else xp.argmin(x, axis=axis)
@@ -528,7 +528,7 @@ def _scan_rule(op):
 def _scan_kernel(accumulate, identity):
     """Kernel of a scan along ``axis``: ``accumulate(xp, x, axis)`` is the inclusive scan."""
 
-    def kernel(xp, x, axis, exclusive, reverse):
+    def kernel(x, axis, exclusive, reverse, xp=np):
         if reverse:
             x = xp.flip(x, axis=axis)
         out = accumulate(xp, x, axis)
@@ -650,7 +650,7 @@ def _along_rule(op):
 
 take_along_axis_p = primitive(
     "TakeAlongAxis",
-    lambda xp, x, idx, axis: xp.take_along_axis(x, idx.astype(np.intp), axis=axis),
+    lambda x, idx, axis, xp=np: xp.take_along_axis(x, idx.astype(np.intp), axis=axis),
     _along_rule("TakeAlongAxis"),
     lambda inputs, out, dy, axis: (put_along_axis(dy, inputs[1], shape(inputs[0]), axis), None),
 )
@@ -727,7 +727,7 @@ def _top_k_rule(x, k, index_type):
     return AVal(dims, x.dtype), AVal(dims, index_type)
 
 
-def _top_k_kernel(xp, x, k, index_type):
+def _top_k_kernel(x, k, index_type, xp=np):
     if x.ndim == 0 or x.shape[-1] < k or k < 0:
         raise ValueError("invalid top_k arguments")
     idx = stable_argsort(xp, x, -1, descending=True)[..., :k]
@@ -785,7 +785,7 @@ def _in_top_k_rule(p, t, k):
     return AVal([b if b is not None else (t.shape[0] if t.rank == 1 else None)], _d.bool)
 
 
-def _in_top_k_kernel(xp, p, t, k):
+def _in_top_k_kernel(p, t, k, xp=np):
     if p.ndim != 2 or t.ndim != 1 or p.shape[0] != t.shape[0]:
         raise ValueError("bad shapes")
     n = p.shape[1]
@@ -818,7 +818,7 @@ def in_top_k(targets, predictions, k, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _bincount_kernel(xp, arr, weights, minlength, maxlength, axis, binary_output):
+def _bincount_kernel(arr, weights, minlength, maxlength, axis, binary_output, xp=np):
     if arr.size and arr.min() < 0:
         raise op_error(InvalidArgumentError, "DenseBincount", "Input arr must be non-negative!")
     size = int(arr.max()) + 1 if arr.size else 0
@@ -1325,7 +1325,7 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
 # The gather that segment gradients need: out = params[ids], zeros where ids < 0.
 
 
-def _seg_gather_kernel(xp, params, ids):
+def _seg_gather_kernel(params, ids, xp=np):
     safe = xp.where(ids < 0, 0, ids).astype(np.intp)
     if params.shape[0]:
         out = params[safe]
@@ -1365,7 +1365,7 @@ def segment_gather(params, segment_ids):
 
 add_n_p = primitive(
     "AddN",
-    lambda xp, *xs: xp.asarray(sum(xs[1:], xs[0]), dtype=xs[0].dtype),
+    lambda *xs, xp=np: xp.asarray(sum(xs[1:], xs[0]), dtype=xs[0].dtype),
     lambda *xs: AVal(xs[0].shape, xs[0].dtype),
     lambda inputs, out, dy: tuple(dy for _ in inputs),
     dtypes=_NUM,

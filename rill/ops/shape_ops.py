@@ -78,7 +78,7 @@ def _check_axis(op, axis, rank, msg=None):
 
 rank_p = primitive(
     "Rank",
-    lambda xp, x: xp.asarray(x.ndim, dtype=np.int32),
+    lambda x, xp=np: xp.asarray(x.ndim, dtype=np.int32),
     lambda x: AVal([], _d.int32, None if x.rank is None else np.array(x.rank, np.int32)),
     shape_only=True,
 )
@@ -92,7 +92,7 @@ def rank(input, name=None):  # noqa: A002 - TF's argument name
 
 size_p = primitive(
     "Size",
-    lambda xp, x, out_type: xp.asarray(x.size).astype(out_type.np),
+    lambda x, out_type, xp=np: xp.asarray(x.size).astype(out_type.np),
     lambda x, out_type: AVal([], out_type),
     shape_only=True,
 )
@@ -149,7 +149,7 @@ def _transpose_rule(x, perm, conjugate):
     return AVal([d[p] for p in _check_perm(perm, x.rank)], x.dtype)
 
 
-def _transpose_kernel(xp, x, perm, conjugate):
+def _transpose_kernel(x, perm, conjugate, xp=np):
     y = xp.permute_dims(x, _check_perm(perm, x.ndim))
     return xp.conj(y) if conjugate and y.dtype.kind == "c" else y
 
@@ -210,7 +210,7 @@ def _expand_dims_rule(x, axis):
 
 expand_dims_p = primitive(
     "ExpandDims",
-    lambda xp, x, axis: xp.expand_dims(x, axis=_expand_axis(axis, x.ndim)),
+    lambda x, axis, xp=np: xp.expand_dims(x, axis=_expand_axis(axis, x.ndim)),
     _expand_dims_rule,
     lambda inputs, out, dy, axis: (reshape(dy, shape(inputs[0])),),
     saves=(),
@@ -264,7 +264,7 @@ def _squeeze_rule(x, axis):
 
 squeeze_p = primitive(
     "Squeeze",
-    lambda xp, x, axis: x.reshape(_squeeze_dims("Squeeze", list(x.shape), axis)),
+    lambda x, axis, xp=np: x.reshape(_squeeze_dims("Squeeze", list(x.shape), axis)),
     _squeeze_rule,
     lambda inputs, out, dy, axis: (reshape(dy, shape(inputs[0])),),
     saves=(),
@@ -362,7 +362,7 @@ def _concat_rule(*xs, axis):
     return AVal(out, xs[0].dtype)
 
 
-def _concat_kernel(xp, *xs, axis):
+def _concat_kernel(*xs, axis, xp=np):
     return xp.concat(xs, axis=axis)
 
 
@@ -416,7 +416,7 @@ def _split_rule(x, num, axis):
     return tuple(AVal(d, x.dtype) for _ in np.arange(num))
 
 
-def _split_kernel(xp, x, num, axis):
+def _split_kernel(x, num, axis, xp=np):
     _split_rule(AVal(TensorShape(x.shape), _d.float32), num, axis)
     return tuple(xp.split(x, num, axis=axis))
 
@@ -488,7 +488,7 @@ def _splitv_rule(x, sizes, num, axis):
     return tuple(AVal(d[:ax] + [s] + d[ax + 1 :], x.dtype) for s in res)
 
 
-def _splitv_kernel(xp, x, sizes, num, axis):
+def _splitv_kernel(x, sizes, num, axis, xp=np):
     if sizes.ndim != 1 or sizes.size != num:
         raise ValueError("bad sizes")
     ax = axis % x.ndim if x.ndim else axis
@@ -573,7 +573,7 @@ def _tile_rule(x, multiples):
     )
 
 
-def _tile_kernel(xp, x, multiples):
+def _tile_kernel(x, multiples, xp=np):
     _check_multiples(multiples, x.ndim)
     return xp.tile(x, multiples) if multiples else x.copy()
 
@@ -661,7 +661,7 @@ def _pad_rule(x, c, paddings):
     return AVal(_padded_dims(x, paddings), x.dtype)
 
 
-def _pad_kernel(xp, x, c, paddings):
+def _pad_kernel(x, c, paddings, xp=np):
     _check_paddings("PadV2", paddings, x.ndim, list(x.shape))
     if c.ndim:
         raise ValueError("constant_values must be a scalar")
@@ -695,7 +695,7 @@ def _mirror_pad_rule(x, paddings, mode):
     return AVal(_padded_dims(x, paddings), x.dtype)
 
 
-def _mirror_pad_kernel(xp, x, paddings, mode):
+def _mirror_pad_kernel(x, paddings, mode, xp=np):
     _check_paddings("MirrorPad", paddings, x.ndim, list(x.shape), mode)
     return xp.pad(x, paddings, mode=mode.lower())
 
@@ -725,7 +725,7 @@ def _mirror_pad_grad_rule(dy, paddings, mode):
     )
 
 
-def _mirror_pad_grad_kernel(xp, dy, paddings, mode):
+def _mirror_pad_grad_kernel(dy, paddings, mode, xp=np):
     """Fold the padded borders of ``dy`` back onto the elements they were copied from."""
     off = 1 if mode == "REFLECT" else 0
     out = dy
@@ -816,7 +816,7 @@ def _reverse_rule(x, axis):
 
 reverse_p = primitive(
     "ReverseV2",
-    lambda xp, x, axis: xp.flip(x, axis=_reverse_axes(axis, x.ndim)) if axis else x.copy(),
+    lambda x, axis, xp=np: xp.flip(x, axis=_reverse_axes(axis, x.ndim)) if axis else x.copy(),
     _reverse_rule,
     lambda inputs, out, dy, axis: (reverse(dy, list(axis)),),
 )
@@ -856,7 +856,7 @@ def _roll_rule(x, shift, axis):
 
 roll_p = primitive(
     "Roll",
-    lambda xp, x, shift, axis: (
+    lambda x, shift, axis, xp=np: (
         xp.roll(x, shift, axis=_roll_axes(shift, axis, x.ndim)) if shift else x.copy()
     ),
     _roll_rule,
@@ -906,7 +906,7 @@ def _repeat_rule(x, repeats, axis):
     return AVal(d, x.dtype)
 
 
-def _repeat_kernel(xp, x, repeats, axis):
+def _repeat_kernel(x, repeats, axis, xp=np):
     if len(repeats) != 1 and x.shape[axis] != len(repeats):
         raise ValueError("repeats do not match the dimension")
     return xp.repeat(
@@ -923,7 +923,7 @@ def _repeat_grad_rule(dy, repeats, axis):
     return AVal(d, dy.dtype)
 
 
-def _repeat_grad_kernel(xp, dy, repeats, axis):
+def _repeat_grad_kernel(dy, repeats, axis, xp=np):
     """Sum each block of repeated copies back into the element it came from."""
     y = xp.moveaxis(dy, axis, 0)
     if len(repeats) == 1:
@@ -1026,7 +1026,7 @@ def _ensure_shape_rule(x, shape):
     return AVal(x.shape.merge_with(shape), x.dtype)
 
 
-def _ensure_shape_kernel(xp, x, shape):
+def _ensure_shape_kernel(x, shape, xp=np):
     _ensure_shape_check(x.shape, shape)
     return x
 

@@ -42,7 +42,7 @@ def _argsort_rule(x, axis, descending):
     return AVal(x.shape, _d.int32)
 
 
-def _argsort_kernel(xp, x, axis, descending):
+def _argsort_kernel(x, axis, descending, xp=np):
     if x.ndim == 0:
         raise ValueError("scalar input")
     return stable_argsort(xp, x, axis, descending).astype(np.int32)
@@ -111,14 +111,14 @@ def _unique_rule(op, n):
     return rule
 
 
-def _unique_kernel(xp, x, out_idx):
+def _unique_kernel(x, out_idx, xp=np):
     if x.ndim != 1:
         raise ValueError("not 1-D")
     y, idx, _ = _unique_in_order(xp, x)
     return y, idx.astype(out_idx.np)
 
 
-def _unique_counts_kernel(xp, x, out_idx):
+def _unique_counts_kernel(x, out_idx, xp=np):
     if x.ndim != 1:
         raise ValueError("not 1-D")
     y, idx, counts = _unique_in_order(xp, x)

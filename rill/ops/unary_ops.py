@@ -55,7 +55,7 @@ def _in_f64(fn):
     """Kernel evaluating ``fn(xp, *arrays)`` in float64, cast back to the input's dtype
     (special functions)."""
 
-    def kernel(xp, *xs):
+    def kernel(*xs, xp=np):
         dt = xs[0].dtype
         out = fn(xp, *[xp.asarray(x, dtype=xp.float64) for x in xs])
         return xp.asarray(out, dtype=dt)
@@ -363,7 +363,7 @@ def _polygamma_k(xp, n, x):
 # --------------------------------------------------------------------------------------
 
 
-def _sigmoid_kernel(xp, x):
+def _sigmoid_kernel(x, xp=np):
     if x.dtype.kind == "c":
         return 1.0 / (1.0 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))  # never overflows
@@ -371,25 +371,25 @@ def _sigmoid_kernel(xp, x):
     return xp.where(x >= 0, one / (one + e), e / (one + e)).astype(x.dtype, copy=False)
 
 
-def _softplus_kernel(xp, x):
+def _softplus_kernel(x, xp=np):
     return xp.logaddexp(xp.zeros((), dtype=x.dtype), x)
 
 
-def _rsqrt_kernel(xp, x):
+def _rsqrt_kernel(x, xp=np):
     return (xp.ones((), dtype=x.dtype) / xp.sqrt(x)).astype(x.dtype, copy=False)
 
 
-def _xlogy_kernel(xp, x, y):
+def _xlogy_kernel(x, y, xp=np):
     out = x * xp.log(y)
     return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 
 
-def _xlog1py_kernel(xp, x, y):
+def _xlog1py_kernel(x, y, xp=np):
     out = x * xp.log1p(y)
     return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 
 
-def _xdivy_kernel(xp, x, y):
+def _xdivy_kernel(x, y, xp=np):
     out = x / y
     return xp.where(x == 0, xp.zeros((), dtype=out.dtype), out)
 

@@ -36,7 +36,7 @@ _SPLIT_DTYPES = (_d.int32, _d.int64)
 # --------------------------------------------------------------------------------------
 
 
-def _rowids_kernel(xp, splits, out_type):
+def _rowids_kernel(splits, out_type, xp=np):
     if splits.ndim != 1 or splits.size == 0:
         raise ValueError(f"row_splits must be a non-empty vector, got shape {list(splits.shape)}")
     lengths = xp.diff(splits)
@@ -69,7 +69,7 @@ def _range_counts(xp, starts, limits, deltas):
     return xp.maximum(counts, 0).astype(np.int64)
 
 
-def _range_kernel(xp, starts, limits, deltas, splits_type):
+def _range_kernel(starts, limits, deltas, splits_type, xp=np):
     for name, v in (("starts", starts), ("limits", limits), ("deltas", deltas)):
         if v.ndim > 1:
             raise ValueError(f"{name} must be a scalar or vector, got shape {list(v.shape)}")
