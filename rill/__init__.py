@@ -16,7 +16,7 @@ from rill.core.module import Module
 from rill import ops as _ops  # noqa: F401 - registers every primitive
 import rill.structures  # noqa: F401 - before the namespaces: it installs op dispatch
 from rill import bitwise, debugging, dtypes, errors, linalg, math, nest, nn, random  # noqa: F401
-from rill import queue, ragged, sets, sparse, strings  # noqa: F401
+from rill import image, queue, ragged, sets, signal, sparse, strings  # noqa: F401
 from rill.ops._op import populate as _populate
 from rill.tracing import ConcreteFunction, function
 from rill import autograph  # noqa: F401 - tf.autograph.to_code works before any trace

@@ -67,6 +67,17 @@ OPTIONAL_DEPENDENCY = {
     "SerializeTensor": "google.protobuf",
     "StatelessRandomGammaV2": "scipy.special",
     "RandomGammaGrad": "scipy.special",
+    # image codecs (rill[image]); JPEG XL also needs a Pillow plugin
+    "DecodePng": "PIL",
+    "DecodeGif": "PIL",
+    "DecodeWebP": "PIL",
+    "DecodeJpeg": "PIL",
+    "DecodeAndCropJpeg": "PIL",
+    "DecodeImage": "PIL",
+    "ExtractJpegShape": "PIL",
+    "EncodeJpeg": "PIL",
+    "EncodeJpegVariableQuality": "PIL",
+    "DecodeJxl": "pillow_jxl",
 }
 
 
