@@ -5,16 +5,21 @@ import importlib as _importlib
 
 _SUBMODULES = (
     "activations",
+    "backend",
     "callbacks",
+    "config",
     "constraints",
     "initializers",
     "layers",
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
+    "random",
     "regularizers",
     "saving",
+    "tree",
 )
 
 
