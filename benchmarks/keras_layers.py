@@ -8,6 +8,10 @@ an equivalent loop) over ``--steps`` batches once to compile and warm up, then
 ``--repeats`` more times; the best time per step is reported.
 
     PYTHONPATH=. /path/to/peers/bin/python benchmarks/keras_layers.py [--threads N]
+
+W6 (``--workload w6``): the compiled training step of LSTM(128) -> Dense(10) on batches of
+32 sequences x 50 steps x 32 features, Adam, sparse softmax cross-entropy from logits;
+rill's keras vs tf.keras (and PyTorch's ``nn.LSTM`` where importable).
 """
 
 from __future__ import annotations
@@ -101,6 +105,57 @@ for _ in range(repeats):
 print(f"RESULT {min(times) * 1e3:.3f} {float(np.median(times)) * 1e3:.3f}")
 """
 
+WORKER_W6 = r"""
+import os, sys, time
+import numpy as np
+fw, root, steps, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+B, T, F, U = 32, 50, 32, 128
+rng = np.random.default_rng(0)
+x = rng.standard_normal((B * steps, T, F)).astype(np.float32)
+y = rng.integers(0, 10, B * steps).astype(np.int64)
+times = []
+if fw in ("rill", "tensorflow"):
+    if fw == "rill":
+        sys.path.insert(0, root)
+        from rill import keras
+    else:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import keras
+    m = keras.Sequential([keras.Input((T, F)), keras.layers.LSTM(U), keras.layers.Dense(10)])
+    m.compile(optimizer="adam",
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    run = lambda: m.fit(x, y, batch_size=B, epochs=1, verbose=0, shuffle=False)
+elif fw == "torch":
+    import torch
+    torch.manual_seed(0)
+    nn = torch.nn
+    lstm, head = nn.LSTM(F, U, batch_first=True), nn.Linear(U, 10)
+    opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    def run():
+        for s in range(0, B * steps, B):
+            opt.zero_grad()
+            out, _ = lstm(tx[s:s + B])
+            loss = nn.functional.cross_entropy(head(out[:, -1]), ty[s:s + B])
+            loss.backward()
+            opt.step()
+else:
+    raise SystemExit(f"W6 has no {fw} variant")
+run()  # compile / warm up
+for _ in range(repeats):
+    t = time.perf_counter(); run(); times.append((time.perf_counter() - t) / steps)
+print(f"RESULT {min(times) * 1e3:.3f} {float(np.median(times)) * 1e3:.3f}")
+"""
+
+WORKLOADS = {
+    "w5": (WORKER, ("rill", "tensorflow", "torch", "jax"),
+           "W5: compiled training step, CNN 28x28x1 conv32-pool-conv64-pool-dense128-dense10, "
+           "batch 64, Adam"),
+    "w6": (WORKER_W6, ("rill", "tensorflow", "torch"),
+           "W6: compiled training step, LSTM(128) -> Dense(10), batch 32 x 50 steps x 32 "
+           "features, Adam"),
+}  # fmt: skip
+
 FRAMEWORKS = ("rill", "tensorflow", "torch", "jax")
 
 
@@ -111,13 +166,14 @@ def importable(fw):
     return r.returncode == 0
 
 
-def run(fw, threads, steps, repeats):
+def run(fw, threads, steps, repeats, workload="w5"):
     env = dict(os.environ)
     if threads:
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[k] = str(threads)
+    worker = WORKLOADS[workload][0]
     r = subprocess.run(
-        [sys.executable, "-c", WORKER, fw, str(ROOT), str(steps), str(repeats)],
+        [sys.executable, "-c", worker, fw, str(ROOT), str(steps), str(repeats)],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     for line in r.stdout.splitlines():
@@ -134,22 +190,22 @@ def main():
     p.add_argument("--steps", type=int, default=20, help="batches per timed fit")
     p.add_argument("--repeats", type=int, default=3, help="timed fits (the best is reported)")
     p.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    p.add_argument("--workload", default="w5,w6", help="w5, w6 or both (comma-separated)")
     args = p.parse_args()
-    fws = [f for f in args.frameworks.split(",") if importable(f)]
-    times = {fw: run(fw, args.threads, args.steps, args.repeats) for fw in fws}
-    print(
-        "W5: compiled training step, CNN 28x28x1 conv32-pool-conv64-pool-dense128-dense10, "
-        f"batch 64, Adam; threads: {args.threads or 'default'}"
-    )
-    print(f"{'framework':<12}{'best ms/step':>14}{'median':>10}{'rill / it':>12}")
-    base = times.get("rill")
-    for fw in fws:
-        t = times[fw]
-        if t is None:
-            print(f"{fw:<12}{'failed':>14}")
-            continue
-        ratio = f"{base[0] / t[0]:.2f}x" if base else "-"
-        print(f"{fw:<12}{t[0]:>14.2f}{t[1]:>10.2f}{ratio:>12}")
+    for workload in args.workload.split(","):
+        _, supported, title = WORKLOADS[workload]
+        fws = [f for f in args.frameworks.split(",") if f in supported and importable(f)]
+        times = {fw: run(fw, args.threads, args.steps, args.repeats, workload) for fw in fws}
+        print(f"{title}; threads: {args.threads or 'default'}")
+        print(f"{'framework':<12}{'best ms/step':>14}{'median':>10}{'rill / it':>12}")
+        base = times.get("rill")
+        for fw in fws:
+            t = times[fw]
+            if t is None:
+                print(f"{fw:<12}{'failed':>14}")
+                continue
+            ratio = f"{base[0] / t[0]:.2f}x" if base else "-"
+            print(f"{fw:<12}{t[0]:>14.2f}{t[1]:>10.2f}{ratio:>12}")
 
 
 if __name__ == "__main__":

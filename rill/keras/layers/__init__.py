@@ -114,3 +114,24 @@ from rill.keras.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from rill.keras.layers.rnn import (
+    GRU,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
+from rill.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
+from rill.keras.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
