@@ -1,16 +1,24 @@
-"""Convolutions and pooling (NHWC), vectorised with one BLAS matmul per call.
+"""Convolutions and pooling: ``tf.nn``'s ops, and the Keras layers' (which call them).
 
 Every kernel here is rank-generic over the spatial dimensions (1-D, 2-D and 3-D share one
-implementation; the number of spatial dims is ``len(strides)``). Windows are gathered with
-``sliding_window_view`` (a strided view, no copy) and contracted with the filter in one
-``tensordot``/``matmul``. Transposed convolutions (the input gradient) are a forward
-convolution of the stride-dilated upstream gradient with the flipped filter; filter
-gradients are one contraction of the input windows with the upstream gradient. The three
-conv primitives are each other's duals, so gradients of gradients work to any order.
+implementation; the number of spatial dims is ``len(strides)``) and works on channels-last
+arrays (NCHW inputs are viewed channels-last and back). They run on the window kernels of
+``patch_ops``: a convolution is ``im2col`` and one matmul with the filter (a batched
+matmul over groups); its filter gradient ``im2col`` and one matmul with the upstream
+gradient; its input gradient (and so a transposed convolution) one matmul and
+``col2im``. Convolutions with one input channel per group (depthwise) skip the patches:
+a broadcast multiply-add per window tap. The three conv primitives are each other's
+duals, so gradients of gradients work to any order.
+
+Pooling is one strided slice per window tap: max pooling a running maximum, its gradient
+the tap-by-tap first-maximum masks (``first_max_masks``) of the input against the pooled
+output; average pooling a running sum divided by the number of real
+(unpadded) elements, its gradient one store or add per tap.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -31,44 +39,27 @@ from rill.ops._op import (
     tf_export,
 )
 from rill.ops.array_ops import reshape, shape
+from rill.ops.patch_ops import (
+    col2im,
+    crop_index,
+    fill_min,
+    first_max_masks,
+    im2col,
+    overlapping,
+    pad_spatial,
+    scratch,
+    tap_index,
+    window_geometry,
+    window_max,
+)
 
 _CONV_DTYPES = frozenset([_d.float16, _d.bfloat16, _d.float32, _d.float64, _d.int32])
 _POOL_DTYPES = _d.REAL
 _AVG_DTYPES = _d.FLOATS
 
 # --------------------------------------------------------------------------------------
-# Geometry helpers (plain Python ints; None = unknown)
+# Layout helpers
 # --------------------------------------------------------------------------------------
-
-
-def _pads(in_sizes, ksizes, strides, dilations, padding, explicit):
-    """Per spatial axis (before, after) padding, TF's arithmetic (extra SAME pad at the end)."""
-    if padding == "VALID":
-        return [(0, 0)] * len(in_sizes)
-    if padding == "EXPLICIT":
-        return [tuple(p) for p in explicit]
-    out = []
-    for n, k, s, d in zip(in_sizes, ksizes, strides, dilations):
-        if n is None:
-            out.append(None)
-            continue
-        eff = (k - 1) * d + 1
-        total = max((-(-n // s) - 1) * s + eff - n, 0)
-        out.append((total // 2, total - total // 2))
-    return out
-
-
-def _out_sizes(in_sizes, ksizes, strides, dilations, padding, explicit):
-    pads = _pads(in_sizes, ksizes, strides, dilations, padding, explicit)
-    out = []
-    for n, k, s, d, p in zip(in_sizes, ksizes, strides, dilations, pads):
-        if n is None or k is None or p is None:
-            out.append(None)
-            continue
-        eff = (k - 1) * d + 1
-        full = n + p[0] + p[1] - eff
-        out.append(full // s + 1 if full >= 0 else 0)
-    return out
 
 
 def _split(dims, sr, data_format):
@@ -85,20 +76,17 @@ def _join(batch, spatial, ch, data_format):
     return list(batch) + list(spatial) + [ch]
 
 
-# Kernel helpers: arrays of the backend's namespace ``xp`` in and out.
-
-
 def _to_nhwc(xp, x, sr, data_format):
     """Channels-last array with the batch dims flattened to one; returns (array, batch shape)."""
     nb = x.ndim - sr - 1
     bshape = x.shape[:nb]
     if data_format == "NCHW":
         x = xp.moveaxis(x, nb, -1)
-    return x.reshape((-1,) + x.shape[nb:]), bshape
+    return xp.reshape(x, (-1,) + x.shape[nb:]), bshape
 
 
 def _from_nhwc(xp, y, bshape, data_format):
-    y = y.reshape(tuple(bshape) + y.shape[1:])
+    y = xp.reshape(y, tuple(bshape) + y.shape[1:])
     if data_format == "NCHW":
         y = xp.moveaxis(y, -1, len(bshape))
     return y
@@ -108,106 +96,171 @@ def _compute_dtype(x):
     return np.float32 if x.dtype.kind == "f" and x.dtype.itemsize < 4 else x.dtype
 
 
-def _windows(xp, padded, ksizes, strides, dilations):
-    """View (N, *out, C, *k) of the (padded) channels-last input's windows."""
-    sr = len(ksizes)
-    eff = [(k - 1) * d + 1 for k, d in zip(ksizes, dilations)]
-    if any(padded.shape[1 + i] < eff[i] for i in range(sr)):
-        return None
-    w = xp.lib.stride_tricks.sliding_window_view(padded, eff, axis=tuple(range(1, sr + 1)))
-    idx = (slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),)
-    idx += tuple(slice(None, None, d) for d in dilations)
-    return w[idx]
+def _store(xp, dst, idx, v, add):
+    """``dst[idx] = v``, or ``dst[idx] += v`` where windows overlap (in place with NumPy)."""
+    if not add:
+        dst[idx] = v
+    elif xp is np:
+        d = dst[idx]
+        np.add(d, v, out=d)
+    else:
+        dst[idx] = dst[idx] + v
 
 
-def _pad_nhwc(xp, x, pads, value=0):
-    if all(p == (0, 0) for p in pads):
-        return x
-    return xp.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)], constant_values=value)
+def _finite(xp, v):
+    """Whether ``v * mask`` selects exactly (no 0 * inf): NumPy, and integers or finite."""
+    return xp is np and (v.dtype.kind in "iu" or (v.dtype.kind == "f" and np.isfinite(v.sum())))
+
+
+# --------------------------------------------------------------------------------------
+# Convolution kernels (channels last, one batch dim)
+# --------------------------------------------------------------------------------------
 
 
 def _conv_nhwc(xp, x, w, strides, dilations, pads):
-    """Grouped N-d convolution of channels-last ``x`` (N, *S, C) with ``w`` (*K, C/G, Co)."""
+    """Grouped N-d convolution of ``x`` (N, *S, C) with ``w`` (*K, C/G, Co)."""
     sr = len(strides)
-    ksizes = w.shape[:sr]
+    ksizes = tuple(w.shape[:sr])
     cg, co = w.shape[sr], w.shape[sr + 1]
     n, c = x.shape[0], x.shape[-1]
     groups = c // cg
-    in_sizes = list(x.shape[1:-1])
-    out_sp = _out_sizes(in_sizes, ksizes, strides, dilations, "EXPLICIT", pads)
-    if 0 in out_sp or n == 0:
-        return xp.zeros((n, *out_sp, co), dtype=x.dtype)
-    if groups == 1 and all(k == 1 for k in ksizes) and all(p == (0, 0) for p in pads):
-        xs = x[(slice(None),) + tuple(slice(None, None, s) for s in strides)]
-        return xp.tensordot(xs, w.reshape(cg, co), axes=([sr + 1], [0]))
-    win = _windows(xp, _pad_nhwc(xp, x, pads), ksizes, strides, dilations)
+    _, out = window_geometry(x.shape[1:-1], ksizes, strides, dilations, "EXPLICIT", pads)
+    if n == 0 or 0 in out:
+        return xp.zeros((n, *out, co), dtype=x.dtype)
+    if cg == 1 and groups > 1:
+        return _depthwise(xp, x, w, strides, dilations, pads, out)
+    cols = im2col(xp, x, ksizes, strides, dilations, pads, out, groups, temporary=True)
+    k = cols.shape[-1]
     if groups == 1:
-        return xp.tensordot(win, w, axes=([sr + 1, *range(sr + 2, 2 * sr + 2)], [sr, *range(sr)]))
-    m = math.prod(win.shape[: sr + 1])
-    kp = math.prod(ksizes)
-    cog = co // groups
-    p = win.reshape(m, groups, cg * kp).transpose(1, 0, 2)  # (G, M, Cg*K)
-    wk = xp.moveaxis(w, sr, 0).reshape(cg * kp, groups, cog).transpose(1, 0, 2)  # (G, Cg*K, Cog)
-    out = xp.matmul(p, wk)  # (G, M, Cog)
-    return out.transpose(1, 0, 2).reshape(win.shape[: sr + 1] + (co,))
+        y = xp.matmul(cols[0], xp.reshape(w, (k, co)))
+    else:
+        wg = xp.reshape(w, (k, groups, co // groups)).transpose(1, 0, 2)  # (G, K, Co/G)
+        y = xp.matmul(cols, wg).transpose(1, 0, 2)  # (M, G, Co/G)
+    return xp.reshape(y, (n, *out, co))
 
 
-def _conv_filter_grad_nhwc(xp, x, dy, ksizes, strides, dilations, pads, groups):
-    """Gradient of ``_conv_nhwc`` w.r.t. its filter: (*K, C/G, Co)."""
+def _conv_input_grad(xp, dy, w, spatial, strides, dilations, pads, groups):
+    """Gradient of ``_conv_nhwc`` w.r.t. its input, (N, *spatial, C): the transposed
+    convolution of ``dy`` (N, *out, Co)."""
     sr = len(strides)
+    ksizes = tuple(w.shape[:sr])
+    cg, co = w.shape[sr], w.shape[sr + 1]
+    n, out, c = dy.shape[0], dy.shape[1:-1], cg * groups
+    if n == 0 or 0 in out or 0 in spatial or c == 0:
+        return xp.zeros((n, *spatial, c), dtype=dy.dtype)
+    if cg == 1 and groups > 1:
+        return _depthwise_input_grad(xp, dy, w, spatial, strides, dilations, pads, c)
+    m, k = n * math.prod(out), math.prod(ksizes) * cg
+    d2 = xp.reshape(dy, (m, co))
+    if groups == 1 and c > 1:
+        return _input_grad_by_taps(xp, d2, w, n, spatial, strides, dilations, pads, out)
+    if groups == 1:
+        cols = xp.matmul(d2, xp.reshape(w, (k, co)).T)  # (M, K)
+    else:
+        cog = co // groups
+        wg = xp.reshape(w, (k, groups, cog)).transpose(1, 2, 0)  # (G, Co/G, K)
+        cols = xp.matmul(xp.reshape(d2, (m, groups, cog)).transpose(1, 0, 2), wg)
+        cols = xp.reshape(cols, (groups, m, k // cg, cg)).transpose(1, 2, 0, 3)
+        cols = xp.reshape(cols, (m, k * groups))  # (M, taps, G, C/G)
+    return col2im(xp, cols, n, spatial, ksizes, strides, dilations, pads, out)
+
+
+def _input_grad_by_taps(xp, d2, w, n, spatial, strides, dilations, pads, out):
+    """``col2im(d2 @ w.T)`` one tap at a time: each tap's (M, C) block of the patch matrix
+    is its own matmul, added onto the input in long contiguous runs (the whole patch
+    matrix, taps and channels interleaved, would be added in runs of C)."""
+    sr = len(strides)
+    ksizes = tuple(w.shape[:sr])
+    c, co = w.shape[sr], w.shape[sr + 1]
+    taps = tap_index(ksizes, tuple(strides), tuple(dilations), tuple(out))
+    wt = xp.reshape(w, (len(taps), c, co))
+    padded = tuple(s + a + b for s, (a, b) in zip(spatial, pads))
+    dx = xp.zeros((n, *padded, c), dtype=d2.dtype)
+    add = overlapping(ksizes, strides, dilations)
+    buf = scratch(xp, (d2.shape[0], c), d2.dtype) if xp is np else None
+    for t, idx in enumerate(taps):
+        if xp is np:
+            v = np.matmul(d2, wt[t].T, out=buf)
+        else:
+            v = xp.matmul(d2, wt[t].T)
+        _store(xp, dx, idx, xp.reshape(v, (n, *out, c)), add)
+    if any(a or b for a, b in pads):
+        dx = dx[crop_index(pads, spatial)]
+    return dx
+
+
+def _conv_filter_grad(xp, x, dy, ksizes, strides, dilations, pads, groups):
+    """Gradient of ``_conv_nhwc`` w.r.t. its filter: (*K, C/G, Co)."""
     c, co = x.shape[-1], dy.shape[-1]
     cg = c // groups
-    win = _windows(xp, _pad_nhwc(xp, x, pads), ksizes, strides, dilations)
-    if win is None or dy.size == 0:
+    n, out = dy.shape[0], dy.shape[1:-1]
+    if n == 0 or 0 in out or c == 0:
         return xp.zeros((*ksizes, cg, co), dtype=x.dtype)
-    win = win[(slice(None),) + tuple(slice(0, o) for o in dy.shape[1:-1])]
+    if cg == 1 and groups > 1:
+        return _depthwise_filter_grad(xp, x, dy, ksizes, strides, dilations, pads)
+    cols = im2col(xp, x, ksizes, strides, dilations, pads, out, groups, temporary=True)
+    m = cols.shape[1]
     if groups == 1:
-        g = xp.tensordot(win, dy, axes=(list(range(sr + 1)), list(range(sr + 1))))  # (C, *K, Co)
-        return xp.moveaxis(g, 0, sr)
-    m = math.prod(dy.shape[:-1])
-    kp = math.prod(ksizes)
-    cog = co // groups
-    p = win.reshape(m, groups, cg * kp).transpose(1, 2, 0)  # (G, Cg*K, M)
-    d = dy.reshape(m, groups, cog).transpose(1, 0, 2)  # (G, M, Cog)
-    g = xp.matmul(p, d).reshape(groups, cg, *ksizes, cog)
-    g = xp.moveaxis(g, 0, -2)  # (Cg, *K, G, Cog)
-    return xp.moveaxis(g, 0, sr).reshape(*ksizes, cg, co)
-
-
-def _dilate_pad_crop(xp, dy, ksizes, in_sizes, strides, dilations, pads):
-    """Stride-dilate ``dy`` and pad/crop it so a VALID stride-1 window pass gives the input range."""
-    sr = len(strides)
-    n = dy.shape[0]
-    dil_shape = [(o - 1) * s + 1 for o, s in zip(dy.shape[1:-1], strides)]
-    if all(s == 1 for s in strides):
-        dd = dy
+        g = xp.matmul(cols[0].T, xp.reshape(dy, (m, co)))  # (K, Co)
     else:
-        dd = xp.zeros((n, *dil_shape, dy.shape[-1]), dtype=dy.dtype)
-        dd[(slice(None),) + tuple(slice(None, None, s) for s in strides)] = dy
-    widths, sl = [], [slice(None)]
-    for i in range(sr):
-        eff = (ksizes[i] - 1) * dilations[i] + 1
-        hp = in_sizes[i] + pads[i][0] + pads[i][1]
-        widths.append((eff - 1, max(hp - dil_shape[i], 0)))
-        sl.append(slice(pads[i][0], pads[i][0] + in_sizes[i] + eff - 1))
-    return _pad_nhwc(xp, dd, widths)[tuple(sl) + (slice(None),)]
+        dg = xp.reshape(dy, (m, groups, co // groups)).transpose(1, 0, 2)  # (G, M, Co/G)
+        g = xp.matmul(cols.transpose(0, 2, 1), dg).transpose(1, 0, 2)  # (K, G, Co/G)
+    return xp.reshape(g, (*ksizes, cg, co))
 
 
-def _conv_transpose_nhwc(xp, dy, w, in_sizes, strides, dilations, pads, groups):
-    """Gradient of ``_conv_nhwc`` w.r.t. its input: (N, *in_sizes, C)."""
+def _depthwise(xp, x, w, strides, dilations, pads, out):
+    """One input channel per group: output channel ``c * mult + j`` is the sum over the
+    taps of input channel ``c`` times ``w[tap, 0, c * mult + j]``."""
     sr = len(strides)
-    ksizes = w.shape[:sr]
-    cg, co = w.shape[sr], w.shape[sr + 1]
-    n = dy.shape[0]
-    if n == 0 or 0 in dy.shape[1:-1] or 0 in in_sizes:
-        return xp.zeros((n, *in_sizes, cg * groups), dtype=dy.dtype)
-    dd = _dilate_pad_crop(xp, dy, ksizes, in_sizes, strides, dilations, pads)
-    cog = co // groups
-    wf = w[tuple(slice(None, None, -1) for _ in range(sr))]
-    wf = wf.reshape(*ksizes, cg, groups, cog)
-    perm = (*range(sr), sr + 2, sr + 1, sr)
-    wf = wf.transpose(perm).reshape(*ksizes, cog, groups * cg)  # (*K, Cog, G*Cg)
-    return _conv_nhwc(xp, dd, wf, (1,) * sr, dilations, [(0, 0)] * sr)
+    n, c = x.shape[0], x.shape[-1]
+    mult = w.shape[-1] // c
+    taps = tap_index(tuple(w.shape[:sr]), tuple(strides), tuple(dilations), tuple(out))
+    xpd = pad_spatial(xp, x, pads)
+    wt = xp.reshape(w, (len(taps), c, mult))
+    y = None
+    for t, idx in enumerate(taps):
+        term = xpd[idx] * wt[t, :, 0] if mult == 1 else xpd[idx][..., None] * wt[t]
+        y = term if y is None else _acc(xp, y, term)
+    return xp.reshape(y, (n, *out, c * mult))
+
+
+def _acc(xp, y, term):
+    if xp is np:
+        return np.add(y, term, out=y)
+    return y + term
+
+
+def _depthwise_input_grad(xp, dy, w, spatial, strides, dilations, pads, c):
+    sr = len(strides)
+    ksizes = tuple(w.shape[:sr])
+    n, out = dy.shape[0], tuple(dy.shape[1:-1])
+    mult = w.shape[-1] // c
+    taps = tap_index(ksizes, tuple(strides), tuple(dilations), out)
+    wt = xp.reshape(w, (len(taps), c, mult))
+    d = dy if mult == 1 else xp.reshape(dy, (n, *out, c, mult))
+    padded = tuple(s + a + b for s, (a, b) in zip(spatial, pads))
+    dx = xp.zeros((n, *padded, c), dtype=dy.dtype)
+    add = overlapping(ksizes, strides, dilations)
+    for t, idx in enumerate(taps):
+        v = d * wt[t, :, 0] if mult == 1 else xp.sum(d * wt[t], axis=-1)
+        _store(xp, dx, idx, v, add)
+    if any(a or b for a, b in pads):
+        dx = dx[crop_index(pads, spatial)]
+    return dx
+
+
+def _depthwise_filter_grad(xp, x, dy, ksizes, strides, dilations, pads):
+    n, c = x.shape[0], x.shape[-1]
+    out = tuple(dy.shape[1:-1])
+    mult = dy.shape[-1] // c
+    taps = tap_index(tuple(ksizes), tuple(strides), tuple(dilations), out)
+    xpd = pad_spatial(xp, x, pads)
+    d = dy if mult == 1 else xp.reshape(dy, (n, *out, c, mult))
+    rows = []
+    for idx in taps:
+        p = xpd[idx] * d if mult == 1 else xpd[idx][..., None] * d
+        rows.append(xp.sum(xp.reshape(p, (-1, c * mult)), axis=0))
+    return xp.reshape(xp.stack(rows), (*ksizes, 1, c * mult))
 
 
 # --------------------------------------------------------------------------------------
@@ -257,6 +310,10 @@ def _check_conv(op, xdims, wdims, sr, data_format):
     return batch, spatial, c, groups
 
 
+def _out_sizes(spatial, ksizes, strides, dilations, padding, explicit_paddings):
+    return window_geometry(spatial, ksizes, strides, dilations, padding, explicit_paddings)[1]
+
+
 def _conv_rule(x, w, strides, dilations, padding, explicit_paddings, data_format):
     sr = len(strides)
     xd = _dims(x)
@@ -268,12 +325,14 @@ def _conv_rule(x, w, strides, dilations, padding, explicit_paddings, data_format
     return AVal(_join(batch, out, wd[sr + 1], data_format), x.dtype)
 
 
-def _conv_kernel(xp, x, w, strides, dilations, padding, explicit_paddings, data_format):
+def _conv_kernel(x, w, strides, dilations, padding, explicit_paddings, data_format, xp=np):
     sr = len(strides)
     _check_conv("Conv2D", list(x.shape), list(w.shape), sr, data_format)
     cd = _compute_dtype(x)
     xn, bshape = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
-    pads = _pads(list(xn.shape[1:-1]), w.shape[:sr], strides, dilations, padding, explicit_paddings)
+    pads, _ = window_geometry(
+        xn.shape[1:-1], w.shape[:sr], strides, dilations, padding, explicit_paddings
+    )
     y = _conv_nhwc(xp, xn, w.astype(cd, copy=False), strides, dilations, pads)
     return _from_nhwc(xp, y, bshape, data_format).astype(x.dtype, copy=False)
 
@@ -303,18 +362,19 @@ def _bpi_rule(sizes, w, dy, strides, dilations, padding, explicit_paddings, data
     return AVal(s, dy.dtype)
 
 
-def _bpi_kernel(xp, sizes, w, dy, strides, dilations, padding, explicit_paddings, data_format):
+def _bpi_kernel(sizes, w, dy, strides, dilations, padding, explicit_paddings, data_format, xp=np):
     sr = len(strides)
-    s = [int(v) for v in sizes.reshape(-1)]
+    s = [int(v) for v in xp.reshape(sizes, (-1,))]
     batch, spatial, c, groups = _check_conv(
         "Conv2DBackpropInput", s, list(w.shape), sr, data_format
     )
     cd = _compute_dtype(dy)
     dyn, _ = _to_nhwc(xp, dy.astype(cd, copy=False), sr, data_format)
-    exp = _out_sizes(spatial, w.shape[:sr], strides, dilations, padding, explicit_paddings)
+    pads, exp = window_geometry(
+        spatial, w.shape[:sr], strides, dilations, padding, explicit_paddings
+    )
     _check_out("Conv2DBackpropInput", dyn.shape[1:-1], exp, spatial)
-    pads = _pads(spatial, w.shape[:sr], strides, dilations, padding, explicit_paddings)
-    dx = _conv_transpose_nhwc(
+    dx = _conv_input_grad(
         xp, dyn, w.astype(cd, copy=False), spatial, strides, dilations, pads, groups
     )
     return _from_nhwc(xp, dx, batch, data_format).astype(dy.dtype, copy=False)
@@ -335,17 +395,16 @@ def _bpf_rule(x, fsizes, dy, strides, dilations, padding, explicit_paddings, dat
     return AVal(s, x.dtype)
 
 
-def _bpf_kernel(xp, x, fsizes, dy, strides, dilations, padding, explicit_paddings, data_format):
+def _bpf_kernel(x, fsizes, dy, strides, dilations, padding, explicit_paddings, data_format, xp=np):
     sr = len(strides)
-    s = [int(v) for v in fsizes.reshape(-1)]
+    s = [int(v) for v in xp.reshape(fsizes, (-1,))]
     _, spatial, _, groups = _check_conv("Conv2DBackpropFilter", list(x.shape), s, sr, data_format)
     cd = _compute_dtype(x)
     xn, _ = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
     dyn, _ = _to_nhwc(xp, dy.astype(cd, copy=False), sr, data_format)
-    exp = _out_sizes(spatial, s[:sr], strides, dilations, padding, explicit_paddings)
+    pads, exp = window_geometry(spatial, s[:sr], strides, dilations, padding, explicit_paddings)
     _check_out("Conv2DBackpropFilter", dyn.shape[1:-1], exp, spatial)
-    pads = _pads(spatial, s[:sr], strides, dilations, padding, explicit_paddings)
-    g = _conv_filter_grad_nhwc(xp, xn, dyn, s[:sr], strides, dilations, pads, groups)
+    g = _conv_filter_grad(xp, xn, dyn, tuple(s[:sr]), strides, dilations, pads, groups)
     return g.astype(x.dtype, copy=False)
 
 
@@ -364,11 +423,37 @@ def _bpf_grad(inputs, out, g, **p):
     return bind(conv_bpi_p, (shape(x), g, dy), p), None, bind(conv2d_p, (x, g), p)
 
 
+# Every kernel of this module returns arrays of its own (fresh: a compiled plan may update
+# them in place, the bias add after a convolution for one); each gradient rule reads only
+# the values its ``saves`` name.
 conv2d_p = primitive(
-    "Conv2D", _conv_kernel, _conv_rule, _conv_grad, dtypes=_CONV_DTYPES, same_dtype=True
+    "Conv2D",
+    _conv_kernel,
+    _conv_rule,
+    _conv_grad,
+    dtypes=_CONV_DTYPES,
+    same_dtype=True,
+    saves_output=False,
+    fresh=True,
 )
-conv_bpi_p = primitive("Conv2DBackpropInput", _bpi_kernel, _bpi_rule, _bpi_grad)
-conv_bpf_p = primitive("Conv2DBackpropFilter", _bpf_kernel, _bpf_rule, _bpf_grad)
+conv_bpi_p = primitive(
+    "Conv2DBackpropInput",
+    _bpi_kernel,
+    _bpi_rule,
+    _bpi_grad,
+    saves=(1, 2),
+    saves_output=False,
+    fresh=True,
+)
+conv_bpf_p = primitive(
+    "Conv2DBackpropFilter",
+    _bpf_kernel,
+    _bpf_rule,
+    _bpf_grad,
+    saves=(0, 2),
+    saves_output=False,
+    fresh=True,
+)
 
 # --------------------------------------------------------------------------------------
 # Pooling primitives
@@ -376,6 +461,7 @@ conv_bpf_p = primitive("Conv2DBackpropFilter", _bpf_kernel, _bpf_rule, _bpf_grad
 
 
 def _pool_geometry(op, dims, ksize, strides, padding, explicit_paddings, data_format):
+    """(batch, spatial, channels, pads, output spatial) of a pooling input's dims."""
     sr = len(ksize)
     if len(dims) != sr + 2:
         raise op_error(
@@ -383,8 +469,8 @@ def _pool_geometry(op, dims, ksize, strides, padding, explicit_paddings, data_fo
             f"got shape {dims}"
         )  # fmt: skip
     batch, spatial, c = _split(dims, sr, data_format)
-    out = _out_sizes(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    return batch, spatial, c, out
+    pads, out = window_geometry(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
+    return batch, spatial, c, pads, out
 
 
 def _pool_rule(op):
@@ -392,7 +478,7 @@ def _pool_rule(op):
         xd = _dims(x)
         if xd is None:
             return AVal(TensorShape(None), x.dtype)
-        batch, _, c, out = _pool_geometry(
+        batch, _, c, _, out = _pool_geometry(
             op, xd, ksize, strides, padding, explicit_paddings, data_format
         )
         return AVal(_join(batch, out, c, data_format), x.dtype)
@@ -400,93 +486,98 @@ def _pool_rule(op):
     return rule
 
 
-def _fill_min(dtype):
-    return -math.inf if dtype.kind == "f" else np.iinfo(dtype).min
+def _pool_taps(ksize, strides, out):
+    return tap_index(tuple(ksize), tuple(strides), (1,) * len(ksize), tuple(out))
 
 
-def _max_pool_kernel(xp, x, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_kernel(x, ksize, strides, padding, explicit_paddings, data_format, xp=np):
     sr = len(ksize)
-    batch, spatial, c, out = _pool_geometry(
+    _, _, c, pads, out = _pool_geometry(
         "MaxPool", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
     xn, bshape = _to_nhwc(xp, x, sr, data_format)
-    pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    win = _windows(xp, _pad_nhwc(xp, xn, pads, _fill_min(x.dtype)), ksize, strides, (1,) * sr)
-    if win is None or win.size == 0:
+    if xn.size == 0 or 0 in out:
         y = xp.zeros((xn.shape[0], *out, c), dtype=x.dtype)
     else:
-        y = win.max(axis=tuple(range(-sr, 0)))
+        xpd = pad_spatial(xp, xn, pads, fill_min(x.dtype))
+        y = window_max(xp, xpd, _pool_taps(ksize, strides, out))
     return _from_nhwc(xp, y, bshape, data_format)
 
 
-def _argmax_flat(xp, xn, ksize, strides, pads):
-    """Flat indices (into the padded input) of each window's first maximum: (N, *out, C)."""
+def _pooled_nhwc(xp, op, x, out, g, ksize, strides, padding, explicit_paddings, data_format):
+    """Channels-last views of MaxPoolGrad's (or MaxPoolGradGrad's) arrays, checked, with
+    the geometry: ``(xn, yn, gn, bshape, pads, spatial)``."""
     sr = len(ksize)
-    padded = _pad_nhwc(xp, xn, pads, _fill_min(xn.dtype))
-    win = _windows(xp, padded, ksize, strides, (1,) * sr)
-    if win is None or win.size == 0:
-        return padded.shape, xp.zeros((0,), dtype=xp.int64)
-    a = win.reshape(win.shape[: sr + 2] + (-1,)).argmax(axis=-1)
-    taps = xp.unravel_index(a, ksize)
-    flat = xp.arange(padded.shape[0], dtype=xp.int64).reshape((-1,) + (1,) * (sr + 1))
-    for i in range(sr):
-        o = xp.arange(a.shape[1 + i], dtype=xp.int64).reshape(
-            (1,) * (1 + i) + (-1,) + (1,) * (sr - i)
-        )
-        flat = flat * padded.shape[1 + i] + (o * strides[i] + taps[i])
-    flat = flat * padded.shape[-1] + xp.arange(padded.shape[-1], dtype=xp.int64)
-    return padded.shape, flat
-
-
-def _crop(padded, pads, spatial):
-    return padded[
-        (slice(None),)
-        + tuple(slice(p[0], p[0] + n) for p, n in zip(pads, spatial))
-        + (slice(None),)
-    ]
-
-
-def _max_pool_grad_kernel(xp, x, out, dy, ksize, strides, padding, explicit_paddings, data_format):
-    sr = len(ksize)
-    _, spatial, _, _ = _pool_geometry(
-        "MaxPoolGrad", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
+    _, spatial, c, pads, osz = _pool_geometry(
+        op, list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
     xn, bshape = _to_nhwc(xp, x, sr, data_format)
-    dyn, _ = _to_nhwc(xp, dy, sr, data_format)
-    pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    pshape, flat = _argmax_flat(xp, xn, ksize, strides, pads)
-    if flat.size != dyn.size:
-        raise op_error(
-            InvalidArgumentError,
-            "MaxPoolGrad",
-            f"grad shape {list(dy.shape)} does not match the pooled output",
-        )
-    g = xp.bincount(flat.reshape(-1), weights=dyn.reshape(-1), minlength=math.prod(pshape))
-    g = _crop(g.reshape(pshape), pads, spatial).astype(dy.dtype)
-    return _from_nhwc(xp, g, bshape, data_format)
+    yn, _ = _to_nhwc(xp, out, sr, data_format)
+    gn, _ = _to_nhwc(xp, g, sr, data_format)
+    pooled = (xn.shape[0], *osz, c)
+    for name, a, want in (
+        ("orig_output", yn, pooled),
+        ("grad", gn, pooled if op == "MaxPoolGrad" else xn.shape),
+    ):
+        if tuple(a.shape) != tuple(want):
+            raise op_error(
+                InvalidArgumentError, op,
+                f"{name} shape {list(a.shape)} does not match the pooled output of input shape "
+                f"{list(x.shape)} (expected {list(want)})",
+            )  # fmt: skip
+    return xn, yn, gn, bshape, pads, spatial
+
+
+def _max_pool_grad_kernel(
+    x, out, dy, ksize, strides, padding, explicit_paddings, data_format, xp=np
+):
+    """The gradient of max pooling: each window's upstream gradient to its first maximum
+    (``out`` is the pooled maximum of ``x``, as the gradient rule passes it)."""
+    xn, yn, dyn, bshape, pads, spatial = _pooled_nhwc(
+        xp, "MaxPoolGrad", x, out, dy, ksize, strides, padding, explicit_paddings, data_format
+    )
+    if xn.size == 0 or dyn.size == 0:
+        return xp.zeros(x.shape, dtype=dy.dtype)
+    xpd = pad_spatial(xp, xn, pads, fill_min(x.dtype))
+    dx = xp.zeros(xpd.shape, dtype=dy.dtype)
+    add = overlapping(ksize, strides, (1,) * len(ksize))
+    fast = _finite(xp, dyn)
+    zero = xp.zeros((), dtype=dy.dtype)
+    for idx, m in first_max_masks(xp, xpd, yn, _pool_taps(ksize, strides, yn.shape[1:-1])):
+        if fast and not add:
+            np.multiply(dyn, m, out=dx[idx])
+        else:
+            _store(xp, dx, idx, dyn * m if fast else xp.where(m, dyn, zero), add)
+    if any(a or b for a, b in pads):
+        dx = dx[crop_index(pads, spatial)]
+    return _from_nhwc(xp, dx, bshape, data_format)
 
 
 def _max_pool_grad_grad_kernel(
-    xp, x, out, g, ksize, strides, padding, explicit_paddings, data_format
+    x, out, g, ksize, strides, padding, explicit_paddings, data_format, xp=np
 ):
-    sr = len(ksize)
-    _, spatial, c, osz = _pool_geometry(
-        "MaxPoolGradGrad", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
+    """The gradient's gradient: each window's first maximum's element of ``g``."""
+    xn, yn, gn, bshape, pads, _ = _pooled_nhwc(
+        xp, "MaxPoolGradGrad", x, out, g, ksize, strides, padding, explicit_paddings, data_format
     )
-    xn, bshape = _to_nhwc(xp, x, sr, data_format)
-    gn, _ = _to_nhwc(xp, g, sr, data_format)
-    pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    _, flat = _argmax_flat(xp, xn, ksize, strides, pads)
-    gp = _pad_nhwc(xp, gn, pads)
-    y = gp.reshape(-1)[flat] if flat.size else xp.zeros((xn.shape[0], *osz, c), dtype=g.dtype)
-    return _from_nhwc(xp, y, bshape, data_format)
+    if yn.size == 0:
+        return _from_nhwc(xp, xp.zeros(yn.shape, dtype=g.dtype), bshape, data_format)
+    xpd = pad_spatial(xp, xn, pads, fill_min(x.dtype))
+    gpd = pad_spatial(xp, gn, pads)
+    fast = _finite(xp, gn)
+    zero = xp.zeros((), dtype=g.dtype)
+    res = None
+    for idx, m in first_max_masks(xp, xpd, yn, _pool_taps(ksize, strides, yn.shape[1:-1])):
+        term = gpd[idx] * m if fast else xp.where(m, gpd[idx], zero)
+        res = term if res is None else _acc(xp, res, term)
+    return _from_nhwc(xp, res, bshape, data_format)
 
 
 def _mp_rule_from_x(op):
     def rule(x, out, dy, ksize, strides, padding, explicit_paddings, data_format):
         xd = _dims(x)
         if xd is not None:
-            batch, _, c, osz = _pool_geometry(
+            batch, _, c, _, osz = _pool_geometry(
                 op, xd, ksize, strides, padding, explicit_paddings, data_format
             )
             if op == "MaxPoolGradGrad":
@@ -502,6 +593,7 @@ max_pool_p = primitive(
     _pool_rule("MaxPool"),
     lambda inputs, out, dy, **p: (bind(max_pool_grad_p, (inputs[0], out, dy), p),),
     dtypes=_POOL_DTYPES,
+    fresh=True,
 )
 max_pool_grad_p = primitive(
     "MaxPoolGrad",
@@ -514,6 +606,9 @@ max_pool_grad_p = primitive(
     ),
     dtypes=_POOL_DTYPES,
     same_dtype=True,
+    saves=(0, 1),
+    saves_output=False,
+    fresh=True,
 )
 max_pool_grad_grad_p = primitive(
     "MaxPoolGradGrad",
@@ -522,33 +617,47 @@ max_pool_grad_grad_p = primitive(
     lambda inputs, out, g, **p: (None, None, bind(max_pool_grad_p, (inputs[0], inputs[1], g), p)),
     dtypes=_POOL_DTYPES,
     same_dtype=True,
+    saves=(0, 1),
+    saves_output=False,
+    fresh=True,
 )
 
 
-def _avg_counts(xp, spatial, ksize, strides, pads, out):
-    """Number of valid (non-padding) input elements under each output window: shape (*out)."""
-    cnt = xp.ones((), dtype=xp.float64)
+@functools.lru_cache(maxsize=256)
+def _avg_counts(spatial, ksize, strides, pads, out):
+    """Number of real (unpadded) input elements under each output window, shape (*out)
+    (host NumPy), or None where every window is whole."""
+    if not any(a or b for a, b in pads):
+        return None
+    cnt = np.ones((), dtype=np.float64)
     for n, k, s, p, o in zip(spatial, ksize, strides, pads, out):
-        start = xp.arange(o) * s - p[0]
-        c = xp.minimum(start + k, n) - xp.maximum(start, 0)
-        cnt = cnt[..., None] * c  # outer product
-    return cnt
+        start = np.arange(o) * s - p[0]
+        cnt = cnt[..., None] * (np.minimum(start + k, n) - np.maximum(start, 0))
+    return cnt[..., None]
 
 
-def _avg_pool_kernel(xp, x, ksize, strides, padding, explicit_paddings, data_format):
+def _avg_divisor(xp, spatial, ksize, strides, pads, out, dtype):
+    cnt = _avg_counts(tuple(spatial), tuple(ksize), tuple(strides), tuple(map(tuple, pads)),
+                      tuple(out))  # fmt: skip
+    return math.prod(ksize) if cnt is None else xp.asarray(cnt, dtype=dtype)
+
+
+def _avg_pool_kernel(x, ksize, strides, padding, explicit_paddings, data_format, xp=np):
     sr = len(ksize)
-    _, spatial, c, out = _pool_geometry(
+    _, spatial, c, pads, out = _pool_geometry(
         "AvgPool", list(x.shape), ksize, strides, padding, explicit_paddings, data_format
     )
     cd = _compute_dtype(x)
     xn, bshape = _to_nhwc(xp, x.astype(cd, copy=False), sr, data_format)
-    pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-    win = _windows(xp, _pad_nhwc(xp, xn, pads), ksize, strides, (1,) * sr)
-    if win is None or win.size == 0:
+    if xn.size == 0 or 0 in out:
         y = xp.zeros((xn.shape[0], *out, c), dtype=cd)
     else:
-        cnt = _avg_counts(xp, spatial, ksize, strides, pads, out).astype(cd)
-        y = win.sum(axis=tuple(range(-sr, 0))) / cnt[..., None]
+        xpd = pad_spatial(xp, xn, pads)
+        taps = _pool_taps(ksize, strides, out)
+        y = xp.asarray(xpd[taps[0]], copy=True)
+        for idx in taps[1:]:
+            y = _acc(xp, y, xpd[idx])
+        y = y / _avg_divisor(xp, spatial, ksize, strides, pads, out, cd)
     return _from_nhwc(xp, y, bshape, data_format).astype(x.dtype, copy=False)
 
 
@@ -561,10 +670,12 @@ def _avg_grad_rule(sizes, dy, ksize, strides, padding, explicit_paddings, data_f
     return AVal(s, dy.dtype)
 
 
-def _avg_pool_grad_kernel(xp, sizes, dy, ksize, strides, padding, explicit_paddings, data_format):
+def _avg_pool_grad_kernel(
+    sizes, dy, ksize, strides, padding, explicit_paddings, data_format, xp=np
+):
     sr = len(ksize)
-    s = [int(v) for v in sizes.reshape(-1)]
-    batch, spatial, c, out = _pool_geometry(
+    s = [int(v) for v in xp.reshape(sizes, (-1,))]
+    batch, spatial, c, pads, out = _pool_geometry(
         "AvgPoolGrad", s, ksize, strides, padding, explicit_paddings, data_format
     )
     cd = _compute_dtype(dy)
@@ -574,11 +685,14 @@ def _avg_pool_grad_kernel(xp, sizes, dy, ksize, strides, padding, explicit_paddi
     if dyn.size == 0 or 0 in spatial:
         dx = xp.zeros((n, *spatial, c), dtype=cd)
     else:
-        pads = _pads(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
-        g = dyn / _avg_counts(xp, spatial, ksize, strides, pads, out).astype(cd)[..., None]
-        dd = _dilate_pad_crop(xp, g, ksize, spatial, strides, (1,) * sr, pads)
-        win = _windows(xp, dd, ksize, (1,) * sr, (1,) * sr)
-        dx = win.sum(axis=tuple(range(-sr, 0)))
+        g = dyn / _avg_divisor(xp, spatial, ksize, strides, pads, out, cd)
+        padded = tuple(m + a + b for m, (a, b) in zip(spatial, pads))
+        dx = xp.zeros((n, *padded, c), dtype=cd)
+        add = overlapping(ksize, strides, (1,) * sr)
+        for idx in _pool_taps(ksize, strides, out):
+            _store(xp, dx, idx, g, add)
+        if any(a or b for a, b in pads):
+            dx = dx[crop_index(pads, spatial)]
     return _from_nhwc(xp, dx, batch, data_format).astype(dy.dtype, copy=False)
 
 
@@ -588,12 +702,18 @@ avg_pool_p = primitive(
     _pool_rule("AvgPool"),
     lambda inputs, out, dy, **p: (bind(avg_pool_grad_p, (shape(inputs[0]), dy), p),),
     dtypes=_AVG_DTYPES,
+    saves=(),
+    saves_output=False,
+    fresh=True,
 )
 avg_pool_grad_p = primitive(
     "AvgPoolGrad",
     _avg_pool_grad_kernel,
     _avg_grad_rule,
     lambda inputs, out, g, **p: (None, bind(avg_pool_p, (g,), p)),
+    saves=(),
+    saves_output=False,
+    fresh=True,
 )
 
 # --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from rill.tracing.graph import FuncGraph, const_p, placeholder_p
 
 __all__ = ["compile_graph", "Plan"]
 
+
 def _same_static(a, b) -> bool:
     return a.shape.is_fully_defined() and a.shape.rank and a.shape == b.shape and a.dtype is b.dtype
 

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+import rill
+from rill.core.dispatch import bind
+from rill.ops.conv_ops import max_pool_p
 from tests.ops.cases import case, rnd
 
 
@@ -39,6 +42,12 @@ _CONV = [
     ((1, 2, 4, 5), (3, 2, 2, 3), _cp((1, 1), "SAME", data_format="NCHW")),
     ((2, 7, 3), (3, 3, 2), _cp((2,), "SAME")),  # 1-D
     ((1, 3, 4, 3, 2), (2, 2, 2, 2, 2), _cp((1, 2, 1), "SAME")),  # 3-D
+    ((1, 4, 5, 3), (3, 3, 1, 3), _cp((1, 1), "SAME")),  # depthwise, multiplier 1
+    ((1, 5, 4, 2), (2, 2, 1, 2), _cp((2, 2), "VALID")),  # depthwise, windows apart
+    ((1, 2, 5, 4), (3, 2, 1, 4), _cp((1, 1), "SAME", data_format="NCHW")),  # depthwise NCHW
+    ((2, 5, 4, 3), (1, 1, 3, 2), _cp((2, 1), "VALID")),  # 1x1, strided
+    ((1, 3, 4, 4), (1, 1, 2, 4), _cp((1, 1), "VALID")),  # 1x1, 2 groups
+    ((1, 6, 6, 2), (2, 2, 2, 3), _cp((2, 2), "VALID")),  # windows apart (no overlap)
 ]
 
 for xs, ws, p in _CONV:
@@ -93,9 +102,10 @@ for xs, p in _POOL:
     ys = (xs[0], xs[1], *osp) if nchw else (xs[0], *osp, xs[-1])
     # distinct values (no ties) so max pooling is differentiable at the sample point
     x = np.random.default_rng(sr).permutation(int(np.prod(xs))).reshape(xs) * 0.1 + rnd(*xs) * 0.01
+    y = bind(max_pool_p, (rill.constant(x),), p).numpy()  # the grads read the pooled max
     case("MaxPool", x, **p)
-    case("MaxPoolGrad", x, rnd(*ys), rnd(*ys), wrt=(2,), **p)
-    case("MaxPoolGradGrad", x, rnd(*ys), rnd(*xs), wrt=(2,), **p)
+    case("MaxPoolGrad", x, y, rnd(*ys), wrt=(2,), **p)
+    case("MaxPoolGradGrad", x, y, rnd(*xs), wrt=(2,), **p)
     case("AvgPool", rnd(*xs), **p)
     case("AvgPoolGrad", np.array(xs, np.int32), rnd(*ys), **p)
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 import rill
+from rill.core.dispatch import bind
 from rill.ops import patch_ops
 from tests.ops.cases import case, rnd
 
@@ -56,7 +57,8 @@ def _distinct(*shape):
 
 
 def _argmax(x, k, s, pad, include_batch):
-    _, a = patch_ops.max_pool_argmax(rill.constant(x), k, s, pad, include_batch)
+    p = dict(ksize=k, strides=s, padding=pad, include_batch_in_index=include_batch)
+    _, a = bind(patch_ops.max_pool_argmax_p, (rill.constant(x),), dict(p, Targmax=rill.int64))
     return a.numpy()
 
 

@@ -342,3 +342,158 @@ def test_bigger_conv_and_gradient_match_reference_in_bounded_memory():
     for a, b in itertools.product(range(3), range(3)):
         ref_gx[:, a : a + 32, b : b + 32, :] += wsum[a, b]
     np.testing.assert_allclose(gx.numpy(), ref_gx[:, 1:-1, 1:-1, :], rtol=1e-4, atol=1e-4)
+
+
+def test_max_pool_gradients_go_to_first_max_in_overlapping_windows():
+    """Ties everywhere (ReLU zeros, repeated values), windows overlapping and padded: each
+    window's gradient goes to its first maximum in row-major window order."""
+    x = np.maximum(rng.integers(-2, 3, (2, 5, 6, 3)), 0).astype(np.float64)
+    for k, s, padding in [
+        (3, 1, "SAME"),
+        (3, 2, "SAME"),
+        (2, 1, "VALID"),
+        ([2, 3], [1, 2], "SAME"),
+    ]:
+        kk = (k, k) if isinstance(k, int) else tuple(k)
+        ss = (s, s) if isinstance(s, int) else tuple(s)
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = tf.nn.max_pool2d(xt, k, s, padding)
+            v = tf.constant(rng.standard_normal(y.shape))
+            loss = tf.reduce_sum(y * v)
+        g = tape.gradient(loss, xt).numpy()
+        ref = np.zeros_like(x)
+        n, h, wd, c = x.shape
+        if padding == "SAME":
+            pt, pl = _same_pads(h, kk[0], ss[0], 1)[0], _same_pads(wd, kk[1], ss[1], 1)[0]
+        else:
+            pt = pl = 0
+        for b, i, j, ch in itertools.product(*map(range, v.shape)):
+            best = None
+            for a, bb in itertools.product(range(kk[0]), range(kk[1])):
+                r, col = i * ss[0] - pt + a, j * ss[1] - pl + bb
+                if 0 <= r < h and 0 <= col < wd and (best is None or x[b, r, col, ch] > best[0]):
+                    best = (x[b, r, col, ch], r, col)
+            ref[b, best[1], best[2], ch] += v.numpy()[b, i, j, ch]
+        np.testing.assert_allclose(g, ref, err_msg=f"{k} {s} {padding}")
+
+
+# --------------------------------------------------------------------------------------
+# Against TensorFlow (where it is installed): values and gradients of the tf.nn ops
+# --------------------------------------------------------------------------------------
+
+TF_CONV = [
+    # (op, input shape, filter shape, kwargs)
+    ("conv2d", (2, 7, 6, 3), (3, 3, 3, 4), dict(strides=1, padding="SAME")),
+    ("conv2d", (2, 7, 6, 3), (3, 2, 3, 4), dict(strides=[1, 2, 1, 1], padding="VALID")),
+    ("conv2d", (1, 8, 8, 2), (3, 3, 2, 3), dict(strides=1, padding="SAME", dilations=2)),
+    ("conv2d", (1, 6, 7, 4), (2, 3, 2, 6), dict(strides=2, padding="SAME")),  # 2 groups
+    ("conv2d", (2, 5, 6, 1), (3, 3, 1, 4), dict(strides=1, padding="VALID")),  # one channel
+    ("conv2d", (1, 6, 6, 2), (2, 2, 2, 3), dict(strides=2, padding="VALID")),  # apart
+    ("conv2d", (1, 5, 6, 2), (2, 3, 2, 2),
+     dict(strides=[1, 1, 2, 1], padding=[[0, 0], [1, 2], [0, 1], [0, 0]])),
+    ("conv1d", (2, 9, 3), (3, 3, 4), dict(stride=2, padding="SAME")),
+    ("conv3d", (1, 4, 5, 4, 2), (2, 3, 2, 2, 3), dict(strides=[1, 1, 2, 1, 1], padding="SAME")),
+    ("depthwise_conv2d", (2, 6, 5, 3), (3, 3, 3, 2), dict(strides=[1, 2, 2, 1], padding="SAME")),
+    ("depthwise_conv2d", (1, 7, 7, 2), (3, 3, 2, 1),
+     dict(strides=[1, 1, 1, 1], padding="VALID", dilations=[2, 2])),
+]  # fmt: skip
+
+
+def _values_and_grads(lib, f, inputs, which=None):
+    """``f``'s value and the gradients of ``sum(f * v)`` w.r.t. ``inputs`` (TF's CPU
+    kernels have no dilated backprop: then the value alone)."""
+    ts = [lib.constant(a) for a in inputs]
+    with lib.GradientTape() as tape:
+        tape.watch(ts)
+        y = f(lib, *ts)
+        v = lib.constant(np.cos(np.arange(np.prod(y.shape))).reshape(y.shape).astype(y.dtype.name))
+        loss = lib.reduce_sum(y * v)
+    if which == "value only":
+        return [y.numpy()]
+    return [y.numpy(), *(g.numpy() for g in tape.gradient(loss, ts))]
+
+
+@pytest.mark.parametrize("op,xs,ws,kw", TF_CONV, ids=lambda v: str(v))
+def test_convolutions_and_gradients_match_tensorflow(op, xs, ws, kw):
+    T = pytest.importorskip("tensorflow")
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    grouped = op == "conv2d" and xs[-1] != ws[2]  # TF's CPU kernels: no grouped backprop
+    which = "value only" if grouped or np.max(kw.get("dilations", 1)) > 1 else None
+    results = [
+        _values_and_grads(lib, lambda lib, a, b: getattr(lib.nn, op)(a, b, **kw), [x, w], which)
+        for lib in (tf, T)
+    ]
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+TF_TRANSPOSE = [
+    # (input shape, filter shape, output shape, strides, padding, dilations)
+    ((2, 3, 4, 3), (3, 3, 2, 3), (2, 6, 8, 2), 2, "SAME", 1),
+    ((1, 3, 3, 2), (3, 2, 4, 2), (1, 7, 6, 4), [2, 2], "VALID", 1),
+    ((1, 5, 5, 2), (2, 2, 3, 2), (1, 6, 6, 3), 1, "VALID", 1),
+    ((1, 4, 4, 1), (3, 3, 2, 1), (1, 8, 8, 2), 2, "SAME", 1),
+    ((1, 6, 6, 2), (3, 3, 1, 2), (1, 6, 6, 1), 1, "SAME", 2),
+]
+
+
+@pytest.mark.parametrize("xs,ws,os,s,padding,d", TF_TRANSPOSE)
+def test_conv2d_transpose_and_gradients_match_tensorflow(xs, ws, os, s, padding, d):
+    T = pytest.importorskip("tensorflow")
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+
+    def f(lib, a, b):
+        return lib.nn.conv2d_transpose(a, b, list(os), s, padding, dilations=d)
+
+    if d > 1:  # TF's CPU kernels have no dilated transpose: the adjoint of our conv2d
+        y = f(tf, tf.constant(x), tf.constant(w)).numpy()
+        v = rng.standard_normal(os)
+        cv = tf.nn.conv2d(v, w, s, padding, dilations=d).numpy()
+        np.testing.assert_allclose(np.sum(y * v), np.sum(x * cv), rtol=1e-10)
+        return
+    results = [_values_and_grads(lib, f, [x, w]) for lib in (tf, T)]
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+TF_POOL = [
+    # (op, input shape, ksize, strides, padding)
+    ("max_pool2d", (2, 7, 6, 3), 2, 2, "VALID"),
+    ("max_pool2d", (2, 7, 6, 3), 3, 2, "SAME"),
+    ("max_pool2d", (1, 6, 7, 2), [3, 2], [1, 2], "SAME"),
+    ("avg_pool2d", (2, 7, 6, 3), 3, 2, "SAME"),
+    ("avg_pool2d", (1, 6, 7, 2), [2, 3], [2, 1], "VALID"),
+    ("max_pool1d", (2, 9, 3), 3, 2, "SAME"),
+    ("avg_pool1d", (2, 9, 3), 2, 2, "VALID"),
+    ("max_pool3d", (1, 4, 5, 4, 2), 2, [1, 2, 2, 2, 1], "SAME"),
+    ("avg_pool3d", (1, 4, 5, 4, 2), [2, 3, 2], 1, "SAME"),
+]
+
+
+@pytest.mark.parametrize("op,xs,k,s,padding", TF_POOL)
+def test_pooling_and_gradients_match_tensorflow(op, xs, k, s, padding):
+    T = pytest.importorskip("tensorflow")
+    x = rng.permutation(np.prod(xs)).reshape(xs) * 0.1  # distinct values: no ties
+    if op.startswith("max"):  # and ties, which go to the window's first maximum
+        x = np.maximum(x - 0.05 * np.prod(xs), 0)
+    if op.endswith("3d"):  # TF's 3-D pools have no float64 kernels
+        x = x.astype(np.float32)
+    results = [
+        _values_and_grads(lib, lambda lib, a: getattr(lib.nn, op)(a, k, s, padding), [x])
+        for lib in (tf, T)
+    ]
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_gradient_of_a_nan_window_goes_to_its_first_nan():
+    x = np.array([[1.0, np.nan, 3.0, 2.0], [0.5, np.nan, 1.0, np.nan]]).reshape(1, 2, 4, 1)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = tf.nn.max_pool2d(xt, 2, 2, "VALID")
+    assert np.isnan(y.numpy()).all()
+    g = tape.gradient(y, xt).numpy().reshape(2, 4)
+    np.testing.assert_array_equal(g, [[0, 1, 0, 0], [0, 0, 0, 1]])

@@ -9,9 +9,24 @@ import numpy as np
 import pytest
 
 import rill as tf
+from rill.core.dispatch import bind
 from rill.ops import patch_ops
 
 RNG = np.random.default_rng(11)
+
+
+def _params(k, s, r, padding):
+    return dict(ksizes=tuple(k), strides=tuple(s), rates=tuple(r), padding=padding)
+
+
+def _patches(x, *args):
+    """The rank-generic primitive (the public ops are 2-D and 3-D only)."""
+    return bind(patch_ops.patches_p, (tf.constant(x),), _params(*args))
+
+
+def _patches_transpose(sizes, cols, *args):
+    sizes = tf.constant(sizes, dtype=tf.int32)
+    return bind(patch_ops.col2im_p, (sizes, tf.constant(cols)), _params(*args))
 
 
 def _ref_patches(x, k, s, r, padding):
@@ -45,16 +60,16 @@ def _ref_patches(x, k, s, r, padding):
 )
 def test_patches_match_a_loop(shape, k, s, r, padding):
     x = RNG.standard_normal(shape).astype("float32")
-    y = patch_ops.patches(tf.constant(x), k, s, r, padding)
+    y = _patches(x, k, s, r, padding)
     np.testing.assert_array_equal(y.numpy(), _ref_patches(x, k, s, r, padding))
 
 
 def test_patches_transpose_is_the_adjoint():
     x = RNG.standard_normal((2, 6, 5, 3))
     args = ((3, 2), (2, 1), (1, 2), "SAME")
-    p = patch_ops.patches(tf.constant(x), *args)
+    p = _patches(x, *args)
     c = RNG.standard_normal(p.shape.as_list())
-    back = patch_ops.patches_transpose(list(x.shape), tf.constant(c), *args)
+    back = _patches_transpose(list(x.shape), c, *args)
     np.testing.assert_allclose(np.sum(p.numpy() * c), np.sum(x * back.numpy()), rtol=1e-10)
 
 

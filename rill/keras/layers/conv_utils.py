@@ -95,6 +95,13 @@ def deconv_output_length(n, k, padding, output_padding, stride, dilation=1):
     return (n - 1) * stride + eff - 2 * pad + output_padding
 
 
+def tf_data_format(data_format, rank):
+    """TF's ``data_format`` for ``rank`` spatial dims: "NWC", "NHWC", "NDHWC", or the
+    channels-first "NCW", "NCHW", "NCDHW"."""
+    spatial = "DHW"[3 - rank :]
+    return f"NC{spatial}" if data_format == "channels_first" else f"N{spatial}C"
+
+
 def to_channels_last(x, data_format):
     if data_format != "channels_first":
         return x

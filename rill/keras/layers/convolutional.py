@@ -1,23 +1,18 @@
 """Convolution layers: Conv1D/2D/3D, their transposes, depthwise and separable convolutions.
 
-Every convolution is patches and one matmul: ``extract_patches`` gathers the windows of
-the (channels-last) input into ``(batch, *out, kh * kw * C)``, which is multiplied by the
-kernel reshaped to ``(kh * kw * C, filters)``; grouped convolutions use one batched matmul
-over the groups, depthwise ones a broadcast multiply and a sum over the window. The
-backward pass is two matmuls and the patches' transpose (a scatter-add over the window's
-taps). A transposed convolution is the same pair in the other order: a matmul, then the
-scatter-add onto the output. ``channels_first`` inputs are transposed in and out.
+Each layer calls ``tf.nn``'s ops, as TF's Keras does: ``tf.nn.convolution`` (a depthwise
+kernel reshaped to one input channel per group), ``tf.nn.conv_transpose``, then the bias
+and the activation; so the layers and ``tf.nn`` share one implementation and one set of
+op names (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, see ``rill.ops.conv_ops``).
+``channels_first`` inputs go to the ops with the matching ``data_format``.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 import rill as tf
 import rill.keras.layers.conv_utils as cu
 from rill.keras import activations, constraints, initializers, regularizers
 from rill.keras.layers.input_spec import InputSpec, SpecLayer
-from rill.ops import patch_ops
 
 __all__ = [
     "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
@@ -26,70 +21,6 @@ __all__ = [
     "Convolution2DTranspose", "Convolution3DTranspose", "SeparableConvolution1D",
     "SeparableConvolution2D",
 ]  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------------
-# the computations (channels-last inputs with one batch dimension)
-# ------------------------------------------------------------------------------------------
-
-
-def _patches(x, ksize, strides, dilation, padding):
-    if all(k == 1 for k in ksize) and all(s == 1 for s in strides):
-        return x  # a 1x1 convolution's patches are the input itself
-    return patch_ops.patches(x, ksize, strides, dilation, padding.upper())
-
-
-def conv(x, kernel, strides, dilation, padding, groups=1):
-    """Convolution of ``x`` (N, *S, C) with ``kernel`` (*k, C / groups, filters)."""
-    sr = len(strides)
-    ksize = tuple(kernel.shape.as_list()[:sr])
-    cg, co = kernel.shape[sr], kernel.shape[sr + 1]
-    depth = int(np.prod(ksize)) * cg
-    p = _patches(x, ksize, strides, dilation, padding)
-    head = cu.leading_shape(p, 1)
-    flat = tf.reshape(p, [-1, depth * groups])
-    if groups == 1:
-        y = tf.matmul(flat, tf.reshape(kernel, [depth, co]))
-    else:
-        kk, cog = depth // cg, co // groups
-        pg = tf.reshape(flat, [-1, kk, groups, cg])
-        pg = tf.reshape(tf.transpose(pg, [2, 0, 1, 3]), [groups, -1, kk * cg])
-        wg = tf.reshape(kernel, [kk, cg, groups, cog])
-        wg = tf.reshape(tf.transpose(wg, [2, 0, 1, 3]), [groups, kk * cg, cog])
-        y = tf.reshape(tf.transpose(tf.matmul(pg, wg), [1, 0, 2]), [-1, co])
-    return tf.reshape(y, cu.with_tail(head, [co]))
-
-
-def depthwise_conv(x, kernel, strides, dilation, padding):
-    """Depthwise convolution of ``x`` (N, *S, C) with ``kernel`` (*k, C, multiplier):
-    output channel ``c * multiplier + m``."""
-    sr = len(strides)
-    ksize = tuple(kernel.shape.as_list()[:sr])
-    c, mult = kernel.shape[sr], kernel.shape[sr + 1]
-    kk = int(np.prod(ksize))
-    p = _patches(x, ksize, strides, dilation, padding)
-    head = cu.leading_shape(p, 1)
-    pw = tf.reshape(p, [-1, kk, c, 1])
-    y = tf.reduce_sum(pw * tf.reshape(kernel, [kk, c, mult]), axis=1)
-    return tf.reshape(y, cu.with_tail(head, [c * mult]))
-
-
-def conv_transpose(x, kernel, out_sizes, strides, dilation, padding):
-    """Transposed convolution of ``x`` (N, *S, C) with ``kernel`` (*k, filters, C) onto
-    spatial ``out_sizes``: the input gradient of ``conv`` on an output of that size."""
-    sr = len(strides)
-    ksize = tuple(kernel.shape.as_list()[:sr])
-    f, c = kernel.shape[sr], kernel.shape[sr + 1]
-    kk = int(np.prod(ksize))
-    head = cu.leading_shape(x, 1)
-    cols = tf.matmul(tf.reshape(x, [-1, c]), tf.reshape(kernel, [kk * f, c]), transpose_b=True)
-    cols = tf.reshape(cols, cu.with_tail(head, [kk * f]))
-    if isinstance(head, list) and head[0] != -1:
-        sizes = [head[0], *out_sizes, f]
-    else:
-        sizes = tf.concat([tf.shape(x)[:1], tf.constant([*out_sizes, f], dtype=tf.int32)], 0)
-    y = patch_ops.patches_transpose(sizes, cols, ksize, strides, dilation, padding.upper())
-    return tf.reshape(y, [-1, *out_sizes, f])  # the static shape, when the batch is unknown
 
 
 # ------------------------------------------------------------------------------------------
@@ -222,6 +153,17 @@ class BaseConv(SpecLayer):
     def _out_channels(self, c):
         return self.filters
 
+    def _depthwise(self, x, kernel):
+        """Depthwise convolution with ``kernel`` (*k, C, multiplier): a convolution with one
+        input channel per group (output channel ``c * multiplier + m``), as
+        ``tf.nn.depthwise_conv2d`` runs it."""
+        k = kernel.shape.as_list()
+        w = tf.reshape(kernel, [*k[:-2], 1, k[-2] * k[-1]])
+        return tf.nn.convolution(
+            x, w, strides=self.strides, padding=self.padding.upper(),
+            data_format=self._tf_format, dilations=self.dilation_rate,
+        )  # fmt: skip
+
     def _check_output_size(self, input_shape, kernel_shape):
         if self._transpose or self.padding != "valid":
             return
@@ -239,30 +181,33 @@ class BaseConv(SpecLayer):
         x = cu.cast_inputs(self, inputs)
         if self.padding == "valid" and not self._transpose:
             self._check_output_size(x.shape, self._weight_shape())
-        extra = x.shape.rank - (self.rank + 2)
-        if extra > 0:  # several batch dimensions: fold them into one
-            batch = cu.leading_shape(x, self.rank + 1)
-            x = tf.reshape(x, cu.with_tail([-1], x.shape.as_list()[extra + 1 :]))
-        x = cu.to_channels_last(x, self.data_format)
         y = self._convolve(x)
         if self.bias is not None:
-            y = y + self.bias
-        y = self.activation(y)
-        y = cu.to_channels_first(y, self.data_format)
-        if extra > 0:
-            y = tf.reshape(y, cu.with_tail(batch, y.shape.as_list()[1:]))
-        return y
+            if self.data_format == "channels_first":
+                y = y + tf.reshape(self.bias, [-1, *(1,) * self.rank])
+            else:
+                y = y + self.bias
+        return self.activation(y)
 
     def _weight_shape(self):
         return self.kernel.shape.as_list()
 
+    @property
+    def _tf_format(self):
+        return cu.tf_data_format(self.data_format, self.rank)
+
     def _convolve(self, x):
         padding = self.padding
-        if padding == "causal":
-            left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
-            x = tf.pad(x, [[0, 0], [left, 0], [0, 0]])
+        if padding == "causal":  # Conv1D: pad the steps axis on the left, then "valid"
+            pads = [[0, 0]] * x.shape.rank
+            axis = -1 if self.data_format == "channels_first" else -2
+            pads[axis] = [(self.kernel_size[0] - 1) * self.dilation_rate[0], 0]
+            x = tf.pad(x, pads)
             padding = "valid"
-        return conv(x, self.kernel, self.strides, self.dilation_rate, padding, self.groups)
+        return tf.nn.convolution(
+            x, self.kernel, strides=self.strides, padding=padding.upper(),
+            data_format=self._tf_format, dilations=self.dilation_rate,
+        )  # fmt: skip
 
     def compute_output_shape(self, input_shape):
         d = cu.dims(input_shape)
@@ -377,14 +322,26 @@ class BaseConvTranspose(BaseConv):
         ]
 
     def _convolve(self, x):
-        spatial = x.shape.as_list()[1:-1]
+        spatial = self._spatial(x.shape)
         if None in spatial:
             raise ValueError(
                 f"{type(self).__name__} {self.name!r}: the spatial dimensions of the inputs "
                 f"must be known, got input shape {tuple(x.shape.as_list())}."
             )
         out = self._out_sizes(spatial)
-        return conv_transpose(x, self.kernel, out, self.strides, self.dilation_rate, self.padding)
+        tail = (
+            [self.filters, *out] if self.data_format == "channels_first" else [*out, self.filters]
+        )
+        n = x.shape.as_list()[0]
+        if n is None:
+            shape = tf.concat([tf.shape(x)[:1], tf.constant(tail, dtype=tf.int32)], 0)
+        else:
+            shape = [n, *tail]
+        y = tf.nn.conv_transpose(
+            x, self.kernel, shape, strides=self.strides, padding=self.padding.upper(),
+            data_format=self._tf_format, dilations=self.dilation_rate,
+        )  # fmt: skip
+        return y if n is not None else tf.reshape(y, [-1, *tail])  # the static shape
 
     def compute_output_shape(self, input_shape):
         d = cu.dims(input_shape)
@@ -489,7 +446,7 @@ class BaseDepthwiseConv(BaseConv):
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: c})
 
     def _convolve(self, x):
-        return depthwise_conv(x, self.kernel, self.strides, self.dilation_rate, self.padding)
+        return self._depthwise(x, self.kernel)
 
     def get_config(self):
         base = SpecLayer.get_config(self)
@@ -602,9 +559,9 @@ class BaseSeparableConv(BaseConv):
         return self.depthwise_kernel.shape.as_list()
 
     def _convolve(self, x):
-        d = depthwise_conv(x, self.depthwise_kernel, self.strides, self.dilation_rate, self.padding)
-        ones = (1,) * self.rank
-        return conv(d, self.pointwise_kernel, ones, ones, "valid")
+        d = self._depthwise(x, self.depthwise_kernel)
+        return tf.nn.convolution(d, self.pointwise_kernel, padding="VALID",
+                                 data_format=self._tf_format)  # fmt: skip
 
     def get_config(self):
         base = SpecLayer.get_config(self)

@@ -1,10 +1,10 @@
 """Pooling layers: Max/Average Pooling 1D/2D/3D, their global and adaptive forms.
 
-Max pooling runs ``max_pool_with_argmax`` (its backward pass is one scatter through the
-argmax; ties go to the window's first maximum, as in TF), average pooling TF's
-``avg_pool`` (SAME padding averages only the real elements). Adaptive pooling splits each
-axis into ``output_size`` windows ``[floor(i * n / o), ceil((i + 1) * n / o))`` and pools
-one axis at a time (a max or a mean over a box is one over each of its axes in turn).
+Max and average pooling call ``tf.nn.max_pool`` and ``tf.nn.avg_pool``, as TF's Keras
+does (ties go to the window's first maximum; SAME average pooling averages only the real
+elements). Adaptive pooling splits each axis into ``output_size`` windows
+``[floor(i * n / o), ceil((i + 1) * n / o))`` and pools one axis at a time (a max or a
+mean over a box is one over each of its axes in turn).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import rill as tf
 import rill.keras.layers.conv_utils as cu
 from rill.errors import InvalidArgumentError
 from rill.keras.layers.input_spec import InputSpec, SpecLayer
-from rill.ops import patch_ops
 
 __all__ = [
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
@@ -29,14 +28,14 @@ __all__ = [
 ]  # fmt: skip
 
 
-def max_pool(x, pool_size, strides, padding):
-    """Max pooling of a channels-last ``x`` (one batch dim)."""
-    return patch_ops.max_pool_argmax(x, pool_size, strides, padding.upper())[0]
+def max_pool(x, pool_size, strides, padding, data_format):
+    """``tf.nn.max_pool`` with the layer's arguments."""
+    return tf.nn.max_pool(x, pool_size, strides, padding.upper(), data_format=data_format)
 
 
-def avg_pool(x, pool_size, strides, padding):
-    """Average pooling of a channels-last ``x`` (one batch dim)."""
-    return tf.nn.avg_pool(x, list(pool_size), list(strides), padding.upper())
+def avg_pool(x, pool_size, strides, padding, data_format):
+    """``tf.nn.avg_pool`` with the layer's arguments."""
+    return tf.nn.avg_pool(x, pool_size, strides, padding.upper(), data_format=data_format)
 
 
 class BasePooling(SpecLayer):
@@ -56,9 +55,8 @@ class BasePooling(SpecLayer):
         self.input_spec = InputSpec(ndim=r + 2)
 
     def call(self, inputs):
-        x = cu.to_channels_last(inputs, self.data_format)
-        y = self._pool(x, self.pool_size, self.strides, self.padding)
-        return cu.to_channels_first(y, self.data_format)
+        fmt = cu.tf_data_format(self.data_format, self.rank)
+        return self._pool(inputs, self.pool_size, self.strides, self.padding, fmt)
 
     def compute_output_shape(self, input_shape):
         d = cu.dims(input_shape)
