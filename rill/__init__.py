@@ -5,7 +5,8 @@ from rill.core.context import device, init_scope, name_scope
 from rill.core.convert import constant, convert_to_tensor, register_tensor_conversion_function
 from rill.core.dtypes import (  # noqa: F401
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
-    half, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,
+    half, int8, int16, int32, int64, qint8, qint16, qint32, quint8, quint16, resource, string,
+    uint8, uint16, uint32, uint64, variant,
 )  # fmt: skip
 from rill.core.tape import GradientTape, UnconnectedGradients, custom_gradient, recompute_grad
 from rill.core.tensor import Tensor, TensorSpec
@@ -51,8 +52,23 @@ _ = _dt
 
 _LAZY = (
     "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
-    "config", "test",
+    "config", "test", "audio", "autodiff",
 )  # fmt: skip
+# top-level names whose modules load on first use: {name: module that tf_exports it}
+_LAZY_NAMES = {
+    "DeviceSpec": "rill.device_spec",
+    "AggregationMethod": "rill.framework_misc",
+    "CriticalSection": "rill.framework_misc",
+    "get_logger": "rill.framework_misc",
+    "make_ndarray": "rill.tensor_util",
+    "make_tensor_proto": "rill.tensor_util",
+    "zeros_initializer": "rill.init_ops",
+    "ones_initializer": "rill.init_ops",
+    "constant_initializer": "rill.init_ops",
+    "random_uniform_initializer": "rill.init_ops",
+    "random_normal_initializer": "rill.init_ops",
+}
+_KERAS_ALIASES = ("losses", "metrics", "optimizers", "initializers")
 # __version__ is TF's API version with rill's as a local label ("2.21.0+rill.0.1.0"),
 # __rill_version__ rill's own; both come from rill.version, which reads the package
 # metadata on first use (importlib.metadata costs ~60 ms, so not at import)
@@ -70,6 +86,17 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"rill.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+
+        from rill.ops._op import EXPORTS
+
+        importlib.import_module(_LAZY_NAMES[name])
+        return EXPORTS[("", name)]
+    if name in _KERAS_ALIASES:  # tf.losses is tf.keras.losses, as in TF 2.16+
+        import importlib
+
+        return importlib.import_module(f"rill.keras.{name}")
     if name in _VERSION_ATTRS:
         from rill import version
 

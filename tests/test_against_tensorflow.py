@@ -85,6 +85,31 @@ EXPRESSIONS = [
     "tf.constant([1.0]) + np.array([1], np.int32)", "tf.add(np.ones(2, np.float32), 1)", "tf.constant([1.0]) < np.float64(2)",
     # clipping
     "tf.clip_by_value(X, -1.0, 1.0)", "tf.clip_by_norm(X, 1.0)", "tf.clip_by_global_norm([X, X], 1.0)[1]",
+    # top-level stragglers (rill/ops/cast_ops, sequence_ops, partition_ops, space_batch_ops, graph_ops)
+    "tf.complex(X, X * 2)", "tf.complex([[1.0], [2.0]], [3.0, 4.0])", "tf.complex([1], [2])",
+    "tf.complex(tf.constant([1.0], tf.float64), [3.0])", "tf.dtypes.saturate_cast([-300.0, 1.7, 300.0], tf.uint8)",
+    "tf.saturate_cast(tf.constant([70000, -70000]), tf.int16)", "tf.saturate_cast(tf.constant([1e300], tf.float64), tf.float32)",
+    "tf.bitcast(X, tf.int32)", "tf.bitcast(tf.constant([[1, 2]]), tf.int64)", "tf.bitcast(tf.constant([1], tf.int64), tf.int16)",
+    "tf.bitcast(tf.constant([1, 2, 3]), tf.int64)", "tf.sequence_mask([1, 3, 2], 5)", "tf.sequence_mask([[1, 3], [2, 0]])",
+    "tf.sequence_mask([1, 3], 4, dtype=tf.float32)", "tf.searchsorted([[0, 3, 9, 9, 10], [1, 2, 3, 4, 5]], [[2, 4, 9], [0, 2, 6]])",
+    "tf.searchsorted([[0, 3, 9], [1, 2, 3]], [[9, 9], [0, 6]], side='right', out_type=tf.int64)",
+    "tf.searchsorted([0.0, 1.0, 2.0], [0.5, 2.5])", "tf.unravel_index([2, 5, 7], [3, 3])", "tf.unravel_index(5, [3, 3])",
+    "tf.unravel_index(10, [3, 3])", "tf.reverse_sequence([[1, 2, 3, 4], [5, 6, 7, 8]], [2, 3], seq_axis=1, batch_axis=0)",
+    "tf.reverse_sequence(tf.transpose(X), [1, 3], seq_axis=0, batch_axis=1)",
+    "tf.histogram_fixed_width([-1.0, 0.0, 1.5, 2.0, 5.0, 15], [0.0, 5.0], nbins=5)",
+    "tf.histogram_fixed_width_bins([-1.0, 0.0, 1.5, 2.0, 5.0, 15], [0.0, 5.0], nbins=5, dtype=tf.int64)",
+    "tf.fingerprint(tf.constant([[1, 2], [3, 4]]))", "tf.fingerprint(X)", "tf.fingerprint(tf.constant(['ab', 'c']))",
+    "tf.fingerprint(tf.constant([['ab', 'c'], ['d', 'e']]))", "tf.fingerprint(tf.constant([['ab'], ['c']]))",
+    "tf.dynamic_partition([10, 20, 30, 40, 50], [0, 0, 1, 1, 0], 2)", "tf.dynamic_partition(X, [1, 0], 3)",
+    "tf.dynamic_stitch([[0, 1], [1, 2]], [[1.0, 2.0], [3.0, 4.0]])", "tf.dynamic_stitch([[6], [4, 1]], [[61.0, 62.0], [[41.0, 42.0], [11.0, 12.0]]])",
+    "tf.batch_to_space(tf.reshape(tf.range(16), [4, 2, 2, 1]), [2, 2], [[0, 0], [0, 0]])",
+    "tf.space_to_batch(IMG, [2, 3], [[0, 0], [0, 0]])", "tf.space_to_batch_nd(tf.reshape(tf.range(9), [1, 3, 3, 1]), [2, 2], [[1, 0], [1, 0]])",
+    "tf.required_space_to_batch_paddings([5, 7], [2, 3])", "tf.required_space_to_batch_paddings([5, 7], [2, 3], [[1, 0], [0, 2]])",
+    "tf.edit_distance(tf.sparse.from_dense(tf.constant([['a', 'b'], ['c', '']])), tf.sparse.from_dense(tf.constant([['a', 'c'], ['c', 'd']])))",
+    "tf.identity_n([1, [2.0, 3.0]])", "tf.scalar_mul(2.0, X)", "tf.approx_top_k([3.0, 1.0, 4.0, 1.0, 5.0], 2)",
+    "tf.vectorized_map(lambda r: r * 2.0, X)",
+    "tf.audio.decode_wav(tf.audio.encode_wav(X.T, 16000), desired_channels=3, desired_samples=5)",
+    "tf.make_ndarray(tf.make_tensor_proto(X))", "tf.constant_initializer([1, 2, 3, 4])((2, 2))", "tf.ones_initializer()((2,), tf.int32)",
 ]  # fmt: skip
 
 GRADIENTS = [
@@ -94,6 +119,9 @@ GRADIENTS = [
     "tf.concat([x, 2 * x], 0)", "tf.pad(x, [[1, 1], [2, 0]], mode='REFLECT')", "tf.math.cumprod(x, axis=1)",
     "tf.nn.sparse_softmax_cross_entropy_with_logits([1, 2], x)", "tf.norm(x)", "tf.clip_by_value(x, -1.0, 1.0)",
     "tf.where(x > 0, x * 2, x * x)", "tf.math.segment_max(x, [0, 0])", "tf.einsum('ij,ij->i', x, x)",
+    "tf.math.real(tf.complex(x, x * x) * tf.complex(x, -x))", "tf.reverse_sequence(x, [2, 3], seq_axis=1, batch_axis=0)",
+    "tf.dynamic_partition(x, [1, 0], 2)[0] * tf.dynamic_partition(x, [1, 0], 2)[1]",
+    "tf.dynamic_stitch([[1], [0]], [x[:1], x[1:] * 2])", "tf.space_to_batch(x[None, :, :2, None], [2, 2], [[0, 0], [0, 0]])",
 ]  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Backend", "NUMPY", "bfloat16_np", "CPU_DEVICE"]
+__all__ = ["Backend", "NUMPY", "bfloat16_np", "ml_dtype_np", "CPU_DEVICE"]
 
 
 class Backend:
@@ -35,18 +35,24 @@ NUMPY = Backend("numpy", np)  # the CPU device's backend, and the default
 _ml_dtypes = None
 
 
-def bfloat16_np():
-    """NumPy dtype for bfloat16, from the optional ``ml_dtypes`` package."""
+def ml_dtype_np(name: str) -> np.dtype:
+    """NumPy dtype ``name`` (bfloat16, float8_e4m3fn, int4, ...) from the optional
+    ``ml_dtypes`` package, which defines these types for NumPy."""
     global _ml_dtypes
     if _ml_dtypes is None:
         try:
             import ml_dtypes
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "bfloat16 needs the optional 'ml_dtypes' package: pip install 'rill[bfloat16]'"
+                f"{name} needs the optional 'ml_dtypes' package: pip install 'rill[bfloat16]'"
             ) from e
         _ml_dtypes = ml_dtypes
-    return np.dtype(_ml_dtypes.bfloat16)
+    return np.dtype(getattr(_ml_dtypes, name))
+
+
+def bfloat16_np() -> np.dtype:
+    """NumPy dtype for bfloat16, from the optional ``ml_dtypes`` package."""
+    return ml_dtype_np("bfloat16")
 
 
 CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"

@@ -6,7 +6,7 @@ import builtins
 
 import numpy as np
 
-from rill.backend import bfloat16_np
+from rill.backend import ml_dtype_np
 
 __all__ = ["DType", "as_dtype"]
 
@@ -25,6 +25,7 @@ class DType:
         "is_unsigned",
         "is_string",
         "is_variant",
+        "is_quantized",
         "_real",
     )
 
@@ -39,6 +40,8 @@ class DType:
         self.is_bool = kind == "b"
         self.is_string = kind == "S"
         self.is_variant = kind == "V"
+        # TF's quantized types (qint8, ...) store their integers in a one-field record
+        self.is_quantized = kind == "q"
         self._real = None
 
     # NumPy views ----------------------------------------------------------------------
@@ -46,7 +49,11 @@ class DType:
     def np(self) -> np.dtype:
         """The NumPy dtype that stores this type (object for strings)."""
         if self._np is None:
-            self._np = bfloat16_np()
+            if self.name == "resource":
+                raise TypeError("tf.resource has no NumPy equivalent.")
+            # bfloat16, float8_*, int4, ...: NumPy types defined by ml_dtypes
+            self._np = ml_dtype_np(self.name)
+            _BY_NP.setdefault(self._np, self)
         return self._np
 
     @property
@@ -71,35 +78,32 @@ class DType:
 
     @property
     def is_numpy_compatible(self) -> bool:
-        return self is not bfloat16 or self._np is not None
-
-    @property
-    def is_quantized(self) -> bool:
-        return False
+        return self is not resource
 
     @property
     def size(self) -> int:
         return 1 if self.is_string or self.is_variant else self.np.itemsize
 
+    def _limit(self, which: str):
+        if self.is_quantized or not (self.is_floating or self.is_integer or self.is_bool):
+            raise TypeError(f"Cannot find {which}imum value of {self.name}.")
+        if self.is_bool:
+            return which == "max"
+        if self.np.type.__module__.startswith("ml_dtypes"):
+            import ml_dtypes  # its finfo/iinfo know the types NumPy's don't
+
+            info = (ml_dtypes.finfo if self.is_floating else ml_dtypes.iinfo)(self.np)
+        else:
+            info = (np.finfo if self.is_floating else np.iinfo)(self.np)
+        return (float if self.is_floating else int)(getattr(info, which))
+
     @property
     def min(self):
-        if self.is_floating:
-            return float(np.finfo(self.np).min) if self is not bfloat16 else -3.38953139e38
-        if self.is_integer:
-            return int(np.iinfo(self.np).min)
-        if self.is_bool:
-            return False
-        raise TypeError(f"Cannot find minimum value of {self.name}.")
+        return self._limit("min")
 
     @property
     def max(self):
-        if self.is_floating:
-            return float(np.finfo(self.np).max) if self is not bfloat16 else 3.38953139e38
-        if self.is_integer:
-            return int(np.iinfo(self.np).max)
-        if self.is_bool:
-            return True
-        raise TypeError(f"Cannot find maximum value of {self.name}.")
+        return self._limit("max")
 
     def is_compatible_with(self, other) -> bool:
         return self is as_dtype(other)
@@ -151,6 +155,26 @@ string = _make("string", object, 7, "S")
 # Opaque Python values flowing through graphs (a loop's history, a TensorArray's list).
 variant = _make("variant", object, 21, "V")
 
+# Quantized integers (TF's qint8...): DTypes with TF's enums and NumPy record dtypes
+qint8 = _make("qint8", [("qint8", np.int8)], 11, "q")
+quint8 = _make("quint8", [("quint8", np.uint8)], 12, "q")
+qint16 = _make("qint16", [("qint16", np.int16)], 15, "q")
+quint16 = _make("quint16", [("quint16", np.uint16)], 16, "q")
+qint32 = _make("qint32", [("qint32", np.int32)], 13, "q")
+# A handle to a resource (a variable's buffer in TF); rill's variables are Python objects
+resource = _make("resource", None, 20, "R")
+# Narrow floats and integers of ``tf.dtypes.experimental``, stored by ml_dtypes' types
+float8_e5m2 = _make("float8_e5m2", None, 24, "f")
+float8_e4m3fn = _make("float8_e4m3fn", None, 25, "f")
+float8_e4m3fnuz = _make("float8_e4m3fnuz", None, 26, "f")
+float8_e4m3b11fnuz = _make("float8_e4m3b11fnuz", None, 27, "f")
+float8_e5m2fnuz = _make("float8_e5m2fnuz", None, 28, "f")
+int4 = _make("int4", None, 29, "i")
+uint4 = _make("uint4", None, 30, "u")
+int2 = _make("int2", None, 31, "i")
+uint2 = _make("uint2", None, 32, "u")
+float4_e2m1fn = _make("float4_e2m1fn", None, 33, "f")
+
 half = float16
 double = float64
 
@@ -169,13 +193,22 @@ INEXACT = FLOATS | COMPLEX
 DIFFERENTIABLE = INEXACT | {variant}
 ALL_SET = frozenset(ALL)
 
-_BY_NAME = {d.name: d for d in ALL}
+QUANTIZED_DTYPES = frozenset([qint8, quint8, qint16, quint16, qint32])
+# Outside ALL: no op but cast and the comparisons takes them (as in TF)
+EXPERIMENTAL = (
+    float8_e5m2, float8_e4m3fn, float8_e4m3fnuz, float8_e4m3b11fnuz, float8_e5m2fnuz,
+    int4, uint4, int2, uint2, float4_e2m1fn,
+)  # fmt: skip
+
+_BY_NAME = {d.name: d for d in ALL + tuple(QUANTIZED_DTYPES) + EXPERIMENTAL + (resource,)}
 _BY_NAME.update(
     half=float16, float=float32, double=float64, int=int32, long=int64,
     bool_=bool, str=string, bytes=string, object=string,
 )  # fmt: skip
-_BY_ENUM = {d._enum: d for d in ALL}
-_BY_NP = {d._np: d for d in ALL if d._np is not None and d is not string and d is not variant}
+_BY_ENUM = {d._enum: d for d in _BY_NAME.values()}
+_BY_NP = {
+    d._np: d for d in ALL + tuple(QUANTIZED_DTYPES) if d._np is not None and d._np.kind != "O"
+}
 _PY_TYPES = {builtins.float: float32, builtins.bool: bool, builtins.object: string,
              builtins.str: string, builtins.bytes: string, builtins.complex: complex128}  # fmt: skip
 
@@ -191,10 +224,9 @@ def from_numpy(np_dtype) -> DType:
         return d
     if np_dtype.kind in "OSU":
         return string
-    if np_dtype.name == "bfloat16":
-        bfloat16._np = np_dtype
-        _BY_NP[np_dtype] = bfloat16
-        return bfloat16
+    d = _BY_NAME.get(np_dtype.name)
+    if d is not None and d.np == np_dtype:  # an ml_dtypes type (bfloat16, float8_*, ...)
+        return d
     raise TypeError(f"Cannot convert NumPy dtype {np_dtype} to a rill DType.")
 
 

@@ -1906,3 +1906,47 @@ __all__ = [
     "unicode_decode", "unicode_decode_with_offsets", "unicode_encode", "unicode_split",
     "unicode_split_with_offsets", "unicode_transcode", "unsorted_segment_join", "upper",
 ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# tf.fingerprint: FarmHash Fingerprint64 of each row's bytes
+# --------------------------------------------------------------------------------------
+
+
+def _fingerprint_kernel(x, method):
+    if x.ndim == 0:
+        raise ValueError("data must have rank 1 or higher")
+    rows = x.reshape(x.shape[0], -1)
+    if x.dtype == object:
+        # a string row is fingerprinted by its strings' fingerprints, one 8-byte
+        # little-endian word each, unless it holds exactly one string (as TF does)
+        per = _farmhash64(_flat(rows)).astype("<u8").reshape(rows.shape)
+        items = [r[0] if rows.shape[1] == 1 else per[i].tobytes() for i, r in enumerate(rows)]
+        items = [s if isinstance(s, bytes) else str(s).encode() for s in items]
+    else:
+        rows = np.ascontiguousarray(rows)
+        items = [r.tobytes() for r in rows]
+    fp = _farmhash64(items).astype("<u8")
+    return np.frombuffer(fp.tobytes(), np.uint8).reshape(len(items), 8)
+
+
+def _fingerprint_rule(x, method):
+    if x.shape.rank == 0:
+        raise op_error(InvalidArgumentError, "Fingerprint", "data must have rank 1 or higher")
+    return AVal([x.shape[0] if x.shape.rank else None, 8], _d.uint8)
+
+
+fingerprint_p = primitive("Fingerprint", _fingerprint_kernel, _fingerprint_rule, host=True)
+
+
+@tf_export("fingerprint")
+def fingerprint(data, method="farmhash64", name=None):
+    """An 8-byte (uint8) FarmHash Fingerprint64 of each ``data[i, ...]``: of its raw bytes
+    for numbers (so invariant under reshape and bitcast), of its strings otherwise."""
+    m = method.numpy() if hasattr(method, "numpy") else method
+    m = m.decode() if isinstance(m, bytes) else m
+    if m != "farmhash64":
+        raise op_error(
+            InvalidArgumentError, "Fingerprint", f"unsupported method {m!r}; only 'farmhash64'"
+        )
+    return bind(fingerprint_p, (convert_to_tensor(data),), {"method": m})
