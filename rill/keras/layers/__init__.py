@@ -135,3 +135,6 @@ from rill.keras.layers.attention import (
     GroupQueryAttention,
     MultiHeadAttention,
 )
+from rill.keras.layers.preprocessing import *  # noqa: F403 - see its __all__
+from rill.keras.layers.augmentation import *  # noqa: F403 - see its __all__
+from rill.keras.input_layer import Input  # noqa: E402 - keras.layers.Input is keras.Input

@@ -1,0 +1,3 @@
+"""Keras augmentation layers."""
+
+__all__: list[str] = []
