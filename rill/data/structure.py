@@ -201,8 +201,15 @@ def stack_leaves(items, spec, index=0):
     """Stack one component of several elements along a new first dimension."""
     if type(spec) is TensorSpec:
         npdt = spec.dtype.np
-        if spec.shape.rank == 0 and npdt is not object:
-            return np.array(items, dtype=npdt)
+        if spec.shape.rank == 0:
+            if npdt.kind != "O":
+                return np.array(items, dtype=npdt)
+            # scalar strings: fill an object vector element by element (np.stack of 0-d
+            # object arrays would nest the arrays themselves as elements)
+            out = np.empty(len(items), object)
+            for i, x in enumerate(items):
+                out[i] = x.item() if isinstance(x, np.ndarray) else x
+            return out
         try:
             out = np.stack(items)
         except ValueError:
@@ -214,7 +221,7 @@ def stack_leaves(items, spec, index=0):
                 f"Cannot batch tensors with different shapes in component {index}. First "
                 f"element had shape {list(first)} and element {j} had shape {list(s)}.",
             ) from None
-        return out if out.dtype == npdt or npdt is object else out.astype(npdt)
+        return out if out.dtype == npdt or npdt.kind == "O" else out.astype(npdt)
     return _stack_composite(items, spec)
 
 

@@ -21,6 +21,7 @@ def Input(  # noqa: N802 - Keras' public name
     batch_size=None,
     dtype=None,
     sparse=None,
+    ragged=None,
     batch_shape=None,
     name=None,
     tensor=None,
@@ -32,7 +33,7 @@ def Input(  # noqa: N802 - Keras' public name
             "keras.Input: pass `shape` (without the batch dimension) or `batch_shape`."
         )
     layer = InputLayer(
-        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, ragged=ragged,
         batch_shape=batch_shape, name=name, optional=optional,
     )  # fmt: skip
     return layer.output
@@ -41,9 +42,11 @@ def Input(  # noqa: N802 - Keras' public name
 class InputLayer(Layer):
     """The layer of a model's input: holds the input's KerasTensor and passes data through."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, input_shape=None, **kwargs):  # fmt: skip
-        kwargs.pop("ragged", None)
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
+                 batch_shape=None, input_tensor=None, optional=False, name=None,
+                 input_shape=None, **kwargs):  # fmt: skip
+        if sparse and ragged:
+            raise ValueError("You cannot pass both `sparse=True` and `ragged=True` to Input.")
         if "batch_input_shape" in kwargs:  # Keras 2 configs
             batch_shape = kwargs.pop("batch_input_shape")
         if batch_shape is None:
@@ -56,9 +59,12 @@ class InputLayer(Layer):
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
         self._batch_input_shape = batch_shape
         self.sparse = bool(sparse)
+        self.ragged = bool(ragged)
         self.optional = bool(optional)
         self.built = True
-        tensor = KerasTensor(batch_shape, self._dtype, name=name, sparse=self.sparse)
+        tensor = KerasTensor(
+            batch_shape, self._dtype, name=name, sparse=self.sparse, ragged=self.ragged
+        )
         Node(self, (), {}, tensor)
 
     @property
@@ -71,5 +77,6 @@ class InputLayer(Layer):
     def get_config(self):
         return {
             "batch_shape": list(self._batch_input_shape), "dtype": self._dtype,
-            "sparse": self.sparse, "ragged": False, "name": self.name, "optional": self.optional,
+            "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
+            "optional": self.optional,
         }  # fmt: skip

@@ -18,6 +18,7 @@ from rill.ops import (  # noqa: F401 - imported for registration
     image_ops,
     image_resize_ops,
     indexing_ops,
+    linalg_decomposition_ops,
     linalg_ops,
     logging_ops,
     math_ops,

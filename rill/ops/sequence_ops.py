@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rill.core import dtypes as _d
@@ -203,7 +205,7 @@ def _unravel_rule(indices, dims):
 def _unravel_kernel(indices, dims, xp=np):
     if xp.any(dims <= 0) and indices.size:
         raise ValueError(f"dims must be positive, got {dims.tolist()}")
-    total = int(np.prod(dims))
+    total = math.prod(int(d) for d in dims)
     if xp.any(indices < 0) or xp.any(indices >= total):
         raise ValueError(f"index is out of bound as with dims {dims.tolist()}")
     return xp.stack(xp.unravel_index(indices, tuple(int(d) for d in dims))).astype(indices.dtype)

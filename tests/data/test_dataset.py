@@ -925,3 +925,10 @@ def test_experimental_transformations():
         values(ds.apply(X.assert_cardinality(4)))
     g = ds.apply(X.group_by_window(lambda x: x % 2, lambda k, w: w.batch(5), window_size=5))
     assert values(g) == [[0, 2, 4], [1, 3]]
+
+
+def test_batched_scalar_strings_are_a_flat_string_vector():
+    # np.array over 0-d object arrays nests them; a batch of strings must hold bytes
+    ds = tf.data.Dataset.from_tensor_slices(["Ab", "cD", "eF"]).batch(2)
+    got = [b.numpy().tolist() for b in ds.map(tf.strings.lower)]
+    assert got == [[b"ab", b"cd"], [b"ef"]]
