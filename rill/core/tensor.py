@@ -188,6 +188,28 @@ class EagerTensor(Tensor):
         return f"rill.Tensor({text}, shape={self.shape}, dtype={self._dtype.name})"
 
 
+_replaced: dict = {}  # attribute -> what set_tensor_methods replaced (absent: nothing)
+
+
+def set_tensor_methods(table: dict | None) -> None:
+    """Add ``table``'s methods and properties to every Tensor, or with None take them
+    back. ``tf.experimental.numpy.experimental_enable_numpy_behavior`` adds NumPy's
+    (``T``, ``reshape``, ``astype``...) and its promoting operators this way, at the
+    user's request, as TF does; core itself never calls it."""
+    if table is None:
+        for name, old in _replaced.items():
+            if old is None:
+                delattr(Tensor, name)
+            else:
+                setattr(Tensor, name, old)
+        _replaced.clear()
+        return
+    for name, fn in table.items():
+        if name not in _replaced:
+            _replaced[name] = Tensor.__dict__.get(name)
+        setattr(Tensor, name, fn)
+
+
 _new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray

@@ -5,3 +5,12 @@ from rill.ops._op import populate as _populate
 
 _populate(globals(), "experimental")
 del _populate
+
+
+def __getattr__(name):
+    # tf.experimental.numpy loads on first use
+    if name == "numpy":
+        import importlib
+
+        return importlib.import_module("rill.experimental.numpy")
+    raise AttributeError(f"module 'rill.experimental' has no attribute {name!r}")

@@ -2,6 +2,7 @@
 
 import rill.data as _data  # noqa: F401 - registers the train exports
 import rill.train.checkpoint as _checkpoint  # noqa: F401 - registers Checkpoint & co.
+from rill.train import checkpoint_utils, cluster, coordinator, moving_averages  # noqa: F401
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "train")
