@@ -67,6 +67,9 @@ _LAZY_NAMES = {
     "constant_initializer": "rill.init_ops",
     "random_uniform_initializer": "rill.init_ops",
     "random_normal_initializer": "rill.init_ops",
+    "read_file": "rill.io",
+    "write_file": "rill.io",
+    "matching_files": "rill.io",
 }
 _KERAS_ALIASES = ("losses", "metrics", "optimizers", "initializers")
 # __version__ is TF's API version with rill's as a local label ("2.21.0+rill.0.1.0"),

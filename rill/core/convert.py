@@ -126,6 +126,10 @@ def _from_python(value, dtype):
             raise ValueError(
                 f"Can't convert non-rectangular Python sequence to Tensor: {_short(value)}"
             ) from None
+    if arr.dtype.kind in "SU":
+        # NumPy's fixed-width strings drop trailing NUL bytes ("a\x00" -> "a"); keep the
+        # Python objects as they are
+        arr = np.array(value, dtype=object)
     if arr.dtype.kind == "O":
         flat = arr.reshape(-1)
         if all(isinstance(x, (str, bytes)) for x in flat):

@@ -108,3 +108,10 @@ def test_string_values_are_utf8_bytes():
 def test_str_and_bytes_mix_like_tf():
     t = tf.constant(["héllo", b"\xff", b"x"])
     assert t.dtype is tf.string and t.numpy().tolist() == ["héllo".encode(), b"\xff", b"x"]
+
+
+def test_python_bytes_keep_trailing_nul_bytes():
+    # NumPy's fixed-width "S" dtype would strip them; TF keeps every byte
+    t = tf.constant([b"a\x00", b"\x01\x00"])
+    assert t.numpy().tolist() == [b"a\x00", b"\x01\x00"]
+    assert tf.constant([["x", "y"]]).shape == (1, 2)
