@@ -388,7 +388,23 @@ def _bind_slow(prim, inputs, params):
     # an op without a gradient rule contributes nothing to a gradient: not recorded
     if st.tapes and not st.stop_recording and prim.grad is not None:
         record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
+    if _output_check is not None:  # tf.debugging.enable_check_numerics (after recording:
+        out = _output_check(prim, inputs, out)  # in a graph it may add ops on the outputs)
     return out
+
+
+# An output check installed by tf.debugging.enable_check_numerics (rill.debugging): it
+# sees every op's outputs and may raise, or in a graph return checked replacements. While
+# one is installed every op takes the slow path, so the eager hot path never tests it.
+_output_check = None
+
+
+def set_output_check(fn) -> None:
+    """Install ``fn(prim, inputs, out) -> out`` to run after every op, or remove it (None)."""
+    global _output_check
+    if (fn is None) != (_output_check is None):
+        _adjust_slow(1 if fn is not None else -1)
+    _output_check = fn
 
 
 def is_symbolic(x) -> bool:

@@ -5,3 +5,4 @@ from rill.ops._op import populate as _populate
 
 _populate(globals(), "math")
 del _populate
+from rill.math import special  # noqa: E402

@@ -22,6 +22,7 @@ from rill.ops import (  # noqa: F401 - imported for registration
     linalg_ops,
     logging_ops,
     math_ops,
+    nn_extra_ops,
     nn_ops,
     operators,
     partition_ops,
@@ -34,6 +35,7 @@ from rill.ops import (  # noqa: F401 - imported for registration
     signal_ops,
     space_batch_ops,
     sort_ops,
+    special_ops,
     tensor_array,
     unary_ops,
 )

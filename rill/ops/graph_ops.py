@@ -119,7 +119,7 @@ def timestamp(name=None):
 ApproxTopK = collections.namedtuple("ApproxTopK", ["values", "indices"])
 
 
-@tf_export("approx_top_k", "math.approx_max_k")
+@tf_export("approx_top_k")
 def approx_top_k(
     input,  # noqa: A002
     k,
