@@ -123,11 +123,74 @@ def log_sigmoid(x):
     return tf.math.log_sigmoid(_t(x))
 
 
+def _kops():
+    # rill.keras.ops is imported on first use so `import rill.keras.activations` stays light
+    from rill.keras.ops import nn
+
+    return nn
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
+    return _kops().celu(_t(x), alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``axis`` times sigmoid of the second half."""
+    return _kops().glu(_t(x), axis=axis)
+
+
+def hard_tanh(x):
+    """tanh's piecewise-linear stand-in: x clipped to [-1, 1]."""
+    return _kops().hard_tanh(_t(x))
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return _kops().hard_shrink(_t(x), threshold=threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    """x moved towards 0 by ``threshold``, and 0 inside [-threshold, threshold]."""
+    return _kops().soft_shrink(_t(x), threshold=threshold)
+
+
+def sparse_plus(x):
+    """0 below -1, (x + 1)**2 / 4 on [-1, 1), x above: a smooth-ish relu."""
+    return _kops().sparse_plus(_t(x))
+
+
+def sparse_sigmoid(x):
+    """0 below -1, (x + 1) / 2 on [-1, 1], 1 above."""
+    return _kops().sparse_sigmoid(_t(x))
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of x onto the probability simplex along ``axis``."""
+    return _kops().sparsemax(_t(x), axis=axis)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x**2 + b)) / 2, a smooth relu."""
+    return _kops().squareplus(_t(x), b=b)
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return _kops().tanh_shrink(_t(x))
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else ``default_value``."""
+    return _kops().threshold(_t(x), threshold, default_value)
+
+
 _ALL = {
     f.__name__: f
     for f in (relu, leaky_relu, relu6, sigmoid, tanh, softmax, log_softmax, elu, selu, gelu,
               silu, softplus, softsign, hard_sigmoid, hard_silu, exponential, linear, mish,
-              log_sigmoid)
+              log_sigmoid, celu, glu, hard_tanh, hard_shrink, soft_shrink, sparse_plus,
+              sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)
 }  # fmt: skip
 _ALL["swish"] = silu
 _ALL["hard_swish"] = hard_silu

@@ -430,3 +430,7 @@ __all__ += ["ModelCheckpoint", "BackupAndRestore"]
 from rill.keras.callbacks_tensorboard import TensorBoard  # noqa: E402
 
 __all__ += ["TensorBoard"]
+
+from rill.keras.callbacks_extra import RemoteMonitor, SwapEMAWeights  # noqa: E402
+
+__all__ += ["RemoteMonitor", "SwapEMAWeights"]

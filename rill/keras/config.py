@@ -183,76 +183,25 @@ def max_steps_per_epoch():
 
 
 # ------------------------------------------------------------------------ dtype policy
-class DTypePolicy:
-    """A layer dtype policy: the dtype its computations run in and the dtype of its
-    variables. ``"mixed_float16"`` / ``"mixed_bfloat16"`` compute in 16 bits and keep
-    float32 variables; a dtype name uses that dtype for both."""
-
-    def __init__(self, name=None):
-        if name is None:
-            name = floatx()
-        if not isinstance(name, str):
-            raise TypeError(f"'name' must be a string, such as 'mixed_float16'. Received: {name}")
-        if name.startswith("mixed_"):
-            compute = name[len("mixed_") :]
-            if compute not in ("float16", "bfloat16"):
-                raise ValueError(
-                    f"Cannot convert '{name}' to a mixed precision policy. Valid policies "
-                    "include 'mixed_float16', 'mixed_bfloat16', and the name of any float "
-                    "dtype such as 'float32'."
-                )
-            variable = "float32"
-        else:
-            from rill.keras.ops._dtypes import standardize_dtype
-
-            compute = variable = standardize_dtype(name)
-        self._name = name
-        self._compute_dtype = compute
-        self._variable_dtype = variable
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def compute_dtype(self) -> str:
-        return self._compute_dtype
-
-    @property
-    def variable_dtype(self) -> str:
-        return self._variable_dtype
-
-    def get_config(self) -> dict:
-        return {"name": self._name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __eq__(self, other):
-        return type(other) is type(self) and other._name == self._name
-
-    __hash__ = object.__hash__
-
-    def __repr__(self):
-        return f'<DTypePolicy "{self._name}">'
-
-
+# The policy classes live in rill.keras.dtype_policies; these names stay here for Keras'
+# keras.config API (the class loads on first use, keeping this module import-light).
 def set_dtype_policy(policy) -> None:
-    """Set the default dtype policy from a ``DTypePolicy`` or its name."""
-    if isinstance(policy, str):
-        policy = DTypePolicy(policy)
-    elif not isinstance(policy, DTypePolicy):
-        raise ValueError(
-            "Invalid `policy` argument. Expected the string name of a policy (such as "
-            f"'mixed_float16') or a `DTypePolicy` instance. Received: policy={policy} "
-            f"(of type {type(policy)})"
-        )
-    _s.dtype_policy = policy
+    """Set the global dtype policy from a ``DTypePolicy`` or its name."""
+    from rill.keras.dtype_policies.dtype_policy import set_dtype_policy as _set
+
+    _set(policy)
 
 
-def dtype_policy() -> DTypePolicy:
-    """The default dtype policy (``floatx()``'s when none was set)."""
-    if _s.dtype_policy is None:
-        _s.dtype_policy = DTypePolicy(floatx())
-    return _s.dtype_policy
+def dtype_policy():
+    """The global dtype policy (``floatx()``'s name when none was set)."""
+    from rill.keras.dtype_policies.dtype_policy import dtype_policy as _get
+
+    return _get()
+
+
+def __getattr__(name):
+    if name == "DTypePolicy":
+        from rill.keras.dtype_policies import DTypePolicy
+
+        return DTypePolicy
+    raise AttributeError(f"module 'rill.keras.config' has no attribute {name!r}")

@@ -86,6 +86,12 @@ class UnitNorm(Constraint):
         return {"axis": self.axis}
 
 
+# Keras 3 exports the lowercase names as aliases of the classes
+max_norm = MaxNorm
+min_max_norm = MinMaxNorm
+non_neg = NonNeg
+unit_norm = UnitNorm
+
 _CLASSES = {c.__name__: c for c in (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)}
 _ALIASES = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg,
             "unit_norm": UnitNorm}  # fmt: skip

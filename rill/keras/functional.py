@@ -12,6 +12,7 @@ import numpy as np
 
 from rill.core import nest
 from rill.core.tensor import Tensor
+from rill.core.tensor_shape import TensorShape
 from rill.core.variables import Variable
 from rill.keras.input_layer import InputLayer
 from rill.keras.keras_tensor import KerasTensor
@@ -216,8 +217,9 @@ class _Graph:
         for t, x in zip(self.flat_inputs, self.flatten_inputs(data)):
             if not isinstance(x, (Tensor, Variable)):
                 x = rill.convert_to_tensor(np.asarray(x) if not np.isscalar(x) else x)
-            if x.dtype != t.dtype and (t.dtype.is_floating or not x.dtype.is_floating):
-                x = rill.cast(x, t.dtype)  # floats are never silently truncated to ints
+            t_dtype = rill.as_dtype(t.dtype)  # a KerasTensor's dtype is a name
+            if x.dtype != t_dtype and (t_dtype.is_floating or not x.dtype.is_floating):
+                x = rill.cast(x, t_dtype)  # floats are never silently truncated to ints
             _check_rank(t, x)
             values[id(t)] = x
         for node in self.run_nodes:
@@ -236,6 +238,11 @@ class _Graph:
         return nest.map_structure(lambda t: values[id(t)], self.outputs)
 
 
+class _Spec:
+    def __init__(self, name, shape):
+        self.name, self.shape = name, shape
+
+
 def _lookup(data, *keys):
     for k in keys:
         if k in data:
@@ -246,6 +253,7 @@ def _lookup(data, *keys):
 
 
 def _check_rank(spec, x):
+    spec = _Spec(spec.name, TensorShape(spec.shape))  # a KerasTensor's shape is a tuple
     if spec.shape.rank is not None and x.shape.rank is not None and spec.shape.rank != x.shape.rank:
         raise ValueError(
             f"Input {spec.name!r} is incompatible with the model: expected shape "
@@ -290,7 +298,7 @@ def _serialize_arg(x, indices):
         return {
             "class_name": "__keras_tensor__",
             "config": {
-                "shape": x.shape.as_list(), "dtype": x.dtype.name,
+                "shape": list(x.shape), "dtype": x.dtype,
                 "keras_history": _history(x, indices),
             },
         }  # fmt: skip
@@ -363,7 +371,9 @@ def graph_from_config(config: dict, custom_objects=None):
             layer_cfg = {k: v for k, v in entry.items() if k not in ("name", "inbound_nodes")}
             op = deserialize_keras_object(layer_cfg, custom_objects=custom_objects)
         ops[name] = op
-        pending.extend((op, node) for node in entry.get("inbound_nodes", []))
+        # keyed by the name in the config: a layer whose get_config omits `name` is rebuilt
+        # under a generated one, but the saved nodes still refer to it by the saved name
+        pending.extend((name, op, node) for node in entry.get("inbound_nodes", []))
     made: dict[tuple, KerasTensor] = {}
     for name, op in ops.items():
         if isinstance(op, InputLayer):
@@ -385,7 +395,7 @@ def graph_from_config(config: dict, custom_objects=None):
     while pending:
         progressed = False
         for item in list(pending):
-            op, node = item
+            name, op, node = item
             try:
                 args = [resolve(a) for a in node.get("args", [])]
                 kwargs = {k: resolve(v) for k, v in node.get("kwargs", {}).items()}
@@ -393,14 +403,14 @@ def graph_from_config(config: dict, custom_objects=None):
                 continue  # an input of this node isn't made yet
             out = op(*args, **kwargs)
             for i, t in enumerate(nest.flatten(out)):
-                made[(op.name, count[op.name], i)] = t
-            count[op.name] += 1
+                made[(name, count[name], i)] = t
+            count[name] += 1
             pending.remove(item)
             progressed = True
         if not progressed:
             raise ValueError(
                 "Cannot rebuild the functional model from its config: some layers' inputs are "
-                f"never produced: {[op.name for op, _ in pending]}."
+                f"never produced: {[op.name for _, op, _ in pending]}."
             )
 
     def io(spec):

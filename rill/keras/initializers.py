@@ -24,9 +24,14 @@ def _shape(shape):
     return shape
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) as Keras computes them (conv kernels: receptive field x channels)."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) as Keras computes them (conv kernels: receptive field x channels),
+    or the products of the sizes along ``input_axes`` / ``output_axes`` when both are given."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        fan_in = int(_np.prod([shape[a] for a in input_axes]))
+        fan_out = int(_np.prod([shape[a] for a in output_axes]))
+        return fan_in, fan_out
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -158,8 +163,10 @@ _TRUNC_STD = 0.87962566103423978
 
 
 class VarianceScaling(RandomInitializer):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):  # fmt: skip
         super().__init__(seed)
+        self.input_axes, self.output_axes = input_axes, output_axes
         if scale <= 0.0:
             raise ValueError(f"`scale` must be positive, got scale={scale}")
         if mode not in _MODES:
@@ -174,7 +181,7 @@ class VarianceScaling(RandomInitializer):
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
         dtype = _dtype(dtype)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         scale = self.scale / max(1.0, fan[self.mode])
         with tf.init_scope():
@@ -187,16 +194,19 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self):
         return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution}  # fmt: skip
+                "distribution": self.distribution, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}  # fmt: skip
 
 
 def _preset(name, scale, mode, distribution):
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
         VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution,
-                                 seed=seed)  # fmt: skip
+                                 seed=seed, input_axes=input_axes,
+                                 output_axes=output_axes)  # fmt: skip
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}  # fmt: skip
 
     cls = type(name, (VarianceScaling,), {
         "__init__": __init__, "get_config": get_config,
@@ -256,6 +266,82 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+def _window(name, length, periodic):
+    """Window values by name: the cosine windows in NumPy, any other through SciPy."""
+    # a periodic window is the symmetric one of length + 1 with its last value dropped
+    n = length + 1 if periodic else length
+    coeffs = {"hann": (0.5, 0.5), "hanning": (0.5, 0.5), "hamming": (0.54, 0.46)}
+    if name in coeffs:
+        a0, a1 = coeffs[name]
+        if n == 1:
+            win = _np.ones(1)
+        else:
+            win = a0 - a1 * _np.cos(2.0 * _np.pi * _np.arange(n) / (n - 1))
+        return win[:length]
+    if name in ("boxcar", "rectangular", "ones"):
+        return _np.ones(length)
+    try:
+        import scipy.signal
+    except ImportError:
+        raise ImportError(
+            f"STFT window {name!r} needs SciPy (built in: hann, hamming, boxcar): "
+            'pip install "rill[scipy]"'
+        ) from None
+    return scipy.signal.get_window(name, length, periodic)
+
+
+class STFT(Initializer):
+    """Conv kernels ``(frame_length, 1, fft_length // 2 + 1)`` computing the real or
+    imaginary part of a windowed short-time Fourier transform."""
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: `side` must be 'real' or 'imag', got {side!r}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                f"STFT: `scaling` must be None, 'density' or 'spectrum', got {scaling!r}"
+            )
+        if isinstance(window, str):
+            _window(window, 1, periodic)  # an unknown window name fails here, not later
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        dtype = _dtype(dtype)
+        frame_length, _, fft_bins = _shape(shape)
+        n_fft = (fft_bins - 1) * 2
+        t = _np.arange(frame_length, dtype=_np.float64).reshape(frame_length, 1, 1)
+        f = _np.arange(fft_bins, dtype=_np.float64).reshape(1, 1, fft_bins)
+        angle = -2.0 * _np.pi * t * f / n_fft
+        kernel = _np.cos(angle) if self.side == "real" else _np.sin(angle)
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                win = _window(win, frame_length, self.periodic)
+            win = _np.asarray(win, dtype=_np.float64)
+            if win.ndim != 1 or win.shape[0] != frame_length:
+                raise ValueError(
+                    f"STFT: `window` must have shape [frame_length]=[{frame_length}], "
+                    f"got {list(win.shape)}"
+                )
+            kernel = kernel * win.reshape(frame_length, 1, 1)
+            if self.scaling == "density":
+                kernel = kernel / _np.sqrt(_np.sum(win**2))
+            elif self.scaling == "spectrum":
+                kernel = kernel / _np.sum(_np.abs(win))
+        with tf.init_scope():
+            return tf.constant(kernel.astype(dtype.as_numpy_dtype))
+
+    def get_config(self):
+        window = self.window
+        if window is not None and not isinstance(window, str):
+            window = _np.asarray(window).tolist()
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}  # fmt: skip
+
+
+STFTInitializer = STFT
+
+
 OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
 
@@ -263,9 +349,11 @@ _CLASSES = {
     c.__name__: c
     for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
               VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-              LecunNormal, Orthogonal, Identity)
+              LecunNormal, Orthogonal, Identity, STFT)
 }  # fmt: skip
-_CLASSES.update(OrthogonalInitializer=Orthogonal, IdentityInitializer=Identity)
+_CLASSES.update(
+    OrthogonalInitializer=Orthogonal, IdentityInitializer=Identity, STFTInitializer=STFT
+)
 _ALIASES = {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
@@ -273,8 +361,15 @@ _ALIASES = {
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
+    "identity": Identity, "stft": STFT,
 }  # fmt: skip
+
+# Keras 3 exports the lowercase names as aliases of the classes
+zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, stft = VarianceScaling, Orthogonal, STFT
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
 
 _OBJECTS = {**_CLASSES, **_ALIASES}
 

@@ -41,7 +41,7 @@ def _apply(op: str, *args):
 def _binary(op: str, reflected: bool = False):
     def method(self, other):
         if isinstance(other, (np.ndarray, np.generic)) and other.dtype.kind == "f":
-            other = other.astype(self.dtype.np)  # a NumPy float takes the tensor's precision
+            other = other.astype(self.dtype)  # a NumPy float takes the tensor's precision
         return _apply(op, other, self) if reflected else _apply(op, self, other)
 
     method.__name__ = op
@@ -63,20 +63,22 @@ class KerasTensor:
     __array_priority__ = 1000  # NumPy defers `array + kt` to our operators
 
     def __init__(self, shape, dtype="float32", name=None, sparse=False, ragged=False):
-        self.shape = TensorShape(shape)
-        self.dtype = as_dtype(dtype)
+        # Keras 3's public forms: a plain tuple (None for unknown sizes) and a dtype name
+        self.shape = tuple(TensorShape(shape).as_list())
+        self.dtype = as_dtype(dtype).name
         self.name = name or unique_name("keras_tensor")
         self.sparse = bool(sparse)
         self.ragged = bool(ragged)
         self._keras_history = None  # (operation, node_index, tensor_index)
 
     @property
-    def ndim(self):
-        return self.shape.rank
+    def ndim(self) -> int:
+        """The rank (the length of ``shape``)."""
+        return len(self.shape)
 
     def __repr__(self):
         return (
-            f"<KerasTensor shape={tuple(self.shape.as_list())}, dtype={self.dtype.name}, "
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
             f"sparse={self.sparse}, ragged={self.ragged}, name={self.name}>"
         )
 

@@ -24,6 +24,8 @@ from rill.keras.keras_tensor import KerasTensor
 from rill.keras.naming import snake_case as _snake
 from rill.keras.naming import unique_name
 from rill.keras.operation import Operation, symbolic_outputs
+from rill.keras.variables import AutocastScope, get_autocast_scope, get_stateless_scope
+from rill.keras.variables import Variable as KerasVariable
 from rill.tracing.abstract import trace_abstract
 
 __all__ = ["Layer"]
@@ -54,7 +56,7 @@ class Layer(Operation):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_input_shape = kwargs.pop("batch_input_shape", None)
-        kwargs.pop("autocast", None)
+        autocast = kwargs.pop("autocast", True)
         activity_regularizer = kwargs.pop("activity_regularizer", None)
         if kwargs:
             raise ValueError(
@@ -63,7 +65,8 @@ class Layer(Operation):
         object.__setattr__(self, "_tracked", [])
         self._trainable = bool(trainable)
         super().__init__(name or unique_name(_snake(type(self).__name__)))
-        self._dtype = _dtype_name(dtype)
+        self.autocast = bool(autocast)
+        self.dtype_policy = dtype  # sets the cached compute/variable dtypes too
         self.dynamic = bool(dynamic)
         self.built = False
         self._own_weights = []  # variables made by add_weight, in creation order
@@ -184,16 +187,18 @@ class Layer(Operation):
             shape, name = initializer, shape
             initializer = kwargs.pop("initializer", None)
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = _dtype_name(dtype) if dtype is not None else self._dtype
+        autocast = kwargs.pop("autocast", True)
+        dtype = _dtype_name(dtype) if dtype is not None else self._variable_dtype
         if initializer is None:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
         init = initializers.get(initializer)
         with init_scope():
             value = init(shape, dtype=dtype) if callable(init) else init
             value = convert_to_tensor(value, dtype=dtype)
-            var = Variable(
+            var = KerasVariable(
                 value,
                 trainable=trainable,
+                autocast=autocast,
                 name=f"{self.name}/{name or 'variable'}",
                 dtype=dtype,
                 constraint=constraints.get(constraint),
@@ -239,6 +244,9 @@ class Layer(Operation):
     def add_loss(self, loss):
         """Add a loss (a tensor, or a zero-argument callable) to this layer's ``losses``."""
         self._call_losses.append(loss)
+        scope = get_stateless_scope()
+        if scope is not None and scope.collect_losses:
+            scope.add_loss(loss)
 
     @property
     def losses(self) -> list:
@@ -284,17 +292,14 @@ class Layer(Operation):
             if mask is not None:
                 kwargs["mask"] = mask
             return self.symbolic_call(inputs, *args, **kwargs)
-        if not isinstance(inputs, (Tensor, Variable)) and not nest.is_nested(inputs):
-            inputs = convert_to_tensor(inputs, dtype_hint=self._dtype)
-        elif nest.is_nested(inputs):
-            inputs = nest.map_structure(
-                lambda x: (
-                    x
-                    if isinstance(x, (Tensor, Variable)) or not hasattr(x, "__array__")
-                    else convert_to_tensor(x, dtype_hint=self._dtype)
-                ),
-                inputs,
-            )
+        compute = self._dtype
+        if (
+            args
+            or kwargs
+            or not isinstance(inputs, Tensor)
+            or (self.autocast and inputs.dtype.is_floating and inputs.dtype.name != compute)
+        ):  # the common case (one tensor already in the compute dtype) skips this
+            inputs, args, kwargs = self._convert_inputs(inputs, args, kwargs)
         outer = _ctx.stack
         if training is None and outer:
             training = outer[-1]  # inherited from the layer that calls this one
@@ -306,8 +311,13 @@ class Layer(Operation):
         if self._call_has_mask and mask is not None:
             kwargs["mask"] = mask
         outer.append(training)
+        scope = self._autocast_scope()
         try:
-            outputs = self.call(inputs, *args, **kwargs)
+            if scope is None:
+                outputs = self.call(inputs, *args, **kwargs)
+            else:
+                with scope:
+                    outputs = self.call(inputs, *args, **kwargs)
         finally:
             outer.pop()
         if self.activity_regularizer is not None:
@@ -334,7 +344,7 @@ class Layer(Operation):
                     f"be implemented. Error while inferring its output: {e}"
                 ) from e
             shapes = self.compute_output_shape(nest.map_structure(lambda x: x.shape, args[0]))
-            return _from_shapes(shapes, self.dtype)
+            return _from_shapes(shapes, self.compute_dtype)
         finally:
             self._clear_losses()  # symbolic activity-regularization losses must not leak
 
@@ -352,13 +362,12 @@ class Layer(Operation):
     def get_config(self) -> dict:
         """The constructor arguments, as Keras 3 writes them (``dtype`` as a DTypePolicy);
         subclasses add theirs to ``super().get_config()``."""
-        from rill.keras import regularizers
-        from rill.keras.saving.serialization_lib import dtype_policy_config
+        from rill.keras import dtype_policies, regularizers
 
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": dtype_policy_config(self._dtype),
+            "dtype": dtype_policies.serialize(self._dtype_policy),
         }
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
@@ -368,9 +377,87 @@ class Layer(Operation):
     def from_config(cls, config):
         return cls(**config)
 
+    # dtype policy ---------------------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (settable from a policy, a name or a dtype)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        from rill.keras import dtype_policies
+
+        policy = dtype_policies.get(value)
+        if policy.quantization_mode is not None:
+            raise NotImplementedError(
+                f"Layer {self.name!r}: the quantized dtype policy {policy.name!r} (mode "
+                f"{policy.quantization_mode!r}) needs quantized kernels, which rill does not "
+                "implement; use a float policy such as 'float32' or 'mixed_float16'."
+            )
+        self._dtype_policy = policy
+        # cached: read on every call
+        self._dtype = policy.compute_dtype
+        self._variable_dtype = policy.variable_dtype
+
     @property
     def dtype(self) -> str:
+        """The dtype of the layer's variables (Keras 3: ``variable_dtype``)."""
+        return self._variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype of the layer's computations and outputs."""
         return self._dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype the layer creates its weights in."""
+        return self._variable_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype floating inputs are cast to (with ``autocast``)."""
+        return self._dtype
+
+    @property
+    def quantization_mode(self):
+        return self._dtype_policy.quantization_mode
+
+    def _convert_inputs(self, inputs, args, kwargs):
+        """Array-like arguments as tensors, floating ones cast to the compute dtype when
+        ``autocast`` (integer inputs stay integer: ids for Embedding and lookups)."""
+        policy, autocast, dtype = self._dtype_policy, self.autocast, self._dtype
+
+        def convert(x):
+            if isinstance(x, (Tensor, Variable)) or hasattr(x, "__array__"):
+                return policy.convert_input(x, autocast, dtype)
+            return x
+
+        if not isinstance(inputs, (Tensor, Variable)) and not nest.is_nested(inputs):
+            if isinstance(inputs, (int, float, bool)):
+                inputs = convert_to_tensor(inputs)  # a Python number: a scalar tensor
+        inputs = nest.map_structure(convert, inputs)
+        if args:
+            args = nest.map_structure(convert, args)
+        if kwargs:
+            kwargs = {k: nest.map_structure(convert, v) for k, v in kwargs.items()}
+        return inputs, args, kwargs
+
+    def _autocast_scope(self):
+        """The ``AutocastScope`` this call enters (``None``: keep the current one), as
+        Keras 3: a mixed policy casts float variables to its compute dtype; a layer with
+        ``autocast=False`` or a non-float compute dtype turns an outer scope off."""
+        current = get_autocast_scope()
+        compute = self._dtype
+        if current is not None:
+            if not self.autocast or not as_dtype(compute).is_floating:
+                return AutocastScope(None) if current.dtype is not None else None
+            if current.dtype != compute:
+                return AutocastScope(compute)
+            return None
+        if compute != self._variable_dtype:  # a mixed policy
+            return AutocastScope(compute)
+        return None
 
     @property
     def input_spec(self):

@@ -304,6 +304,102 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return _sparse_ce(y_true, y_pred, from_logits, ignore_class, axis)[0]
 
 
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):  # fmt: skip
+    """Categorical crossentropy with each class term scaled by ``alpha * (1 - p)**gamma``."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise ValueError(f"categorical_focal_crossentropy: `axis` must be an int, got {axis!r}")
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / _last_dim(y_true)
+    if from_logits:
+        y_pred = tf.nn.softmax(y_pred, axis=axis)
+    p = y_pred / tf.reduce_sum(y_pred, axis=axis, keepdims=True)
+    p = tf.clip_by_value(p, EPSILON, 1.0 - EPSILON)
+    alpha = tf.cast(alpha, p.dtype)  # a scalar or one weight per class
+    focal = alpha * tf.pow(1.0 - p, gamma) * (-y_true * tf.math.log(p))
+    return tf.reduce_sum(focal, axis=axis)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """(1 - p**q) / q for the probability ``p`` of each sample's integer label: between
+    crossentropy (q -> 0) and mean absolute error (q = 1), and robust to noisy labels."""
+    y_pred = _float_tensor(y_pred)
+    labels = tf.cast(tf.convert_to_tensor(y_true), tf.int32)
+    if labels.shape.rank is not None and labels.shape.rank == y_pred.shape.rank:
+        labels = tf.squeeze(labels, axis=[-1])  # (batch, 1) labels
+    one_hot = tf.one_hot(labels, tf.shape(y_pred)[-1], dtype=y_pred.dtype)
+    p = tf.reduce_sum(y_pred * one_hot, axis=-1)
+    return (1.0 - tf.pow(p, q)) / q
+
+
+def ctc(y_true, y_pred):
+    """CTC loss of integer label rows ``y_true`` (batch, max_length; 0 is the blank and
+    pads) given logits ``y_pred`` (batch, time, classes)."""
+    from rill.keras.ops import nn as _nn
+
+    y_true = tf.convert_to_tensor(y_true)
+    y_pred = _float_tensor(y_pred)
+    if y_true.shape.rank != 2:
+        raise ValueError(
+            "ctc: `y_true` must be integer labels of shape (batch_size, max_length). "
+            f"Received: y_true.shape={y_true.shape}"
+        )
+    if y_pred.shape.rank != 3:
+        raise ValueError(
+            "ctc: `y_pred` must be logits of shape (batch_size, max_length, num_classes). "
+            f"Received: y_pred.shape={y_pred.shape}"
+        )
+    batch, steps = tf.shape(y_pred)[0], tf.shape(y_pred)[1]
+    logit_length = tf.fill([batch], tf.cast(steps, tf.int32))
+    label_length = tf.reduce_sum(tf.cast(tf.not_equal(y_true, 0), tf.int32), axis=-1)
+    return _nn.ctc_loss(y_true, y_pred, label_length, logit_length, mask_index=0)
+
+
+def dice(y_true, y_pred, axis=None):
+    """1 - 2 sum(y_true * y_pred) / (sum(y_true) + sum(y_pred)), over ``axis`` (all if None)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    inter = tf.reduce_sum(y_true * y_pred, axis=axis)
+    total = tf.reduce_sum(y_true, axis=axis) + tf.reduce_sum(y_pred, axis=axis)
+    return 1.0 - 2.0 * inter / (total + EPSILON)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """1 - TP / (TP + alpha FP + beta FN), soft counts over ``axis`` (all if None)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    tp = tf.reduce_sum(y_true * y_pred, axis=axis)
+    # Keras 3 weighs by these soft counts: "fp" is the target mass missed by y_pred
+    fp = tf.reduce_sum((1.0 - y_pred) * y_true, axis=axis)
+    fn = tf.reduce_sum(y_pred * (1.0 - y_true), axis=axis)
+    return 1.0 - tp / (tp + alpha * fp + beta * fn + EPSILON)
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
+           margin=0.4):  # fmt: skip
+    """Circle loss of L2-normalised embeddings ``y_pred`` with integer labels ``y_true``
+    against a reference set (the batch itself by default)."""
+    y_pred = _float_tensor(y_pred)
+    labels = tf.reshape(tf.cast(tf.convert_to_tensor(y_true), tf.int32), [-1, 1])
+    ref = y_pred if ref_embeddings is None else tf.cast(ref_embeddings, y_pred.dtype)
+    ref_lab = labels if ref_labels is None else tf.reshape(tf.cast(ref_labels, tf.int32), [-1, 1])
+    dist = tf.maximum(1.0 - tf.matmul(y_pred, ref, transpose_b=True), 0.0)
+    pos = tf.equal(labels, tf.transpose(ref_lab))
+    neg = tf.logical_not(pos)
+    if remove_diagonal:
+        eye = tf.eye(tf.size(labels), tf.size(ref_lab), dtype=tf.bool)
+        pos = tf.logical_and(pos, tf.logical_not(eye))
+    pos_f, neg_f = tf.cast(pos, dist.dtype), tf.cast(neg, dist.dtype)
+    # self-paced weights: a pair far from its optimum (margin, 1 + margin) weighs more
+    pos_w = tf.maximum((margin + dist) * pos_f, 0.0)
+    neg_w = tf.maximum((1.0 + margin - dist) * neg_f, 0.0)
+    pos_logits = -gamma * pos_w * (margin - dist)
+    neg_logits = gamma * neg_w * (1.0 - margin - dist)
+    minus_inf = tf.fill(tf.shape(dist), tf.constant(float("-inf"), dist.dtype))
+    p_loss = tf.reduce_logsumexp(tf.where(pos, pos_logits, minus_inf), axis=1)
+    n_loss = tf.reduce_logsumexp(tf.where(neg, neg_logits, minus_inf), axis=1)
+    return tf.nn.softplus(p_loss + n_loss)
+
+
 # short aliases, as Keras exports them
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -515,6 +611,103 @@ LogCosh = _define("LogCosh", log_cosh, "log_cosh")
 Hinge = _define("Hinge", hinge, "hinge")
 SquaredHinge = _define("SquaredHinge", squared_hinge, "squared_hinge")
 CategoricalHinge = _define("CategoricalHinge", categorical_hinge, "categorical_hinge")
+
+
+class Reduction:
+    """The reduction names of the legacy ``tf.keras.losses.Reduction`` enum."""
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls):
+        """The four reduction names."""
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key):
+        """Raise ``ValueError`` unless ``key`` is one of ``all()``."""
+        if key not in cls.all():
+            raise ValueError(f"Invalid Reduction Key: {key}. Expected keys are {cls.all()}")
+
+
+CategoricalFocalCrossentropy = _define(
+    "CategoricalFocalCrossentropy",
+    categorical_focal_crossentropy,
+    "categorical_focal_crossentropy",
+    [("alpha", 0.25), ("gamma", 2.0), ("from_logits", False), ("label_smoothing", 0.0),
+     ("axis", -1)],
+)  # fmt: skip
+
+
+class CategoricalGeneralizedCrossEntropy(_Wrapped):
+    """Generalized crossentropy of integer labels, robust to label noise (0 < q < 1)."""
+
+    _fn = staticmethod(categorical_generalized_cross_entropy)
+    _default_name = "categorical_generalized_cross_entropy"
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):  # fmt: skip
+        if not 0 < q < 1:
+            raise ValueError(f"CategoricalGeneralizedCrossEntropy: `q` must be in (0, 1), got {q}")
+        super().__init__(reduction=reduction, name=name, dtype=dtype, q=q)
+        self.q = q
+
+
+class CTC(_Wrapped):
+    """Connectionist temporal classification loss (labels: 0 is the blank and padding)."""
+
+    _fn = staticmethod(ctc)
+    _default_name = "ctc"
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
+
+
+class Dice(_Wrapped):
+    """Dice loss: 1 - the soft Dice coefficient over ``axis`` (all axes if None)."""
+
+    _fn = staticmethod(dice)
+    _default_name = "dice"
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(_Wrapped):
+    """Tversky loss: Dice with false positives and negatives weighted by alpha and beta."""
+
+    _fn = staticmethod(tversky)
+    _default_name = "tversky"
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):  # fmt: skip
+        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta,
+                         axis=axis)  # fmt: skip
+        self.alpha, self.beta, self.axis = alpha, beta, axis
+
+
+class Circle(_Wrapped):
+    """Circle loss for metric learning; samples whose loss is 0 are left out of the mean."""
+
+    _fn = staticmethod(circle)
+    _default_name = "circle"
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):  # fmt: skip
+        super().__init__(reduction=reduction, name=name, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal)  # fmt: skip
+        self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
+
+    def _call_with_mask(self, y_true, y_pred):
+        # as in Keras 3, samples with a zero loss are masked out of the reduction
+        losses = self.call(y_true, y_pred)
+        return losses, losses > 0
+
+
 # fmt: on
 
 # ----------------------------------------------------------------------------- lookup
@@ -526,7 +719,8 @@ _CLASSES = {
         SparseCategoricalCrossentropy, BinaryFocalCrossentropy, Poisson, KLDivergence,
         MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
         MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge,
-        CategoricalHinge,
+        CategoricalHinge, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CTC,
+        Dice, Tversky, Circle,
     )
 }  # fmt: skip
 
@@ -549,6 +743,9 @@ _FUNCTIONS = {
     "poisson": poisson, "cosine_similarity": cosine_similarity, "huber": huber,
     "log_cosh": log_cosh, "logcosh": log_cosh, "hinge": hinge, "squared_hinge": squared_hinge,
     "categorical_hinge": categorical_hinge,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
+    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy,
+    "ctc": ctc, "dice": dice, "tversky": tversky, "circle": circle,
 }  # fmt: skip
 
 _OBJECTS = {**_FUNCTIONS, **_CLASSES}
@@ -561,12 +758,13 @@ def serialize(loss):
     return serialization_lib.serialize_catalog(loss, _OBJECTS, "loss")
 
 
-def deserialize(config, custom_objects=None):
-    """Names resolve only through this module's table, ``custom_objects``, the
-    custom-object scope and the registry (nothing named in a config is imported)."""
+def deserialize(name, custom_objects=None):
+    """A loss from its name or config dict (Keras 3 calls the argument ``name``); names
+    resolve only through this module's table, ``custom_objects``, the custom-object scope
+    and the registry (nothing named in a config is imported)."""
     from rill.keras.saving import serialization_lib
 
-    return serialization_lib.deserialize_catalog(config, _OBJECTS, "loss", custom_objects)
+    return serialization_lib.deserialize_catalog(name, _OBJECTS, "loss", custom_objects)
 
 
 def get(identifier):

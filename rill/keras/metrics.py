@@ -14,9 +14,12 @@ import numpy as np
 import rill as tf
 from rill.keras.losses import (  # the per-sample formulas are the losses'
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
+    huber,
     kl_divergence,
     log_cosh,
     mean_absolute_error,
@@ -42,7 +45,10 @@ __all__ = [
     "CategoricalHinge", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
     "Precision", "Recall", "AUC", "PrecisionAtRecall", "RecallAtPrecision",
     "SensitivityAtSpecificity", "SpecificityAtSensitivity", "MeanIoU", "FBetaScore",
-    "F1Score", "get", "serialize", "deserialize",
+    "F1Score", "IoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU", "R2Score",
+    "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+    "concordance_correlation", "binary_focal_crossentropy", "categorical_focal_crossentropy",
+    "huber", "logcosh", "get", "serialize", "deserialize",
 ]  # fmt: skip
 
 
@@ -427,6 +433,7 @@ mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
 msle = MSLE = mean_squared_logarithmic_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
 
 _FUNCTIONS = {
     f.__name__: f
@@ -436,7 +443,7 @@ _FUNCTIONS = {
         mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
         cosine_similarity, log_cosh, binary_crossentropy, categorical_crossentropy,
         sparse_categorical_crossentropy, kl_divergence, poisson, hinge, squared_hinge,
-        categorical_hinge,
+        categorical_hinge, binary_focal_crossentropy, categorical_focal_crossentropy, huber,
     )
 }  # fmt: skip
 
@@ -986,75 +993,6 @@ class AUC(Metric):
 # --------------------------------------------------------------------------------------
 # IoU and F-scores
 # --------------------------------------------------------------------------------------
-class MeanIoU(Metric):
-    """Mean intersection-over-union over classes, from a streaming confusion matrix.
-    As in Keras 3 the state dtype defaults to int32 (weights are cast to it); the result
-    is float32."""
-
-    def __init__(
-        self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
-        sparse_y_pred=True, axis=-1,
-    ):  # fmt: skip
-        super().__init__(name=name or _auto_name("MeanIoU"), dtype=dtype or "int32")
-        self.num_classes = int(num_classes)
-        self.ignore_class = ignore_class
-        self.sparse_y_true = sparse_y_true
-        self.sparse_y_pred = sparse_y_pred
-        self.axis = axis
-        self.total_cm = self.add_variable(
-            (self.num_classes, self.num_classes), "zeros", name="total_confusion_matrix"
-        )
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = tf.convert_to_tensor(y_true)
-        y_pred = tf.convert_to_tensor(y_pred)
-        if not self.sparse_y_true:
-            y_true = tf.argmax(y_true, axis=self.axis)
-        if not self.sparse_y_pred:
-            y_pred = tf.argmax(y_pred, axis=self.axis)
-        t = tf.reshape(_cast(_cast(y_true, self.dtype), "int32"), [-1])
-        p = tf.reshape(_cast(_cast(y_pred, self.dtype), "int32"), [-1])
-        if sample_weight is None:
-            w = tf.ones_like(t, dtype="float32")
-        else:
-            w = _cast(_cast(sample_weight, self.dtype), "float32")
-            if _rank(w) > 1:
-                w = tf.reshape(w, [-1])
-            w = tf.broadcast_to(w, tf.shape(t))
-        n = self.num_classes
-        ok = tf.logical_and(tf.logical_and(t >= 0, t < n), tf.logical_and(p >= 0, p < n))
-        if self.ignore_class is not None:
-            ok = tf.logical_and(ok, tf.not_equal(t, self.ignore_class))
-        w = tf.where(ok, w, tf.zeros_like(w))
-        t = tf.where(ok, t, tf.zeros_like(t))
-        p = tf.where(ok, p, tf.zeros_like(p))
-        oh_t = tf.one_hot(t, n, dtype="float32") * tf.expand_dims(w, -1)
-        oh_p = tf.one_hot(p, n, dtype="float32")
-        cm = tf.matmul(oh_t, oh_p, transpose_a=True)
-        self.total_cm.assign_add(_cast(cm, self.dtype))
-
-    def result(self):
-        cm = _cast(self.total_cm.read_value(), "float32")
-        pred_sum = tf.reduce_sum(cm, axis=0)
-        true_sum = tf.reduce_sum(cm, axis=1)
-        tp = tf.linalg.diag_part(cm)
-        denom = pred_sum + true_sum - tp
-        valid = denom > 1e-9
-        n_valid = tf.reduce_sum(tf.cast(valid, "float32"))
-        iou = tf.where(valid, tp / (denom + EPSILON), tf.zeros_like(tp))
-        return tf.math.divide_no_nan(tf.reduce_sum(iou), n_valid)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
-
-
 class FBetaScore(Metric):
     """F-beta score per class, or averaged ('micro', 'macro', 'weighted')."""
 
@@ -1159,6 +1097,20 @@ class F1Score(FBetaScore):
 # --------------------------------------------------------------------------------------
 # identifiers
 # --------------------------------------------------------------------------------------
+# the metric families in their own modules import this one's base classes (one feature)
+from rill.keras.metrics_correlation import (  # noqa: E402
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    R2Score,
+    concordance_correlation,
+    pearson_correlation,
+)
+from rill.keras.metrics_iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+
+_FUNCTIONS.update(
+    pearson_correlation=pearson_correlation, concordance_correlation=concordance_correlation
+)
+
 _CLASSES = [
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
     SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
@@ -1167,7 +1119,8 @@ _CLASSES = [
     CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge,
     SquaredHinge, CategoricalHinge, TruePositives, TrueNegatives, FalsePositives,
     FalseNegatives, Precision, Recall, AUC, PrecisionAtRecall, RecallAtPrecision,
-    SensitivityAtSpecificity, SpecificityAtSensitivity, MeanIoU, FBetaScore, F1Score,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, MeanIoU, FBetaScore, F1Score, IoU,
+    BinaryIoU, OneHotIoU, OneHotMeanIoU, R2Score, PearsonCorrelation, ConcordanceCorrelation,
 ]  # fmt: skip
 
 _NAME_TABLE: dict = {c.__name__: c for c in _CLASSES}

@@ -48,7 +48,15 @@ class _Batches:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None):
         from rill.data import dataset_ops
+        from rill.keras.utils.py_dataset import PyDataset, PyDatasetAdapter
 
+        if isinstance(x, PyDataset):  # also keras.utils.Sequence: batches by index, per epoch
+            if y is not None:
+                raise ValueError("When x is a PyDataset, y must be None (it yields (x, y)).")
+            self.dataset, self.arrays = None, None
+            self.generator = PyDatasetAdapter(x, shuffle=shuffle)
+            self.steps = steps if steps is not None else self.generator.num_batches
+            return
         self.dataset = x if isinstance(x, dataset_ops.DatasetV2) else None
         self.steps = steps
         if self.dataset is not None:
@@ -218,6 +226,15 @@ class Model(Layer):
         from rill.keras import compile_utils
 
         self.optimizer = optimizers_module.get(optimizer)
+        if (
+            auto_scale_loss
+            and self.dtype_policy.name == "mixed_float16"
+            and self.optimizer is not None
+            and not isinstance(self.optimizer, optimizers_module.LossScaleOptimizer)
+        ):  # as Keras 3: float16 gradients need dynamic loss scaling
+            self.optimizer = optimizers_module.LossScaleOptimizer(
+                self.optimizer, name="loss_scale_optimizer"
+            )
         self.loss = loss
         self.loss_weights = loss_weights
         self._compile_loss = (
@@ -319,8 +336,10 @@ class Model(Layer):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            # loss scaling (LossScaleOptimizer, loss_scale_factor): the optimizer unscales
+            scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
         variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
@@ -459,9 +478,13 @@ class Model(Layer):
             logs = self._logs(test(self._pack(bx, by, bsw)))
             cb.on_test_batch_end(step, logs)
         cb.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[n] for n in self.metrics_names if n in logs]
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def _flatten_logs(self, logs):
+        """Keras 3's list form of a step's logs: the model's metrics in order, then any
+        other key a custom step returned, sorted; a single value alone."""
+        names = [n for n in self.metrics_names if n in logs]
+        values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     def _callback_list(self, callbacks, verbose, steps, epochs=1):
@@ -496,7 +519,7 @@ class Model(Layer):
         logs = self._logs(self._function("train_step")(self._pack(
             tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y),
             None if sample_weight is None else tf.convert_to_tensor(sample_weight))))  # fmt: skip
-        return logs if return_dict else [logs[n] for n in self.metrics_names if n in logs]
+        return logs if return_dict else self._flatten_logs(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("test_on_batch")
@@ -505,7 +528,7 @@ class Model(Layer):
         logs = self._logs(self._function("test_step")(self._pack(
             tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y),
             None if sample_weight is None else tf.convert_to_tensor(sample_weight))))  # fmt: skip
-        return logs if return_dict else [logs[n] for n in self.metrics_names if n in logs]
+        return logs if return_dict else self._flatten_logs(logs)
 
     def predict_on_batch(self, x):
         return np.asarray(self._function("predict_step")((tf.convert_to_tensor(x),)))
@@ -523,6 +546,15 @@ class Model(Layer):
         from rill.keras.saving import saving_api
 
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's Keras 3 config (class, module, config) as a JSON string;
+        ``kwargs`` go to ``json.dumps``."""
+        import json
+
+        from rill.keras.saving import serialization_lib
+
+        return json.dumps(serialization_lib.serialize_keras_object(self), **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights (and optimizer state) to a ``.weights.h5`` file."""
@@ -549,7 +581,7 @@ class Model(Layer):
 
 
 def _shapes(structure):
-    return nest.map_structure(lambda t: tuple(t.shape.as_list()), structure)
+    return nest.map_structure(lambda t: tuple(t.shape), structure)
 
 
 class Functional(Model):
@@ -637,10 +669,14 @@ class Sequential(Model):
 
             # calling the layers on an Input builds their weights and records the graph
             # (model.inputs/outputs, summary's shapes), as Keras 3 does
-            x = inputs = Input(batch_shape=tuple(input_shape), dtype=self._input_dtype)
+            layer0 = self._input_layer
+            if layer0 is not None and tuple(input_shape) == tuple(layer0.batch_shape):
+                x = inputs = layer0.output  # Keras 3: the model's input is the Input's tensor
+            else:
+                x = inputs = Input(batch_shape=tuple(input_shape), dtype=self._input_dtype)
             for layer in self._stack:
                 x = layer(x)
-                layer._last_output_shape = tuple(x.shape.as_list())
+                layer._last_output_shape = x.shape
             object.__setattr__(self, "_graph", _Graph(self.name, inputs, x))
 
     def call(self, inputs, training=None):
@@ -661,10 +697,10 @@ class Sequential(Model):
             layers.insert(0, self._input_layer)
         elif self._graph is not None:  # the input shape came from the first layer's input_shape
             spec = self._graph.flat_inputs[0]
-            layers.insert(0, InputLayer(batch_shape=spec.shape.as_list(), dtype=spec.dtype.name))
+            layers.insert(0, InputLayer(batch_shape=list(spec.shape), dtype=spec.dtype))
         config = {**Layer.get_config(self), "layers": [serialize_keras_object(x) for x in layers]}
         if self._graph is not None:
-            config["build_input_shape"] = list(self._graph.flat_inputs[0].shape.as_list())
+            config["build_input_shape"] = list(self._graph.flat_inputs[0].shape)
         return config
 
     @classmethod
@@ -692,3 +728,31 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return saving_api.load_model(
         filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
     )
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save ``model`` as a Keras 3 ``.keras`` archive (``keras.saving.save_model``)."""
+    from rill.keras.saving import saving_api
+
+    saving_api.save_model(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (new weights) from the JSON of ``Model.to_json``; class names resolve only
+    through ``custom_objects``, registered objects and rill's built-ins."""
+    import json
+
+    from rill.keras.saving import serialization_lib
+
+    return serialization_lib.deserialize_keras_object(
+        json.loads(json_string), custom_objects=custom_objects
+    )
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive=False, **kwargs):  # fmt: skip
+    """A copy of ``model``'s architecture with cloned layers; see ``rill.keras.cloning``."""
+    from rill.keras.cloning import clone_model as _clone_model
+
+    return _clone_model(model, input_tensors=input_tensors, clone_function=clone_function,
+                        call_function=call_function, recursive=recursive, **kwargs)  # fmt: skip

@@ -47,7 +47,7 @@ def _rows(model, functional: bool):
             nodes = [
                 n for n in layer._inbound_nodes if id(n) in graph.node_set
             ] or layer._inbound_nodes
-            outs = [t.shape.as_list() for t in nodes[0].output_tensors]
+            outs = [list(t.shape) for t in nodes[0].output_tensors]
             shape = _shape_str(outs[0] if len(outs) == 1 else outs)
         else:
             shape = _shape_str(getattr(layer, "_last_output_shape", None))

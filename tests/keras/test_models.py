@@ -136,7 +136,8 @@ def test_class_weight_and_sample_weight_and_on_batch_apis():
     m.compile(optimizer="sgd", loss="mse")
     logs = m.train_on_batch(x, y, return_dict=True)
     assert set(logs) == {"loss"}
-    assert m.test_on_batch(x, y) == pytest.approx([m.evaluate(x, y, verbose=0)])
+    # one value: Keras 3 returns it alone, not in a list
+    assert m.test_on_batch(x, y) == pytest.approx(m.evaluate(x, y, verbose=0))
     assert m.predict_on_batch(x).shape == (32, 1)
     yc = (x[:, :1] > 0).astype(np.float32)
     c = keras.Sequential([L.Dense(1, activation="sigmoid")])

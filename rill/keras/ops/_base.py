@@ -77,7 +77,9 @@ def cast(x, dtype):
 def dtype_arg(x):
     """What Keras feeds ``result_type`` for an argument: a tensor's or array's dtype, a
     Python scalar's type (weak for int and float), a list's converted dtype."""
-    if isinstance(x, (Tensor, Variable, KerasTensor)):
+    if isinstance(x, KerasTensor):
+        return x.dtype
+    if isinstance(x, (Tensor, Variable)):
         return x.dtype.name
     if isinstance(x, (np.ndarray, np.generic)):
         return x.dtype.name

@@ -89,7 +89,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """``x`` as a tensor (Keras' rules: Python ints int32, floats float32; ``dtype``
     casts). ``sparse=False`` densifies a SparseTensor, ``ragged=False`` a RaggedTensor."""
     if isinstance(x, KerasTensor):
-        if dtype is None or standardize_dtype(dtype) == x.dtype.name:
+        if dtype is None or standardize_dtype(dtype) == x.dtype:
             return x
         return record("ConvertToTensor", lambda v: tensor(v, dtype), (x,), {}, "core")
     if isinstance(x, tf.SparseTensor):
@@ -132,7 +132,7 @@ def shape(x) -> tuple:
     """``x``'s shape as a tuple: ints where known, scalar tensors where dynamic (inside
     ``rill.function``); a KerasTensor's shape with None for unknown dimensions."""
     if isinstance(x, KerasTensor):
-        return tuple(x.shape.as_list())
+        return x.shape
     if not isinstance(x, (Tensor, Variable, tf.SparseTensor, tf.RaggedTensor)):
         x = tensor(x)
     if x.shape.rank is None:

@@ -1453,7 +1453,7 @@ def kaiser(x, beta):
 # ====================================================================== shape and order
 def ndim(x):
     """The rank of ``x`` (a Python int; a KerasTensor's too)."""
-    return x.shape.rank if isinstance(x, KerasTensor) else _rank(tensor(x))
+    return len(x.shape) if isinstance(x, KerasTensor) else _rank(tensor(x))
 
 
 @_op("size")

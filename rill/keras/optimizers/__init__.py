@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from rill.keras.optimizers import schedules
+from rill.keras.optimizers import legacy, schedules
 from rill.keras.optimizers._base import Optimizer
+from rill.keras.optimizers._more import Adafactor, Lamb, Muon, ScheduleFreeAdamW
 from rill.keras.optimizers._optimizers import (
     SGD,
     Adadelta,
@@ -17,6 +18,8 @@ from rill.keras.optimizers._optimizers import (
     Nadam,
     RMSprop,
 )
+from rill.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from rill.keras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from rill.keras.optimizers.schedules import LearningRateSchedule
 
 __all__ = [
@@ -31,14 +34,23 @@ __all__ = [
     "Adadelta",
     "Ftrl",
     "Lion",
+    "Adafactor",
+    "Lamb",
+    "Muon",
+    "ScheduleFreeAdamW",
+    "LossScaleOptimizer",
+    "MultiOptimizer",
+    "OptimizerMap",
     "LearningRateSchedule",
+    "legacy",
     "schedules",
     "get",
     "serialize",
     "deserialize",
 ]
 
-_CLASSES = (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Adadelta, Ftrl, Lion)
+_CLASSES = (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Adadelta, Ftrl, Lion, Adafactor,
+            Lamb, Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer)  # fmt: skip
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
 

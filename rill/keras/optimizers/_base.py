@@ -59,7 +59,11 @@ class Optimizer:
 
     _config_keys: tuple = ()  # a subclass's own constructor arguments, for get_config
 
-    def __init__(
+    def __init__(self, *args, **kwargs):
+        # Keras 3's signature is (*args, **kwargs): the arguments are _init's
+        self._init(*args, **kwargs)
+
+    def _init(
         self,
         learning_rate,
         weight_decay=None,
@@ -289,6 +293,13 @@ class Optimizer:
             return
         for i, v in enumerate(self.variables):
             v.assign(np.asarray(store[str(i)], dtype=v.dtype.as_numpy_dtype))
+
+    def scale_loss(self, loss):
+        """``loss`` times ``loss_scale_factor`` (unchanged without one); a train step
+        differentiates the scaled loss and ``apply`` divides the gradients back."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
 
     # Keras' hooks for subclasses --------------------------------------------------------
     def assign(self, variable, value):

@@ -240,7 +240,7 @@ def _serialize_rill_value(obj: Any) -> Any:
             "class_name": "__keras_tensor__",
             "config": {
                 "shape": serialize_keras_object(obj.shape),
-                "dtype": obj.dtype.name,
+                "dtype": obj.dtype,
                 "keras_history": history,
             },
         }

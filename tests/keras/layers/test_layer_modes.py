@@ -34,7 +34,7 @@ def test_eager_function_and_functional_agree(spec):
     # functional API: unknown batch; the symbolic shape is the real one's
     inp = keras.Input(shape[1:], dtype="int32" if "int" in opts else "float32")
     out = layer(inp)
-    assert out.shape.as_list() == [None, *eager.shape[1:]]
+    assert out.shape == (None, *eager.shape[1:])
     model = keras.Model(inp, out)
     np.testing.assert_allclose(model(x).numpy(), eager, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(model.predict(x.numpy(), verbose=0), eager, rtol=1e-5, atol=1e-6)

@@ -124,7 +124,7 @@ def test_control_flow_on_keras_tensors():
     c, y, m = model(rill.constant(data))
     np.testing.assert_allclose(c, data.sum(0))
     np.testing.assert_allclose(m, data * 2)
-    assert ys.shape.as_list() == [None, 5]
+    assert ys.shape == (None, 5)
     np.testing.assert_allclose(y, [np.zeros(5), data[0] * data[1]])
 
 

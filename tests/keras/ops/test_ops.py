@@ -93,7 +93,7 @@ def test_case_eager_traced_and_symbolic(case):
         return  # a Python value (ndim)
     for e, s in zip(_flat(eager), flat_sym):
         assert s.dtype == e.dtype, f"{name}: symbolic dtype {s.dtype} vs eager {e.dtype}"
-        static = s.shape.as_list()
+        static = list(s.shape)  # a KerasTensor's shape is a tuple
         assert all(d is None or d == n for d, n in zip(static, e.shape.as_list())), (
             f"{name}: symbolic shape {static} vs eager {e.shape}"
         )
