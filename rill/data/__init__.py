@@ -8,6 +8,7 @@ from rill.data import (  # noqa: F401 - register the exports
     experimental_ops,
     iterator_ops,
     lookup,
+    mutable_lookup,
     options,
     readers,
     sampling,

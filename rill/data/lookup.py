@@ -195,10 +195,12 @@ def _lookup_kernel(keys, *, table):
 
 
 def _lookup_rule(keys, *, table):
-    return AVal(keys.shape, table._value_dtype)
+    return AVal(keys.shape.concatenate(table._value_shape), table._value_dtype)
 
 
-lookup_p = primitive("LookupTableFindV2", _lookup_kernel, _lookup_rule, host=True)
+# stateful as in TF (a resource read): a mutable table's lookups must not be merged or
+# reordered across its inserts
+lookup_p = primitive("LookupTableFindV2", _lookup_kernel, _lookup_rule, stateful=True, host=True)
 
 
 def _map_values(keys, fn):
@@ -219,6 +221,7 @@ def _key_tensor(keys, want, op):
 
 class _Table:
     _value_dtype = None
+    _value_shape = ()  # each key's value: a scalar, or (MutableHashTable) a vector
 
     def _fill(self, keys, values):
         """Validate the initializer's contents and build the lookup structures."""

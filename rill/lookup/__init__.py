@@ -5,3 +5,4 @@ from rill.ops._op import populate as _populate
 
 _populate(globals(), "lookup")
 del _populate
+from rill.lookup import experimental  # noqa: E402
