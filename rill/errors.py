@@ -11,6 +11,7 @@ from rill.core.errors import (  # noqa: F401
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    OperatorNotAllowedInGraphError,
     OpError,
     OutOfRangeError,
     PermissionDeniedError,

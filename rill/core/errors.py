@@ -84,3 +84,8 @@ def op_error(cls, op: str, detail: str) -> OpError:
     if issubclass(cls, OpError):
         return cls(None, op, msg)
     return cls(msg)
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation on a symbolic tensor that needs its value (``bool(t)``, iterating
+    a tensor of unknown length) while a function is being traced."""

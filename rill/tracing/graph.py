@@ -16,7 +16,12 @@ import numpy as np
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.dispatch import AVal, Primitive, primitive
-from rill.core.errors import InvalidArgumentError, op_error, user_call_site
+from rill.core.errors import (
+    InvalidArgumentError,
+    OperatorNotAllowedInGraphError,
+    op_error,
+    user_call_site,
+)
 from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.tensor_shape import TensorShape
 
@@ -91,7 +96,7 @@ class SymbolicTensor(Tensor):
         self.numpy()
 
     def __bool__(self):
-        raise TypeError(
+        raise OperatorNotAllowedInGraphError(
             f"Using the symbolic tensor {self.name!r} as a Python bool is not allowed while "
             f"tracing: its value is not known yet. Use tf.cond / tf.while_loop, or keep "
             f"autograph=True so that `if`/`while` on tensors are converted."
@@ -109,7 +114,7 @@ class SymbolicTensor(Tensor):
     def __iter__(self):
         d = self._shape[0] if self._shape.rank else None
         if d is None:
-            raise TypeError(
+            raise OperatorNotAllowedInGraphError(
                 f"Cannot iterate over the symbolic tensor {self.name!r} of shape {self._shape} "
                 f"(unknown first dimension); use tf.while_loop or a `for` over tf.range."
             )
