@@ -241,7 +241,8 @@ def _projective(images, transforms, interpolation, fill_mode, fill_value):
     x_in = _map_coordinate(x_in, w, fill_mode)
     y_in = _map_coordinate(y_in, h, fill_mode)
     work = images.dtype if images.dtype.is_floating else tf.float32
-    flat = tf.reshape(cast(images, work.name), [b, h * w, c])
+    # -1, not b: the batch size may be a tensor (unknown until run)
+    flat = tf.reshape(cast(images, work.name), [-1, h * w, c])
     fill = tf.cast(fill_value, work)
 
     def read(yy, xx):
@@ -265,7 +266,7 @@ def _projective(images, transforms, interpolation, fill_mode, fill_value):
         bottom = wx0 * read(y1, x0) + wx1 * read(y1, x1)
         out = wy0 * top + wy1 * bottom
     out = tf.where(tf.expand_dims(tf.equal(k, 0), -1), fill, out)
-    return cast(tf.reshape(out, [b, h, w, c]), images.dtype.name)
+    return cast(tf.reshape(out, [-1, h, w, c]), images.dtype.name)
 
 
 @_op("AffineTransform")
