@@ -52,7 +52,7 @@ _ = _dt
 
 _LAZY = (
     "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
-    "config", "test", "audio", "autodiff",
+    "config", "test", "audio", "autodiff", "distribute", "types",
 )  # fmt: skip
 # top-level names whose modules load on first use: {name: module that tf_exports it}
 _LAZY_NAMES = {
@@ -67,6 +67,11 @@ _LAZY_NAMES = {
     "constant_initializer": "rill.init_ops",
     "random_uniform_initializer": "rill.init_ops",
     "random_normal_initializer": "rill.init_ops",
+    "TypeSpec": "rill.types.specs",
+    "NoneTensorSpec": "rill.types.specs",
+    "TensorArraySpec": "rill.types.specs",
+    "OptionalSpec": "rill.types.specs",
+    "type_spec_from_value": "rill.types.specs",
     "read_file": "rill.io",
     "write_file": "rill.io",
     "matching_files": "rill.io",

@@ -11,6 +11,7 @@ import numpy as np
 from rill.backend import CPU_DEVICE
 from rill.core import dtypes as _d
 from rill.core.tensor_shape import TensorShape
+from rill.core.type_spec import BatchableTypeSpec, common_shape
 
 __all__ = ["Tensor", "EagerTensor", "TensorSpec"]
 
@@ -225,7 +226,7 @@ def wrap(value, dtype=None) -> EagerTensor:
     return t
 
 
-class TensorSpec:
+class TensorSpec(BatchableTypeSpec):
     """Describes a tensor: ``shape`` (possibly partial), ``dtype`` and ``name``."""
 
     __slots__ = ("shape", "dtype", "name")
@@ -244,12 +245,53 @@ class TensorSpec:
         return cls(spec.shape, spec.dtype, name if name is not None else spec.name)
 
     def is_compatible_with(self, other) -> bool:
+        if not hasattr(other, "dtype") or not hasattr(other, "shape"):
+            return super().is_compatible_with(other)  # a Python or NumPy value
         return self.dtype == other.dtype and self.shape.is_compatible_with(other.shape)
 
     def most_specific_compatible_type(self, other) -> TensorSpec:
         if self.dtype != other.dtype:
             raise ValueError(f"No TypeSpec is compatible with both {self} and {other}")
         return TensorSpec(self.shape.most_specific_compatible_shape(other.shape), self.dtype)
+
+    # tf.TypeSpec's API (rill/core/type_spec.py derives the rest from _serialize)
+    @property
+    def value_type(self):
+        return Tensor
+
+    def _serialize(self) -> tuple:
+        return (self.shape, self.dtype, self.name)
+
+    @property
+    def _component_specs(self):
+        return self
+
+    def _to_components(self, value):
+        return value
+
+    def _from_components(self, components):
+        return components
+
+    def _batch(self, batch_size):
+        dims = None if self.shape.rank is None else [batch_size, *self.shape.as_list()]
+        return TensorSpec(dims, self.dtype)
+
+    def _unbatch(self):
+        if self.shape.rank == 0:
+            raise ValueError("Unbatching a tensor is only supported for rank >= 1")
+        dims = None if self.shape.rank is None else self.shape.as_list()[1:]
+        return TensorSpec(dims, self.dtype)
+
+    def most_specific_common_supertype(self, others):
+        """The narrowest TensorSpec covering this one and ``others`` (None on a dtype
+        mismatch); a name they do not all share becomes None."""
+        if any(type(o) is not TensorSpec or o.dtype != self.dtype for o in others):
+            return None
+        shape = self.shape
+        for o in others:
+            shape = common_shape(shape, o.shape)
+        name = self.name if all(o.name == self.name for o in others) else None
+        return TensorSpec(shape, self.dtype, name)
 
     def __eq__(self, other):
         return (

@@ -26,6 +26,7 @@ from rill.core import runtime as _runtime
 from rill.core.errors import InvalidArgumentError, OutOfRangeError, op_error
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
 from rill.core.tensor_shape import TensorShape
+from rill.core.type_spec import TypeSpec
 from rill.data import structure as _s
 from rill.data.functions import StructuredFunction
 from rill.data.options import Options
@@ -73,12 +74,15 @@ def thread_bound(options=None):
 
 
 @tf_export("data.DatasetSpec")
-class DatasetSpec:
+class DatasetSpec(TypeSpec):
     """The spec of a dataset-valued element (windows, datasets of datasets)."""
 
     def __init__(self, element_spec, dataset_shape=()):
         self.element_spec = element_spec
         self._dataset_shape = TensorShape(dataset_shape)
+
+    def _serialize(self) -> tuple:
+        return (self.element_spec, self._dataset_shape)
 
     @property
     def value_type(self):

@@ -1,6 +1,8 @@
 """``tf.experimental``: re-exports of what is registered under this namespace."""
 
 import rill.data as _data  # noqa: F401 - registers tf.experimental.Optional
+from rill.experimental import dispatch as _dispatch  # noqa: F401 - dispatch_for_*
+from rill.experimental import extension_type  # noqa: F401 - ExtensionType, its Spec
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "experimental")

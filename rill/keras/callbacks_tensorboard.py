@@ -347,9 +347,8 @@ def _keras_model_metadata():
 def _weight_path(model, layer, weight) -> str:
     """Keras 3's ``weight.path``: ``<layer>/<weight>``, under the model's name for a
     Sequential or subclassed model (whose layers are built inside it)."""
-    path = getattr(weight, "path", None)
-    if path:
-        return path
+    # (computed here, not read from ``weight.path``: rill's paths omit the enclosing
+    # model's scope that Keras 3 adds when a model builds its layers)
     name = str(getattr(weight, "name", "weight")).split(":")[0]
     if "/" not in name:
         name = f"{layer.name}/{name}"

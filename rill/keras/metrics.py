@@ -412,10 +412,16 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _in_top_k(ids, y_pred, k)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """Whether the integer label is among the top ``k`` predictions; with
+    ``from_sorted_ids``, ``y_pred`` already holds class ids, best first."""
     y_pred = tf.convert_to_tensor(y_pred)
     ids = _cast(y_true, "int32")
-    return _in_top_k(ids, y_pred, k)
+    if not from_sorted_ids:
+        return _in_top_k(ids, y_pred, k)
+    top = _cast(y_pred[..., :k], "int32")
+    ids = tf.reshape(ids, tf.shape(top)[:-1])
+    return tf.cast(tf.reduce_any(tf.equal(top, tf.expand_dims(ids, -1)), axis=-1), "float32")
 
 
 def _l2_normalize(x, axis):
@@ -483,15 +489,25 @@ SparseCategoricalAccuracy = _wrapper(
     "SparseCategoricalAccuracy", sparse_categorical_accuracy, "sparse_categorical_accuracy",
     doc="How often argmax(y_pred) equals the integer label.",
 )  # fmt: skip
-TopKCategoricalAccuracy = _wrapper(
-    "TopKCategoricalAccuracy", top_k_categorical_accuracy, "top_k_categorical_accuracy",
-    [("k", 5)], "How often the one-hot target is in the top k predictions.",
-)  # fmt: skip
-SparseTopKCategoricalAccuracy = _wrapper(
-    "SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
-    "sparse_top_k_categorical_accuracy", [("k", 5)],
-    "How often the integer target is in the top k predictions.",
-)  # fmt: skip
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot target is in the top k predictions."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer target is in the top k predictions (or, with
+    ``from_sorted_ids``, among the first k of the predicted ids)."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):  # fmt: skip
+        super().__init__(
+            sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+            from_sorted_ids=from_sorted_ids,
+        )  # fmt: skip
+        self.k, self.from_sorted_ids = k, from_sorted_ids
 MeanSquaredError = _wrapper("MeanSquaredError", mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
 MeanAbsolutePercentageError = _wrapper(

@@ -7,6 +7,8 @@ reports through callbacks: History, the progress bar, and any passed in.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 import rill as tf
@@ -37,6 +39,16 @@ def _unpack(data):
 def _num_samples(x):
     leaves = nest.flatten(x)
     return int(np.shape(leaves[0])[0])
+
+
+def _replicas(model):
+    """rill.distribute's hooks for a model compiled under a multi-replica strategy, else
+    None (rill.distribute is imported only by programs that use it)."""
+    if "rill.distribute" not in sys.modules:
+        return None
+    from rill.distribute import keras_support
+
+    return keras_support.replicas_of(model)
 
 
 def _slice(x, idx):
@@ -255,6 +267,29 @@ class Model(Layer):
         )  # fmt: skip
         self._compiled = True
         self._fns = {}
+        self._record_strategy()
+
+    def _record_strategy(self):
+        # compiled inside strategy.scope(): fit/evaluate/predict run data-parallel
+        strategy = None
+        if "rill.distribute" in sys.modules:
+            from rill.distribute import keras_support
+
+            strategy = keras_support.current_strategy()
+        self._distribute_strategy = strategy
+        if self.optimizer is not None:
+            self.optimizer._distribute_strategy = strategy
+
+    @property
+    def distribute_strategy(self):
+        """The ``tf.distribute`` strategy the model was compiled under (the current one
+        when compiled outside any scope)."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None:
+            from rill.distribute import get_strategy
+
+            strategy = get_strategy()
+        return strategy
 
     @property
     def compiled(self) -> bool:
@@ -338,6 +373,10 @@ class Model(Layer):
             loss = self.compute_loss(x, y, y_pred, sample_weight)
             # loss scaling (LossScaleOptimizer, loss_scale_factor): the optimizer unscales
             scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
+            if getattr(self, "_distribute_strategy", None) is not None:
+                from rill.distribute import keras_support
+
+                scaled = keras_support.scale_loss(self, scaled)  # gradients are summed
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
@@ -411,6 +450,9 @@ class Model(Layer):
             cw = np.array([class_weight.get(int(c), 1.0) for c in ids], np.float32)
             sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
         batches = _Batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        replicas = _replicas(self)
+        if replicas is not None:  # data-parallel: this replica's share of each batch
+            batches, verbose = replicas.wrap(batches), replicas.verbose(verbose)
         self.history = callbacks_module.History()
         # History last: it sees what the other callbacks add to the logs
         cb = self._callback_list(
@@ -433,7 +475,8 @@ class Model(Layer):
             logs = {}
             for step, (bx, by, bsw) in enumerate(batches):
                 cb.on_train_batch_begin(step)
-                logs = self._logs(train(self._pack(bx, by, bsw)))
+                out = train(self._pack(bx, by, bsw))
+                logs = self._logs(out) if replicas is None else replicas.logs(out)
                 cb.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -470,12 +513,16 @@ class Model(Layer):
         for m in self.metrics:
             m.reset_state()
         batches = _Batches(x, y, sample_weight, batch_size, False, steps)
+        replicas = _replicas(self)
+        if replicas is not None:
+            batches, verbose = replicas.wrap(batches), replicas.verbose(verbose)
         cb = self._callback_list(callbacks, verbose, batches.steps)
         logs = {}
         cb.on_test_begin()
         for step, (bx, by, bsw) in enumerate(batches):
             cb.on_test_batch_begin(step)
-            logs = self._logs(test(self._pack(bx, by, bsw)))
+            out = test(self._pack(bx, by, bsw))
+            logs = self._logs(out) if replicas is None else replicas.logs(out)
             cb.on_test_batch_end(step, logs)
         cb.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
@@ -500,12 +547,15 @@ class Model(Layer):
         """Outputs for every sample, concatenated into NumPy arrays."""
         pred = self._function("predict_step")
         batches = _Batches(x, None, None, batch_size, False, steps)
+        replicas = _replicas(self)
+        if replicas is not None:
+            batches, verbose = replicas.wrap(batches), replicas.verbose(verbose)
         cb = self._callback_list(callbacks, verbose, batches.steps)
         cb.on_predict_begin()
         outs = []
         for step, (bx, _, _) in enumerate(batches):
             cb.on_predict_batch_begin(step)
-            outs.append(pred((bx,)))
+            outs.append(pred((bx,)) if replicas is None else replicas.gather(pred((bx,))))
             cb.on_predict_batch_end(step, {"outputs": outs[-1]})
         cb.on_predict_end()
         if not outs:

@@ -48,6 +48,9 @@ _MATMUL_DT = frozenset(
 )
 _MATMUL_NP = frozenset(t.np for t in _MATMUL_DT)
 _EINSUM_DT = _MATMUL_DT
+# bfloat16 (mixed_bfloat16 Keras layers) is multiplied in float32 and rounded back, as
+# TF's CPU kernels do; kept out of _MATMUL_NP so that `import rill` needs no ml_dtypes
+_MATMUL_DT = _MATMUL_DT | {_d.bfloat16}
 
 
 def _fmt(dims) -> str:
@@ -197,8 +200,14 @@ def _matmul_rule(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, ad
 def _matmul_kernel(
     a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, xp=np
 ):
-    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype not in _MATMUL_NP:
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
         raise ValueError("invalid matmul inputs")  # the shape rule gives the message
+    if a.dtype not in _MATMUL_NP:
+        if a.dtype.name != "bfloat16":
+            raise ValueError("invalid matmul dtype")
+        f32 = _matmul_kernel(a.astype(np.float32), b.astype(np.float32), transpose_a,
+                             transpose_b, adjoint_a, adjoint_b, xp=xp)  # fmt: skip
+        return f32.astype(a.dtype)
     if transpose_a:
         a = a.swapaxes(-1, -2)
     elif adjoint_a:

@@ -18,6 +18,7 @@ from rill.core.convert import convert_to_tensor
 from rill.core.errors import InvalidArgumentError
 from rill.core.tensor import EagerTensor, Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
+from rill.core.type_spec import BatchableTypeSpec
 from rill.ops import array_ops as _a
 from rill.ops import creation_ops as _cr
 from rill.ops import indexing_ops as _ix
@@ -812,7 +813,7 @@ def _fit_shape(dense, shape, default):
 
 
 @tf_export("RaggedTensorSpec")
-class RaggedTensorSpec:
+class RaggedTensorSpec(BatchableTypeSpec):
     """Describes a RaggedTensor: shape (None for ragged dims), dtype, ragged_rank and
     row-splits dtype. Use it in ``rill.function(input_signature=...)``."""
 
@@ -919,6 +920,21 @@ class RaggedTensorSpec:
 
     def _key(self):
         return (self._shape, self._dtype, self._ragged_rank, self._row_splits_dtype)
+
+    # tf.TypeSpec's API
+    def _serialize(self) -> tuple:
+        s = (self._shape, self._dtype, self._ragged_rank, self._row_splits_dtype)
+        return s if self._flat_values_spec is None else s + (self._flat_values_spec,)
+
+    @property
+    def _component_specs(self):
+        return self._rill_component_specs()
+
+    def _to_components(self, value):
+        return value._rill_components() if self._ragged_rank else [value]
+
+    def _from_components(self, components):
+        return self._rill_from_components(components)
 
     def __eq__(self, other):
         return type(other) is type(self) and self._key() == other._key()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
-from rill.core.convert import convert_to_tensor
+from rill.core.convert import convert_to_tensor, register_tensor_conversion_function
 from rill.core.tensor import Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
+from rill.core.type_spec import BatchableTypeSpec
 from rill.ops._op import static_value, tf_export
 
-__all__ = ["SparseTensor", "SparseTensorSpec", "IndexedSlices"]
+__all__ = ["SparseTensor", "SparseTensorSpec", "IndexedSlices", "IndexedSlicesSpec"]
 
 
 def _with_rank(t, rank: int, what: str) -> None:
@@ -154,6 +155,10 @@ class SparseTensor:
     def _rill_static_key(self):
         return _static_key(self._shape, self.dtype)
 
+    @property
+    def _type_spec(self) -> SparseTensorSpec:
+        return SparseTensorSpec(self._shape, self.dtype)
+
     # A value also describes its own relaxed spec, so rill.function keys and traces it by
     # (shape, dtype) like TF, not by its number of entries.
     def _rill_component_specs(self):
@@ -189,7 +194,7 @@ def _static_key(shape: TensorShape, dtype):
 
 
 @tf_export("SparseTensorSpec")
-class SparseTensorSpec:
+class SparseTensorSpec(BatchableTypeSpec):
     """Describes a SparseTensor: its (possibly partial) dense ``shape`` and ``dtype``."""
 
     __slots__ = ("_shape", "_dtype")
@@ -226,6 +231,28 @@ class SparseTensorSpec:
         return SparseTensorSpec(
             self._shape.most_specific_compatible_shape(other.shape), self._dtype
         )
+
+    # tf.TypeSpec's API ---------------------------------------------------------------------
+    def _serialize(self) -> tuple:
+        return (self._shape, self._dtype)
+
+    @property
+    def _component_specs(self):
+        return self._rill_component_specs()
+
+    def _to_components(self, value):
+        return value._rill_components()
+
+    def _from_components(self, components):
+        return self._rill_from_components(components)
+
+    def _batch(self, batch_size):
+        dims = None if self._shape.rank is None else [batch_size, *self._shape.as_list()]
+        return SparseTensorSpec(dims, self._dtype)
+
+    def _unbatch(self):
+        dims = None if self._shape.rank is None else self._shape.as_list()[1:]
+        return SparseTensorSpec(dims, self._dtype)
 
     # composite-spec protocol (rill.function input_signature) ------------------------------
     def _rill_component_specs(self):
@@ -294,6 +321,20 @@ class IndexedSlices:
             return TensorShape(None)
         return _shape_from(self._dense_shape)
 
+    @property
+    def _type_spec(self) -> IndexedSlicesSpec:
+        ds = self._dense_shape
+        shape = self.shape
+        if ds is None and self._values.shape.rank is not None:  # rows of unknown count
+            shape = TensorShape([None]).concatenate(self._values.shape[1:])
+        return IndexedSlicesSpec(
+            shape,
+            self.dtype,
+            self._indices.dtype,
+            None if ds is None else ds.dtype,
+            self._indices.shape.merge_with(self._values.shape[:1]),
+        )
+
     def _rill_components(self):
         c = [self._values, self._indices]
         return c if self._dense_shape is None else c + [self._dense_shape]
@@ -304,3 +345,88 @@ class IndexedSlices:
     def __repr__(self):
         ds = "None" if self._dense_shape is None else str(self._dense_shape)
         return f"IndexedSlices(indices={self._indices}, values={self._values}, dense_shape={ds})"
+
+
+@tf_export("IndexedSlicesSpec")
+class IndexedSlicesSpec(BatchableTypeSpec):
+    """Describes an IndexedSlices: the dense ``shape`` and ``dtype`` it stands for, the
+    dtypes of its indices and dense shape (None: no dense shape) and the indices' shape."""
+
+    __slots__ = ("_shape", "_values_dtype", "_indices_dtype", "_dense_shape_dtype",
+                 "_indices_shape")  # fmt: skip
+
+    def __init__(
+        self, shape=None, dtype=_d.float32, indices_dtype=_d.int64, dense_shape_dtype=None,
+        indices_shape=None,
+    ):  # fmt: skip
+        self._shape = TensorShape(shape)
+        self._values_dtype = _d.as_dtype(dtype)
+        self._indices_dtype = _d.as_dtype(indices_dtype)
+        self._dense_shape_dtype = (
+            None if dense_shape_dtype is None else _d.as_dtype(dense_shape_dtype)
+        )
+        self._indices_shape = TensorShape(indices_shape).with_rank(1)
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._values_dtype)
+
+    @property
+    def value_type(self):
+        return IndexedSlices
+
+    def _serialize(self) -> tuple:
+        return (
+            self._shape, self._values_dtype, self._indices_dtype, self._dense_shape_dtype,
+            self._indices_shape,
+        )  # fmt: skip
+
+    def _rill_component_specs(self) -> list:
+        n = self._indices_shape.as_list()
+        values = TensorSpec(
+            None if self._shape.rank is None else n + self._shape.as_list()[1:],
+            self._values_dtype,
+        )
+        comps = [values, TensorSpec(n, self._indices_dtype)]
+        if self._dense_shape_dtype is not None:
+            comps.append(TensorSpec([self._shape.rank], self._dense_shape_dtype))
+        return comps
+
+    def _rill_from_components(self, components) -> IndexedSlices:
+        return IndexedSlices(*components)
+
+    def _rill_is_compatible(self, value) -> bool:
+        return isinstance(value, IndexedSlices) and self.is_compatible_with(value._type_spec)
+
+    @property
+    def _component_specs(self):
+        return self._rill_component_specs()
+
+    def _to_components(self, value):
+        return value._rill_components()
+
+    def _from_components(self, components):
+        return self._rill_from_components(components)
+
+    def __repr__(self):
+        ser = ", ".join(repr(x) for x in self._serialize())
+        return f"IndexedSlicesSpec({ser})"
+
+
+def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
+    """``tf.convert_to_tensor(IndexedSlices)``: the dense tensor, rows summed where an
+    index repeats (as TF densifies a sparse gradient)."""
+    import rill
+
+    if dtype is not None and _d.as_dtype(dtype) is not value.dtype:
+        raise ValueError(
+            f"Tensor conversion requested dtype {_d.as_dtype(dtype).name} for IndexedSlices "
+            f"with dtype {value.dtype.name}"
+        )
+    if value.dense_shape is None:
+        raise ValueError(
+            f"Tensor conversion requested for IndexedSlices without dense_shape: {value!s}"
+        )
+    return rill.math.unsorted_segment_sum(value.values, value.indices, value.dense_shape[0])
+
+
+register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)

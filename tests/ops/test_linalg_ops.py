@@ -457,3 +457,14 @@ def test_norm_gradient_and_normalize():
     n, nn = tf.linalg.normalize(x, axis=1)
     close(n, x / np.linalg.norm(x, axis=1, keepdims=True))
     assert nn.shape == (3, 1)
+
+
+def test_bfloat16_matmul_is_float32_rounded_back():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 4)).astype(ml_dtypes.bfloat16)
+    b = rng.normal(size=(4, 2)).astype(ml_dtypes.bfloat16)
+    got = tf.matmul(a, b, transpose_b=False)
+    assert got.dtype == tf.bfloat16
+    want = (a.astype(np.float32) @ b.astype(np.float32)).astype(ml_dtypes.bfloat16)
+    np.testing.assert_array_equal(got.numpy(), want)

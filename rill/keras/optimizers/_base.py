@@ -8,6 +8,7 @@ Every per-step computation is written with rill ops and ``Variable.assign*``, so
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -362,6 +363,10 @@ class Optimizer:
 
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
         grads = [_dense(g) for g in grads]
+        if "rill.distribute" in sys.modules:  # under a strategy: sum over the replicas
+            from rill.distribute import keras_support
+
+            grads = keras_support.aggregate_gradients(self, grads, trainable_variables)
         scale = self.loss_scale_factor
         if scale is not None:
             grads = [g / scale for g in grads]
