@@ -52,7 +52,7 @@ _ = _dt
 
 _LAZY = (
     "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
-    "config", "test", "audio", "autodiff", "distribute", "types",
+    "config", "test", "audio", "autodiff", "distribute", "types", "saved_model",
 )  # fmt: skip
 # top-level names whose modules load on first use: {name: module that tf_exports it}
 _LAZY_NAMES = {

@@ -27,7 +27,7 @@ from rill.core.errors import UnimplementedError
 __all__ = [
     "ProtobufMissingError", "message", "field", "map_entry", "declare", "message_classes",
     "built_classes", "make_tensor_proto", "DOUBLE", "FLOAT", "INT64", "UINT64", "INT32",
-    "BOOL", "STRING", "MSG", "BYTES", "UINT32",
+    "BOOL", "STRING", "MSG", "BYTES", "UINT32", "FIXED32",
 ]  # fmt: skip
 
 
@@ -406,3 +406,93 @@ def array_from_tensor_proto(proto) -> np.ndarray:
         last = arr[-1] if len(arr) else np.zeros((), npd)
         arr = np.concatenate([arr, np.full(n - len(arr), last, npd)])
     return arr.reshape(shape)
+
+
+# --------------------------------------------------------------------------------------
+# Checkpoints: tensorflow/core/protobuf/tensor_bundle.proto, framework/tensor_slice.proto,
+# protobuf/trackable_object_graph.proto
+# --------------------------------------------------------------------------------------
+
+FIXED32 = 7  # FieldDescriptorProto.Type of BundleEntryProto.crc32c
+
+# ``has_checkpoint_values`` is a ``google.protobuf.BoolValue`` in TensorFlow; a nested
+# message with the same single field is identical on the wire and keeps this file free of
+# a dependency on protobuf's well-known types.
+_CHECKPOINT = [
+    message(
+        "TensorSliceProto",
+        field("extent", 1, MSG, "TensorSliceProto.Extent", **_rep),
+        nested=[
+            message(
+                "Extent",
+                field("start", 1, INT64),
+                field("length", 2, INT64, oneof="has_length"),
+            )
+        ],
+    ),
+    message(
+        "BundleHeaderProto",  # endianness: 0 little, 1 big
+        field("num_shards", 1, INT32),
+        field("endianness", 2, INT32),
+        field("version", 3, MSG, "VersionDef"),
+    ),
+    message(
+        "BundleEntryProto",  # dtype is TF's DataType enum; crc32c is masked
+        field("dtype", 1, INT32),
+        field("shape", 2, MSG, "TensorShapeProto"),
+        field("shard_id", 3, INT32),
+        field("offset", 4, INT64),
+        field("size", 5, INT64),
+        field("crc32c", 6, FIXED32),
+        field("slices", 7, MSG, "TensorSliceProto", **_rep),
+    ),
+    message("RegisteredSaver", field("name", 1, STRING), field("object_name", 2, STRING)),
+    message(
+        "TrackableObjectGraph",
+        field("nodes", 1, MSG, "TrackableObjectGraph.TrackableObject", **_rep),
+        nested=[
+            message(
+                "TrackableObject",
+                field(
+                    "children", 1, MSG, "TrackableObjectGraph.TrackableObject.ObjectReference",
+                    **_rep,
+                ),
+                field(
+                    "attributes", 2, MSG,
+                    "TrackableObjectGraph.TrackableObject.SerializedTensor", **_rep,
+                ),
+                field(
+                    "slot_variables", 3, MSG,
+                    "TrackableObjectGraph.TrackableObject.SlotVariableReference", **_rep,
+                ),
+                field("registered_saver", 4, MSG, "RegisteredSaver"),
+                field(
+                    "has_checkpoint_values", 5, MSG,
+                    "TrackableObjectGraph.TrackableObject.BoolValue",
+                ),
+                nested=[
+                    message(
+                        "ObjectReference",
+                        field("node_id", 1, INT32),
+                        field("local_name", 2, STRING),
+                    ),
+                    message(
+                        "SerializedTensor",
+                        field("name", 1, STRING),
+                        field("full_name", 2, STRING),
+                        field("checkpoint_key", 3, STRING),
+                    ),
+                    message(
+                        "SlotVariableReference",
+                        field("original_variable_node_id", 1, INT32),
+                        field("slot_name", 2, STRING),
+                        field("slot_variable_node_id", 3, INT32),
+                    ),
+                    message("BoolValue", field("value", 1, BOOL)),
+                ],
+            )
+        ],
+    ),
+]  # fmt: skip
+
+declare("rill/tensorflow_checkpoint.proto", _CHECKPOINT)

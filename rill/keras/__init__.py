@@ -11,6 +11,7 @@ _SUBMODULES = (
     "constraints",
     "datasets",
     "dtype_policies",
+    "export",
     "initializers",
     "layers",
     "losses",

@@ -164,34 +164,84 @@ class BackupAndRestore(_Periodic):
         self._prev_meta_path = self._meta_path + ".bkp"
 
     def on_train_begin(self, logs=None):
-        for weights, meta in ((self._weights_path, self._meta_path),
-                              (self._prev_weights_path, self._prev_meta_path)):  # fmt: skip
-            if os.path.exists(weights) and os.path.exists(meta):
-                try:
-                    with open(meta) as f:
-                        state = json.load(f)
-                    self.model.load_weights(weights)
-                except (OSError, ValueError) as e:  # a damaged backup: try the previous one
-                    warnings.warn(
-                        f"BackupAndRestore: could not restore {weights}: {e}", stacklevel=2
-                    )
+        _remove_temporaries(self.backup_dir)
+        for weights, meta in self._valid_pairs():
+            try:
+                with open(meta) as f:
+                    state = json.load(f)
+                self.model.load_weights(weights)
+            except (OSError, ValueError, KeyError) as e:  # damaged: try the previous one
+                warnings.warn(f"BackupAndRestore: could not restore {weights}: {e}", stacklevel=2)
+                continue
+            self._promote(weights, meta)
+            self.model._initial_epoch = int(state["epoch"]) + 1
+            return
+
+    # A save is crash-consistent at every instant: the new weights and metadata are
+    # written under pending names, the metadata recording the weights file's size and
+    # CRC32, and only then renamed over the latest pair. Restoring takes the newest
+    # (weights, metadata) pair whose recorded fingerprint matches, wherever a crash left
+    # it, and finishes the interrupted renames.
+    def _pending(self):
+        return (
+            os.path.join(self.backup_dir, ".pending.weights.h5"),
+            os.path.join(self.backup_dir, ".pending_metadata.json"),
+        )
+
+    def _valid_pairs(self) -> list:
+        pw, pm = self._pending()
+        slots = [
+            (self._weights_path, self._meta_path),
+            (pw, pm),
+            (self._prev_weights_path, self._prev_meta_path),
+        ]
+        found = []
+        for _, meta in slots:
+            try:
+                with open(meta) as f:
+                    state = json.load(f)
+                key = (int(state["epoch"]), -1 if state.get("batch") is None else state["batch"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            for weights, _ in slots:
+                same_slot = weights == slots[[m for _, m in slots].index(meta)][0]
+                if "weights_crc32" not in state and not same_slot:
+                    continue  # metadata of an earlier rill: paired by name only
+                if "weights_crc32" in state and _fingerprint(weights) != (
+                    state.get("weights_size"),
+                    state["weights_crc32"],
+                ):
                     continue
-                self.model._initial_epoch = int(state["epoch"]) + 1
-                return
+                if os.path.exists(weights):
+                    found.append((key, weights, meta))
+                    break
+        found.sort(key=lambda t: t[0], reverse=True)
+        return [(w, m) for _, w, m in found]
+
+    def _promote(self, weights, meta) -> None:
+        """Finish an interrupted save: move a pending pair to the latest names."""
+        if weights != self._weights_path and weights == self._pending()[0]:
+            os.replace(weights, self._weights_path)
+        if meta != self._meta_path and meta == self._pending()[1]:
+            os.replace(meta, self._meta_path)
 
     def _save(self, epoch, batch, logs):
         if batch is not None:  # an epoch cut short restarts from its beginning
             epoch -= 1
         os.makedirs(self.backup_dir, exist_ok=True)
+        _remove_temporaries(self.backup_dir)
+        pw, pm = self._pending()
+        self.model.save_weights(pw, overwrite=True)  # atomic
+        size, crc = _fingerprint(pw)
+        _write_json(
+            pm, {"epoch": epoch, "batch": batch, "weights_size": size, "weights_crc32": crc}
+        )
         if self.double_checkpoint and os.path.exists(self._weights_path):
             os.replace(self._weights_path, self._prev_weights_path)
             if os.path.exists(self._meta_path):
                 os.replace(self._meta_path, self._prev_meta_path)
-        self.model.save_weights(self._weights_path, overwrite=True)  # atomic
-        tmp = self._meta_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"epoch": epoch, "batch": batch}, f)
-        os.replace(tmp, self._meta_path)
+        os.replace(pw, self._weights_path)
+        os.replace(pm, self._meta_path)
 
     def on_train_end(self, logs=None):
         if not self.delete_checkpoint:
@@ -201,6 +251,7 @@ class BackupAndRestore(_Periodic):
             self._meta_path,
             self._prev_weights_path,
             self._prev_meta_path,
+            *self._pending(),
         ):
             if os.path.exists(p):
                 os.remove(p)
@@ -208,3 +259,43 @@ class BackupAndRestore(_Periodic):
             os.rmdir(self.backup_dir)
         except OSError:
             pass  # not empty: it holds other files
+
+
+def _fingerprint(path: str):
+    """``(size, CRC32)`` of a file's bytes, or None when it cannot be read."""
+    import zlib
+
+    crc, size = 0, 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+    except OSError:
+        return None
+    return size, crc
+
+
+def _write_json(path: str, obj) -> None:
+    """Write ``path`` through a fsynced temporary file renamed into place."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _remove_temporaries(directory: str) -> None:
+    """Delete temporary files a killed save left in the backup directory (the directory
+    belongs to the callback; saves there run one at a time)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(".tmp"):
+            try:
+                os.remove(os.path.join(directory, name))
+            except OSError:
+                pass

@@ -597,6 +597,19 @@ class Model(Layer):
 
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):  # fmt: skip
+        """Export the model for inference as a TensorFlow SavedModel (``serve`` endpoint,
+        also the ``serving_default`` signature)."""
+        if format != "tf_saved_model":
+            raise ValueError(
+                f"Unrecognized format={format!r}: rill exports format='tf_saved_model'."
+            )
+        from rill.keras.export.export_archive import export_saved_model
+
+        export_saved_model(self, filepath, verbose=True if verbose is None else verbose,
+                           input_signature=input_signature, **kwargs)  # fmt: skip
+
     def to_json(self, **kwargs) -> str:
         """The model's Keras 3 config (class, module, config) as a JSON string;
         ``kwargs`` go to ``json.dumps``."""

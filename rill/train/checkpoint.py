@@ -8,10 +8,13 @@ optimizer slot is stored under the path of the variable it belongs to
 (``model/dense/kernel/.OPTIMIZER_SLOT/optimizer/m/...``), so it follows that variable
 into any program that names it the same way.
 
-Files are rill's own: ``<prefix>.data-00000-of-00001`` (a NumPy ``.npz``, read with
-``allow_pickle=False``) and ``<prefix>.index`` (JSON), each written to a temporary file in
-the same directory and moved into place, the index last. Both carry a random token, so a
-crash between the two moves is detected on reading instead of mixing two checkpoints.
+Files are TensorFlow's: a tensor bundle (``<prefix>.index`` + ``<prefix>.data-00000-of-
+00001``, see ``rill.train.tensor_bundle``) holding every value with its CRC32C, plus the
+object graph as a ``TrackableObjectGraph`` under ``_CHECKPOINTABLE_OBJECT_GRAPH``, so TF
+reads rill's checkpoints and rill reads TF's. rill's earlier format (a JSON index and a
+``.npz``) is still read. Every file is written under a temporary name, fsynced and renamed
+into place, the index last; ``CheckpointManager`` rewrites its ``checkpoint`` state file
+before it deletes old checkpoints, and removes temporaries left by killed writers.
 
 Values for objects that do not exist yet (an unbuilt Keras layer's weights, an optimizer's
 slots before its first step) are kept and assigned when the objects are created.
@@ -24,9 +27,7 @@ import collections
 import glob
 import json
 import os
-import tempfile
 import time
-import uuid
 
 import numpy as np
 
@@ -262,120 +263,209 @@ def _gather(root) -> tuple[dict, list]:
 # --------------------------------------------------------------------------------------
 
 
-def _atomic_write(path: str, write) -> None:
-    """Write ``path`` through a temporary file in its directory and ``os.replace``."""
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def _graph_proto(root, entries: dict) -> bytes:
+    """The ``TrackableObjectGraph`` TF stores under ``_CHECKPOINTABLE_OBJECT_GRAPH``: one
+    node per object in breadth-first order (slot variables last), with its named children,
+    the checkpoint keys of its values and, on optimizers, their slot variables."""
+    from rill.core.protos import message_classes
+
+    graph = message_classes()["TrackableObjectGraph"]()
+    by_path, by_id = _walk(root)
+    objs = list(by_path.values())
+    ids = {id(o): i for i, o in enumerate(objs)}
+    nodes = [graph.nodes.add() for _ in objs]
+    for (path, obj), node in zip(by_path.items(), nodes):
+        if is_variable(obj):
+            node.attributes.add(
+                name="VARIABLE_VALUE",
+                full_name=_full_name(obj),
+                checkpoint_key=f"{path}/{_VALUE}",
+            )
+            continue
+        for name, child in _children(obj):
+            node.children.add(node_id=ids[id(child)], local_name=name)
+        if _is_optimizer(obj):
+            for ref, slot, var in _optimizer_slots(obj):
+                ref_path = by_id.get(id(ref))
+                if ref_path is None or id(var) in ids:
+                    continue
+                ids[id(var)] = len(nodes)
+                slot_node = graph.nodes.add()
+                nodes.append(slot_node)
+                slot_node.attributes.add(
+                    name="VARIABLE_VALUE",
+                    full_name=_full_name(var),
+                    checkpoint_key=_slot_key(ref_path, path, slot),
+                )
+                node.slot_variables.add(
+                    original_variable_node_id=ids[id(ref)],
+                    slot_name=slot,
+                    slot_variable_node_id=ids[id(var)],
+                )
+    # a node has values when it or anything it reaches holds one (TF's
+    # has_checkpoint_values): propagate from the value holders up the reversed edges
+    parents: dict = collections.defaultdict(list)
+    for i, node in enumerate(nodes):
+        for c in node.children:
+            parents[c.node_id].append(i)
+        for s in node.slot_variables:
+            parents[s.slot_variable_node_id].append(i)
+    has = {i for i, node in enumerate(nodes) if len(node.attributes)}
+    todo = list(has)
+    while todo:
+        for p in parents[todo.pop()]:
+            if p not in has:
+                has.add(p)
+                todo.append(p)
+    for i, node in enumerate(nodes):
+        node.has_checkpoint_values.value = i in has
+    return graph.SerializeToString()
 
 
-def _encode(arr: np.ndarray, name: str, out: dict) -> dict:
-    """Store ``arr`` in ``out`` without pickling; returns how to decode it."""
-    if arr.dtype == object:  # strings: bytes concatenated, plus lengths
-        items = [x.encode() if isinstance(x, str) else bytes(x) for x in arr.reshape(-1)]
-        out[name] = np.frombuffer(b"".join(items), dtype=np.uint8)
-        out[name + ".len"] = np.array([len(x) for x in items], dtype=np.int64)
-        return {"entry": name, "encoding": "bytes"}
-    out[name] = arr
-    return {"entry": name}
+def _full_name(var) -> str:
+    name = str(var.name)
+    return name[:-2] if name.endswith(":0") else name
 
 
 def _save(root, prefix: str) -> str:
+    from rill.train import tensor_bundle
+
     prefix = os.fspath(prefix)
     d = os.path.dirname(prefix)
     if d:
         os.makedirs(d, exist_ok=True)
-    entries, graph = _gather(root)
-    token = uuid.uuid4().hex
-    arrays = {"__token__": np.array(token)}
-    tensors = {}
-    for i, (key, (var, meta)) in enumerate(sorted(entries.items())):
-        arr = np.asarray(var._value)
-        info = _encode(arr, f"t{i}", arrays)
-        info.update(meta, dtype=var.dtype.name, shape=list(arr.shape))
-        tensors[key] = info
-    index = {
-        "format": _FORMAT,
-        "version": 1,
-        "token": token,
-        "tensors": tensors,
-        "object_graph": graph,
-    }
-    _atomic_write(prefix + _DATA_SUFFIX, lambda f: np.savez(f, **arrays))
-    _atomic_write(prefix + ".index", lambda f: f.write(json.dumps(index).encode()))
+    tensor_bundle.remove_stale_temporaries(d, os.path.basename(prefix))
+    entries, _ = _gather(root)
+    tensors = [
+        (key, np.asarray(var._value), var.dtype) for key, (var, _) in sorted(entries.items())
+    ]
+    graph = np.array(_graph_proto(root, entries), dtype=object)
+    tensors.append((_GRAPH_KEY, graph, _d.string))
+    tensor_bundle.write_bundle(prefix, tensors)
     return prefix
 
 
-class _Reader:
-    """Reads a rill checkpoint (``<prefix>.index`` + data file)."""
+def _not_found(prefix: str, context: str) -> NotFoundError:
+    hint = (
+        " It is a directory: pass a checkpoint prefix such as the result of "
+        "tf.train.latest_checkpoint(directory)."
+        if os.path.isdir(prefix)
+        else ""
+    )
+    return NotFoundError(
+        None,
+        None,
+        f"{context}Failed to find any matching files for {prefix} (no {prefix}.index).{hint} "
+        "Please double-check that the path is correct. You may be missing the checkpoint "
+        "suffix (e.g. the '-1' in 'path/to/ckpt-1').",
+    )
 
-    def __init__(self, prefix: str, context: str = ""):
-        self.prefix = prefix = os.fspath(prefix)
-        try:
-            with open(prefix + ".index", "rb") as f:
-                raw = f.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            hint = (
-                " It is a directory: pass a checkpoint prefix such as the result of "
-                "tf.train.latest_checkpoint(directory)."
-                if os.path.isdir(prefix)
-                else ""
-            )
-            raise NotFoundError(
-                None,
-                None,
-                f"{context}Failed to find any matching files for {prefix} (no "
-                f"{prefix}.index).{hint} Please double-check that the path is correct. You "
-                "may be missing the checkpoint suffix (e.g. the '-1' in 'path/to/ckpt-1').",
-            ) from None
+
+def _Reader(prefix, context: str = ""):
+    """The reader of the checkpoint ``prefix``: TF's tensor bundle, or rill's earlier
+    format (a JSON index and a ``.npz``), told apart by the index's first byte."""
+    from rill.train.tensor_bundle import BundleReader
+
+    prefix = os.fspath(prefix)
+    try:
+        with open(prefix + ".index", "rb") as f:
+            raw = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise _not_found(prefix, context) from None
+    if raw[:1] == b"{":
+        return _LegacyReader(prefix, raw)
+    return _BundleCheckpoint(BundleReader(prefix, raw))
+
+
+class _BundleCheckpoint:
+    """A tensor bundle read as a checkpoint: its tensors plus the variable names its
+    object graph records (what deferred Keras weights are matched by)."""
+
+    def __init__(self, bundle):
+        self._b = bundle
+        self.prefix = bundle.prefix
+        self.keys, self.has, self.shape, self.dtype = (
+            bundle.keys,
+            bundle.has,
+            bundle.shape,
+            bundle.dtype,
+        )
+        self.get = bundle.get
+        self._names = None
+
+    def full_name(self, key: str) -> str | None:
+        if self._names is None:
+            self._names = {}
+            if self._b.has(_GRAPH_KEY):
+                from google.protobuf.message import DecodeError
+
+                from rill.core.protos import message_classes
+
+                graph = message_classes()["TrackableObjectGraph"]()
+                try:
+                    graph.ParseFromString(self._b.get(_GRAPH_KEY).reshape(-1)[0])
+                except (DecodeError, IndexError):
+                    raise DataLossError(
+                        None,
+                        None,
+                        f"Corrupted checkpoint {self.prefix}: its object graph "
+                        f"({_GRAPH_KEY}) is unreadable.",
+                    ) from None
+                for node in graph.nodes:
+                    for a in node.attributes:
+                        self._names[a.checkpoint_key] = a.full_name
+        return self._names.get(key)
+
+
+class _LegacyReader:
+    """rill's earlier checkpoints: ``<prefix>.index`` (JSON) and an uncompressed ``.npz``
+    data file, both carrying a random token."""
+
+    def __init__(self, prefix: str, raw: bytes):
+        self.prefix = prefix
         try:
             index = json.loads(raw)
         except ValueError:
             index = None
         if not isinstance(index, dict) or index.get("format") != _FORMAT:
             raise DataLossError(
-                None, None, f"{prefix}.index is not a rill checkpoint index (unreadable JSON)."
+                None, None, f"{prefix}.index is neither a TensorFlow nor a rill checkpoint index."
             )
         self.index = index
-        self.tensors: dict = index["tensors"]
+        self.tensors: dict = index.get("tensors") or {}
         self._data = None
 
+    def full_name(self, key: str) -> str | None:
+        return self.tensors.get(key, {}).get("weight_name")
+
     def _load(self):
-        if self._data is None:
-            path = self.prefix + _DATA_SUFFIX
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    data = {k: z[k] for k in z.files}
-            except FileNotFoundError:
-                raise DataLossError(
-                    None, None, f"Checkpoint data file {path} is missing."
-                ) from None
-            except (ValueError, OSError) as e:
-                raise DataLossError(
-                    None, None, f"Checkpoint data file {path} is corrupt: {e}"
-                ) from e
-            token = data.pop("__token__", None)
-            if token is None or str(token) != self.index.get("token"):
-                raise DataLossError(
-                    None,
-                    None,
-                    f"Checkpoint {self.prefix}: the data file does not belong to the index "
-                    "(the checkpoint was only partly written, e.g. a crash while it was "
-                    "being overwritten).",
-                )
-            self._data = data
-        return self._data
+        if self._data is not None:
+            return self._data
+        import zipfile
+
+        path = self.prefix + _DATA_SUFFIX
+        try:
+            with zipfile.ZipFile(path) as z:
+                # np.savez stores members uncompressed, so no member can be larger than
+                # the file: refuse anything else before NumPy allocates it
+                if any(i.compress_type != zipfile.ZIP_STORED for i in z.infolist()):
+                    raise ValueError("a member is compressed")
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise NotFoundError(None, None, f"Checkpoint data file {path} is missing.") from None
+        except (ValueError, OSError, zipfile.BadZipFile, KeyError, EOFError) as e:
+            raise DataLossError(None, None, f"Checkpoint data file {path} is corrupt: {e}") from e
+        token = data.pop("__token__", None)
+        if token is None or str(token) != self.index.get("token"):
+            raise DataLossError(
+                None,
+                None,
+                f"Checkpoint {self.prefix}: the data file does not belong to the index (the "
+                "checkpoint was only partly written).",
+            )
+        self._data = data
+        return data
 
     def keys(self) -> list:
         return sorted([*self.tensors, _GRAPH_KEY])
@@ -383,29 +473,38 @@ class _Reader:
     def has(self, key: str) -> bool:
         return key == _GRAPH_KEY or key in self.tensors
 
+    def _info(self, key: str) -> dict:
+        info = self.tensors.get(key)
+        if not isinstance(info, dict):
+            raise NotFoundError(None, None, f"Key {key} not found in checkpoint {self.prefix}")
+        return info
+
     def shape(self, key: str) -> list:
-        return [] if key == _GRAPH_KEY else list(self.tensors[key]["shape"])
+        return [] if key == _GRAPH_KEY else list(self._info(key)["shape"])
 
     def dtype(self, key: str):
-        return _d.string if key == _GRAPH_KEY else _d.as_dtype(self.tensors[key]["dtype"])
+        return _d.string if key == _GRAPH_KEY else _d.as_dtype(self._info(key)["dtype"])
 
     def get(self, key: str) -> np.ndarray:
         if key == _GRAPH_KEY:
-            return np.array(json.dumps(self.index["object_graph"]).encode(), dtype=object)
-        info = self.tensors.get(key)
-        if info is None:
-            raise NotFoundError(None, None, f"Key {key} not found in checkpoint")
+            return np.array(json.dumps(self.index.get("object_graph")).encode(), dtype=object)
+        info = self._info(key)
         data = self._load()
-        raw = data[info["entry"]]
-        if info.get("encoding") == "bytes":
-            lengths = data[info["entry"] + ".len"]
-            buf = raw.tobytes()
-            ends = np.cumsum(lengths)
-            items = [buf[e - n : e] for e, n in zip(ends.tolist(), lengths.tolist())]
-            out = np.empty(len(items), dtype=object)
-            out[:] = items
-            return out.reshape(info["shape"])
-        return raw
+        try:
+            raw = data[info["entry"]]
+            if info.get("encoding") == "bytes":
+                lengths = data[info["entry"] + ".len"]
+                buf = raw.tobytes()
+                ends = np.cumsum(lengths)
+                items = [buf[e - n : e] for e, n in zip(ends.tolist(), lengths.tolist())]
+                out = np.empty(len(items), dtype=object)
+                out[:] = items
+                return out.reshape(info["shape"])
+            return raw.reshape(info["shape"])
+        except (KeyError, ValueError, TypeError) as e:
+            raise DataLossError(
+                None, None, f"Checkpoint {self.prefix}: tensor '{key}' is corrupt: {e}"
+            ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -429,6 +528,33 @@ def _assign(var, value: np.ndarray, key: str = "") -> None:
         )
     with init_scope():  # restoring is eager, even while a function is being traced
         var.assign(value)
+
+
+def _check_declared(var, reader, key: str) -> None:
+    """Refuse a stored value whose declared shape or dtype cannot be restored into
+    ``var``, before its bytes are read."""
+    shape, dtype = reader.shape(key), reader.dtype(key)
+    if not var.shape.is_compatible_with(shape):
+        raise ValueError(
+            f"Received incompatible tensor with shape {tuple(shape)} when attempting to "
+            f"restore variable with shape {var.shape} and name {var.name} (checkpoint key "
+            f"{key} in {reader.prefix})."
+        )
+    if dtype is not var.dtype:
+        raise ValueError(
+            f"Checkpoint key {key} in {reader.prefix} holds a {dtype.name} value, which "
+            f"cannot be restored into variable {var.name} of dtype {var.dtype.name}."
+        )
+
+
+def _stored_weight_name(layer, full_name) -> str | None:
+    """The ``add_weight`` name of a stored variable named ``full_name`` in ``layer``."""
+    if not full_name:
+        return None
+    prefix = f"{layer.name}/"
+    return (
+        full_name[len(prefix) :] if full_name.startswith(prefix) else full_name.rpartition("/")[2]
+    )
 
 
 class _OptimizerPending:
@@ -500,6 +626,7 @@ def _restore(ckpt, reader: _Reader) -> CheckpointLoadStatus:
             continue
         target = live.get(key)
         if target is not None:
+            _check_declared(target[0], reader, key)  # before reading: no allocation bombs
             _assign(target[0], reader.get(key), key)
             matched.append(key)
             continue
@@ -518,7 +645,7 @@ def _restore(ckpt, reader: _Reader) -> CheckpointLoadStatus:
             parent_path, _, child = key[: -len(_VALUE) - 1].rpartition("/")
             parent = by_path.get(parent_path)
             if _is_layer(parent):
-                name = reader.tensors[key].get("weight_name") or child
+                name = _stored_weight_name(parent, reader.full_name(key)) or child
                 holder = parent.__dict__.setdefault("_deferred_restore", {})
                 holder[name] = reader.get(key)
                 deferred.append((holder, name, key))
@@ -707,10 +834,16 @@ class Checkpoint:
     def save(self, file_prefix, options=None) -> str:
         """Increment ``save_counter``, write ``f"{file_prefix}-{n}"`` and record it in the
         directory's ``checkpoint`` file; returns the path."""
+        from rill.train.tensor_bundle import remove_stale_temporaries
+
+        file_prefix = os.fspath(file_prefix)
+        directory, stem = os.path.split(file_prefix)
+        remove_stale_temporaries(directory, stem + "-")
+        remove_stale_temporaries(directory, "checkpoint")
         counter = self.save_counter
         with init_scope():
             counter.assign_add(1)
-        path = self.write(f"{os.fspath(file_prefix)}-{int(counter.numpy())}")
+        path = self.write(f"{file_prefix}-{int(counter.numpy())}")
         _write_state(os.path.dirname(path) or ".", path, [path])
         return path
 
@@ -818,8 +951,10 @@ def _write_state(
         timestamps,
         last_preserved,
     )
+    from rill.train.tensor_bundle import atomic_write
+
     path = os.path.join(directory, latest_filename or "checkpoint")
-    _atomic_write(path, lambda f: f.write(st._text().encode()))
+    atomic_write(path, st._text().encode())
 
 
 @tf_export("train.get_checkpoint_state")
@@ -961,6 +1096,7 @@ class CheckpointManager:
             None if keep_checkpoint_every_n_hours is None else keep_checkpoint_every_n_hours * 3600
         )
         self._prefix = os.path.join(self._directory, checkpoint_name)
+        self._name = checkpoint_name
         self._step_counter = step_counter
         self._checkpoint_interval = checkpoint_interval
         self._init_fn = init_fn
@@ -968,6 +1104,7 @@ class CheckpointManager:
             None if last_checkpoint_step is None else int(np.asarray(last_checkpoint_step))
         )
         self._maybe_delete: collections.OrderedDict = collections.OrderedDict()
+        self._remove_stale_temporaries()
         now = time.time()
         st = get_checkpoint_state(self._directory)
         if st is None:
@@ -1014,9 +1151,12 @@ class CheckpointManager:
             self._last_preserved_timestamp,
         )
 
-    def _sweep(self) -> None:
+    def _sweep(self) -> list:
+        """Drop the checkpoints beyond ``max_to_keep`` from the managed list; returns the
+        prefixes whose files to delete once the state file no longer names them."""
+        doomed: list = []
         if self._max_to_keep is None:
-            return
+            return doomed
         while len(self._maybe_delete) > self._max_to_keep:
             path, stamp = self._maybe_delete.popitem(last=False)
             if (
@@ -1025,7 +1165,14 @@ class CheckpointManager:
             ):
                 self._last_preserved_timestamp = stamp  # kept for good, no longer managed
                 continue
-            _delete_checkpoint(path)
+            doomed.append(path)
+        return doomed
+
+    def _remove_stale_temporaries(self) -> None:
+        from rill.train.tensor_bundle import remove_stale_temporaries
+
+        remove_stale_temporaries(self._directory, self._name)
+        remove_stale_temporaries(self._directory, "checkpoint")
 
     def save(self, checkpoint_number=None, check_interval: bool = True) -> str | None:
         """Write a numbered checkpoint and delete the ones beyond ``max_to_keep``; None
@@ -1043,14 +1190,19 @@ class CheckpointManager:
         with init_scope():
             counter.assign_add(1)
         number = counter if checkpoint_number is None else checkpoint_number
+        self._remove_stale_temporaries()
         path = self._checkpoint.write(f"{self._prefix}-{int(np.asarray(number))}")
         self._latest_checkpoint = path
         self._maybe_delete.pop(path, None)
         self._maybe_delete[path] = time.time()
         if step is not None:
             self._last_checkpoint_step = step
-        self._sweep()
+        doomed = self._sweep()
+        # the state file names the new checkpoint before any old one is deleted, so at
+        # every instant latest_checkpoint() finds a complete checkpoint
         self._record_state()
+        for old in doomed:
+            _delete_checkpoint(old)
         return path
 
     def restore_or_initialize(self) -> str | None:

@@ -138,3 +138,4 @@ from rill.keras.layers.attention import (
 from rill.keras.layers.preprocessing import *  # noqa: F403 - see its __all__
 from rill.keras.layers.augmentation import *  # noqa: F403 - see its __all__
 from rill.keras.input_layer import Input  # noqa: E402 - keras.layers.Input is keras.Input
+from rill.keras.layers.tfsm_layer import TFSMLayer  # noqa: E402 - SavedModel endpoints as layers
