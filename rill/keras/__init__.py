@@ -5,6 +5,7 @@ import importlib as _importlib
 
 _SUBMODULES = (
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
@@ -21,6 +22,7 @@ _SUBMODULES = (
     "ops",
     "optimizers",
     "preprocessing",
+    "quantizers",
     "random",
     "regularizers",
     "saving",
@@ -41,6 +43,7 @@ _NAMES = {
     "Optimizer": ("rill.keras.optimizers", "Optimizer"),
     "Initializer": ("rill.keras.initializers", "Initializer"),
     "Regularizer": ("rill.keras.regularizers", "Regularizer"),
+    "Quantizer": ("rill.keras.quantizers", "Quantizer"),
     "InputSpec": ("rill.keras.layers.input_spec", "InputSpec"),
     "Variable": ("rill.keras.variables", "Variable"),
     "StatelessScope": ("rill.keras.variables", "StatelessScope"),
