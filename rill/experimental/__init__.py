@@ -3,6 +3,8 @@
 import rill.data as _data  # noqa: F401 - registers tf.experimental.Optional
 from rill.experimental import dispatch as _dispatch  # noqa: F401 - dispatch_for_*
 from rill.experimental import extension_type  # noqa: F401 - ExtensionType, its Spec
+from rill.experimental import runtime as _runtime  # noqa: F401 - async_scope, dtypes
+from rill.experimental import dlpack  # noqa: F401 - tf.experimental.dlpack
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "experimental")
