@@ -295,11 +295,15 @@ def save_model(model: Any, filepath: str) -> None:
     weights = io.BytesIO()
     _write_weights(model, weights)
 
+    assets = _collect_assets(model)
+
     def write(path):
         with zipfile.ZipFile(path, "w") as zf:
             zf.writestr(_METADATA_FILENAME, _metadata())
             zf.writestr(_CONFIG_FILENAME, config_json)
             zf.writestr(_VARS_FILENAME, weights.getvalue())
+            for name, data in assets:
+                zf.writestr(name, data)
 
     _atomic_write(filepath, write)
 
@@ -324,13 +328,68 @@ def load_model(
         if _VARS_FILENAME not in names:
             raise ValueError(f"Expected a {_VARS_FILENAME} file in {filepath}.")
         weights = io.BytesIO(_read_member(zf, _VARS_FILENAME))
+        assets = {
+            n: _read_member(zf, n)
+            for n in names
+            if n.startswith(_ASSETS_DIR + "/") and not n.endswith("/")
+        }
     if not compile:
         config["compile_config"] = None
     model = serialization_lib.deserialize_keras_object(
         config, custom_objects=custom_objects, safe_mode=safe_mode
     )
     _read_weights(model, weights)
+    if assets:
+        _restore_assets(model, assets)
     return model
+
+
+# ------------------------------------------------------------------- assets (vocabularies)
+_ASSETS_DIR = "assets"
+
+
+def _collect_assets(model) -> list:
+    """``(zip member name, bytes)`` of every file the model's layers write with
+    ``save_assets(dir)`` (lookup vocabularies...), under ``assets/<the layer's path>/``
+    as Keras 3 lays them out."""
+    out = []
+
+    def visit(saveable, path):
+        if not callable(getattr(saveable, "save_assets", None)):
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            saveable.save_assets(tmp)
+            for root, _, files in os.walk(tmp):
+                for f in sorted(files):
+                    full = os.path.join(root, f)
+                    rel = os.path.relpath(full, tmp).replace(os.sep, "/")
+                    prefix = f"{_ASSETS_DIR}/{path}" if path else _ASSETS_DIR
+                    with open(full, "rb") as fh:
+                        out.append((f"{prefix}/{rel}", fh.read()))
+
+    _walk(model, "", visit, set())
+    return out
+
+
+def _restore_assets(model, assets: dict) -> None:
+    """Give each layer with ``load_assets(dir)`` a directory holding its saved files."""
+
+    def visit(saveable, path):
+        if not callable(getattr(saveable, "load_assets", None)):
+            return
+        prefix = (f"{_ASSETS_DIR}/{path}" if path else _ASSETS_DIR) + "/"
+        mine = {n[len(prefix) :]: d for n, d in assets.items() if n.startswith(prefix)}
+        # only this layer's own files, not those of layers nested below it
+        mine = {rel: d for rel, d in mine.items() if "/" not in rel}
+        if not mine:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            for rel, data in mine.items():
+                with open(os.path.join(tmp, rel), "wb") as fh:
+                    fh.write(data)
+            saveable.load_assets(tmp)
+
+    _walk(model, "", visit, set())
 
 
 def save_weights_only(model: Any, filepath: str) -> None:
