@@ -64,3 +64,19 @@ case(
     minlength=-1, maxlength=3, binary_output=True, two_d=True, dense2d=True, grad=False,
 )  # fmt: skip
 case("SparseMaskKeep", np.array([12, 26, 37], i32), np.array([12, 45], i32), grad=False)
+
+# rill.structures.cross_ops: per input (values, row ids), then the batch size
+case(
+    "SparseCrossV2",
+    np.array([b"a", b"b", b"c"], object),
+    np.array([0, 0, 1], np.int64),
+    np.array([7, 8], np.int64),
+    np.array([0, 1], np.int64),
+    np.array(2, np.int64),
+    n=2,
+    hashed=False,
+    separator=b"_X_",
+    num_buckets=0,
+    hash_key=0,
+    grad=False,
+)

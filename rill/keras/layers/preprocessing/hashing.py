@@ -4,14 +4,13 @@ keyed by ``salt``) and HashedCrossing (buckets of feature crosses, by TF's
 
 from __future__ import annotations
 
-import numpy as np
-
 import rill as tf
 from rill.keras.layers.preprocessing._common import (
     PreprocessingLayer,
     check_choice,
     encode_categorical,
 )
+from rill.structures.cross_ops import hash_cross
 
 __all__ = ["HashedCrossing", "Hashing", "cross_hash"]
 
@@ -113,43 +112,8 @@ class Hashing(PreprocessingLayer):
         }
 
 
-# --------------------------------------------------------------------------------------
-# TF's hashed feature cross: a FingerprintCat64 chain over the features' hashes.
-# --------------------------------------------------------------------------------------
-_DEFAULT_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default hash_key
-_KMUL = np.uint64(0xC6A4A7935BD1E995)
-
-
-def _shift_mix(v):
-    return v ^ (v >> np.uint64(47))
-
-
-def _fingerprint_cat(a, b):
-    """FarmHash's ``FingerprintCat64`` of two uint64 arrays (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        r = a ^ _KMUL
-        r = r ^ (_shift_mix(b * _KMUL) * _KMUL)
-        r = r * _KMUL
-        r = _shift_mix(r) * _KMUL
-        return _shift_mix(r)
-
-
-def _feature_hash(column: np.ndarray) -> np.ndarray:
-    """A feature's hash in a cross: Fingerprint64 of a string, an integer as itself."""
-    if column.dtype == object:
-        from rill.structures.string_ops import _farmhash64
-
-        return _farmhash64(column.reshape(-1).tolist()).astype(np.uint64)
-    return column.reshape(-1).astype(np.int64).view(np.uint64)
-
-
-def cross_hash(columns, num_buckets: int, hash_key: int = _DEFAULT_HASH_KEY) -> np.ndarray:
-    """The hashed cross of equally long 1-D feature columns (NumPy; int64 ids in
-    ``[0, num_buckets)``; ``num_buckets`` 0 means modulo the largest int64, as TF)."""
-    h = np.full(len(columns[0]), np.uint64(hash_key), dtype=np.uint64)
-    for c in columns:
-        h = _fingerprint_cat(h, _feature_hash(np.asarray(c)))
-    return (h % np.uint64(num_buckets if num_buckets > 0 else 2**63 - 1)).astype(np.int64)
+# TF's hashed feature cross (the same ids as tf.sparse.cross_hashed)
+cross_hash = hash_cross
 
 
 class HashedCrossing(PreprocessingLayer):
