@@ -2,6 +2,7 @@
 queues. Importing this package registers them (ops, namespaces, dispatch)."""
 
 from rill.structures import (  # noqa: F401 - registration
+    sampled_matmul,
     cross_ops,
     edit_distance,
     queues,

@@ -80,3 +80,24 @@ def test_against_tensorflow():
         return out
 
     assert run(tf) == run(real)
+
+
+def test_sampled_addmm_against_a_dense_numpy_product():
+    rng = np.random.default_rng(1)
+    m1, m2 = rng.normal(size=(2, 2, 3)), rng.normal(size=(2, 3, 4))
+    idx = np.array([[[0, 1], [1, 3]], [[0, 0], [1, 2]]])
+    vals = rng.normal(size=(2, 2))
+    out_idx, out, shape = tf.sparse.sampled_addmm(
+        idx, vals, [2, 4], m1, m2, beta=0.25, alpha=0.75, output_type=tf.float64
+    )
+    prod = m1 @ m2
+    want = np.array(
+        [
+            [0.75 * prod[b][tuple(i)] + 0.25 * vals[b, k] for k, i in enumerate(idx[b])]
+            for b in range(2)
+        ]
+    )
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+    np.testing.assert_array_equal(out_idx.numpy(), idx)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dense_shape"):
+        tf.sparse.sampled_addmm(idx, vals, [3, 4], m1, m2)
