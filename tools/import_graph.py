@@ -48,13 +48,17 @@ LAYERS = [
     ["rill.backend"],
     ["rill.core"],
     ["rill.ops"],
-    ["rill.tracing", "rill.autograph"],
+    # rill.xla lowers traced graphs; tracing reaches it (lazily) for jit_compile=True
+    ["rill.tracing", "rill.autograph", "rill.xla"],
     ["rill.structures"],
     ["rill.data"],
     ["rill.summary"],  # below Keras: its TensorBoard callback writes through tf.summary
-    ["rill.keras"],
+    # below Keras, as in TF: Keras saves through tf.saved_model and trains under
+    # tf.distribute strategies; none of these import Keras
     ["rill.train", "rill.io", "rill.export", "rill.saved_model"],
     ["rill.distribute"],
+    ["rill.keras"],
+    ["rill.serving"],  # serves SavedModels over HTTP
 ]
 _LAYER = {p: i for i, ps in enumerate(LAYERS) for p in ps}
 
