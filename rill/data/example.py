@@ -504,13 +504,6 @@ def parse_single_example(serialized, features: dict, example_names=None, name=No
 # --------------------------------------------------------------------------------------
 
 # dtype -> (TensorProto field holding typed values, NumPy dtype of those values)
-_VAL_FIELDS = {
-    "float32": "float_val", "float64": "double_val", "int32": "int_val", "int16": "int_val",
-    "int8": "int_val", "uint8": "int_val", "uint16": "int_val", "int64": "int64_val",
-    "bool": "bool_val", "string": "string_val", "complex64": "scomplex_val",
-    "complex128": "dcomplex_val", "float16": "half_val", "bfloat16": "half_val",
-    "uint32": "uint32_val", "uint64": "uint64_val",
-}  # fmt: skip
 
 
 def _serialize_kernel(x):
@@ -542,44 +535,10 @@ def _parse_tensor_kernel(serialized, *, out_type):
             "ParseTensor",
             f"Type mismatch between parsed tensor ({got}) and dtype ({out_type.name})",
         )
-    if proto.tensor_shape.unknown_rank:
-        raise op_error(
-            InvalidArgumentError, "ParseTensor", "the serialized tensor has an unknown rank"
-        )
-    shape = tuple(d.size for d in proto.tensor_shape.dim)
-    n = int(np.prod(shape, dtype=np.int64))
-    npd = dt.np
-    if proto.tensor_content:
-        content = proto.tensor_content
-        if len(content) != n * npd.itemsize:
-            raise op_error(
-                InvalidArgumentError,
-                "ParseTensor",
-                f"tensor_content has {len(content)} bytes but shape {list(shape)} of "
-                f"{dt.name} needs {n * npd.itemsize}",
-            )
-        return np.frombuffer(content, npd.newbyteorder("<")).astype(npd).reshape(shape)
-    vals = list(getattr(proto, _VAL_FIELDS[dt.name]))
-    if dt.name in ("complex64", "complex128"):
-        vals = [complex(a, b) for a, b in zip(vals[::2], vals[1::2])]
-    if len(vals) > n:
-        raise op_error(
-            InvalidArgumentError,
-            "ParseTensor",
-            f"{len(vals)} values for a tensor of shape {list(shape)}",
-        )
-    if dt is _d.string:
-        out = np.empty(n, object)
-        out[:] = vals + [vals[-1] if vals else b""] * (n - len(vals))
-        return out.reshape(shape)
-    if dt.name in ("float16", "bfloat16"):
-        arr = np.array(vals, np.uint16).view(npd)
-    else:
-        arr = np.array(vals, npd)
-    if len(arr) < n:  # TensorFlow repeats the last value (zeros when there is none)
-        last = arr[-1] if len(arr) else np.zeros((), npd)
-        arr = np.concatenate([arr, np.full(n - len(arr), last, npd)])
-    return arr.reshape(shape)
+    try:
+        return _protos.array_from_tensor_proto(proto)
+    except ValueError as e:
+        raise op_error(InvalidArgumentError, "ParseTensor", str(e)) from None
 
 
 serialize_tensor_p = primitive(
