@@ -53,6 +53,7 @@ _ = _dt
 _LAZY = (
     "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
     "config", "test", "audio", "autodiff", "distribute", "types", "saved_model",
+    "quantization", "profiler", "feature_column",
 )  # fmt: skip
 # top-level names whose modules load on first use: {name: module that tf_exports it}
 _LAZY_NAMES = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.core.errors import ResourceExhaustedError, op_error
 from rill.core.interfaces import core_ops
 from rill.core.tensor import EagerTensor, Tensor, wrap
 
@@ -104,6 +105,48 @@ def _infer_python(arr: np.ndarray, value):
     raise TypeError(f"Can't convert {_short(value)} (of type {type(value).__name__}) to a Tensor.")
 
 
+_KIND_OF_TYPE = {bool: "bool", np.bool_: "bool", str: "string", bytes: "string",
+                 complex: "complex", int: "number", float: "number"}  # fmt: skip
+
+
+def _mixed_kinds(value) -> set | None:
+    """The element kinds of a nested Python sequence when it mixes kinds TF will not
+    combine after its first element (bools, numbers, complex numbers, strings); None when
+    it does not."""
+    types, stack = set(), [value]
+    while stack:  # iterative: deep nesting must not overflow the stack
+        seq = stack.pop()
+        ts = set(map(type, seq))
+        if list in ts or tuple in ts:
+            stack.extend(x for x in seq if type(x) is list or type(x) is tuple)
+        types |= ts
+    kinds = {k for k in map(_kind_of, types) if k is not None}
+    first = value
+    while type(first) in (list, tuple) and first:
+        first = first[0]
+    # like TF, the first element's kind decides what may follow: an int takes a later bool,
+    # a complex takes later numbers, a bool or a string takes nothing else
+    allowed = _MAY_FOLLOW.get(_kind_of(type(first)), set())
+    return kinds if not kinds <= allowed else None
+
+
+_MAY_FOLLOW = {
+    "bool": {"bool"},
+    "number": {"number", "bool"},
+    "complex": {"complex", "number", "bool"},
+    "string": {"string"},
+}
+
+
+def _kind_of(t) -> str | None:
+    k = _KIND_OF_TYPE.get(t)
+    if k is None and isinstance(t, type) and issubclass(t, np.generic):
+        k = {"b": "bool", "c": "complex", "U": "string", "S": "string"}.get(
+            np.dtype(t).kind, "number"
+        )
+    return k
+
+
 def _from_python(value, dtype):
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         return _pack(value, dtype)
@@ -139,9 +182,15 @@ def _from_python(value, dtype):
                 f"Can't convert Python int {_short(value)} to a Tensor: out of range for int64."
             )
         else:
-            raise TypeError(
+            raise ValueError(
                 f"Can't convert {_short(value)} to a Tensor: mixed or unsupported element types."
             )
+    elif isinstance(value, (list, tuple)) and _mixed_kinds(value):
+        # NumPy would coerce silently ([1, "a"] -> strings, [True, 1] -> ints): TF refuses
+        raise ValueError(
+            f"Can't convert Python sequence with mixed types to Tensor: {_short(value)} mixes "
+            f"{' and '.join(sorted(_mixed_kinds(value)))} elements."
+        )
     if arr.size == 0 and dtype is not None:
         return arr.astype(dtype.np), dtype  # [] converts to any dtype
     inferred = _infer_python(arr, value)
@@ -260,6 +309,24 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return arr if isinstance(arr, Tensor) else wrap(arr, dt)
 
 
+def _constant_shape(shape) -> tuple:
+    """``tf.constant``'s ``shape`` argument as a tuple of non-negative ints, with TF's errors."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    out = []
+    for d in shape:
+        if isinstance(d, (bool, np.bool_)) or not hasattr(d, "__index__"):
+            raise TypeError(
+                f"Dimension value must be integer or None or have an __index__ method, got "
+                f"value {d!r} with type {type(d)}"
+            )
+        d = d.__index__()
+        if d < 0:
+            raise ValueError(f"Dimension {d} must be >= 0")
+        out.append(d)
+    return tuple(out)
+
+
 def constant(value, dtype=None, shape=None, name="Const"):
     """Create a constant tensor (``tf.constant``): ``shape`` reshapes or broadcasts a scalar."""
     if isinstance(value, Tensor) and dtype is not None and value.dtype is not _d.as_dtype(dtype):
@@ -272,13 +339,33 @@ def constant(value, dtype=None, shape=None, name="Const"):
         return t
     if type(t) is not EagerTensor:
         raise TypeError("tf.constant with a shape needs a concrete value; use tf.reshape instead.")
-    shape = tuple(int(s) for s in shape)
+    shape = _constant_shape(shape)
     v = t._value
-    n = int(np.prod(shape))
+    n = 1
+    for d in shape:  # Python ints: np.prod would overflow int64 silently
+        n *= d
     if v.size == n:
-        return wrap(v.reshape(shape), t.dtype)
+        try:
+            return wrap(v.reshape(shape), t.dtype)
+        except ValueError:  # NumPy cannot represent the shape, even empty (TF can)
+            raise ValueError(
+                f"tf.constant: shape {list(shape)} is too large for a NumPy array"
+            ) from None
     if v.size == 1:
-        return wrap(np.full(shape, v.reshape(())[()], dtype=v.dtype), t.dtype)
+        if n > 2**63 - 1:
+            raise ValueError(f"tf.constant: shape {list(shape)} has more than 2**63 - 1 elements")
+        try:
+            return wrap(np.full(shape, v.reshape(())[()], dtype=v.dtype), t.dtype)
+        except MemoryError:  # TF's class for a failed allocation, never a bare one
+            raise op_error(
+                ResourceExhaustedError,
+                "Const",
+                f"OOM when allocating tensor with shape{list(shape)} and type {t.dtype.name}",
+            ) from None
+        except ValueError:  # NumPy cannot represent the shape, even empty (TF can)
+            raise ValueError(
+                f"tf.constant: shape {list(shape)} is too large for a NumPy array"
+            ) from None
     raise TypeError(
         f"Eager execution of tf.constant with unsupported shape. Tensor {_short(value)} "
         f"(converted from a value with {v.size} elements) cannot be reshaped to {list(shape)} "

@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 import warnings
 
 import numpy as np
 
 from rill import backend as _backends
 from rill.core import dtypes as _d
-from rill.core.errors import InvalidArgumentError, OpError, op_error
+from rill.core.errors import InvalidArgumentError, OpError, ResourceExhaustedError, op_error
 from rill.core.tensor import EagerTensor, wrap
 from rill.core.tensor import Tensor as _Tensor
 from rill.core.tensor_shape import TensorShape
@@ -94,8 +95,9 @@ class Primitive:
     """One op and every fact about it, declared once (see ``primitive``).
 
     Read by the dispatcher (kernel, dtype constraints), the tape (gradient rule, what it
-    saves), the tracer (shape rule, ``shape_only``, ``keeps_history``) and the executor
-    (``alias``, ``fresh``, ``operator``, ``inplace_operator``, ``inplace_out``).
+    saves), the tracer (shape rule, ``shape_only``, ``keeps_history``), the executor
+    (``alias``, ``fresh``, ``operator``, ``inplace_operator``, ``inplace_out``) and the
+    compiler (``lowering``, read by ``rill.xla``).
     """
 
     __slots__ = (
@@ -120,6 +122,8 @@ class Primitive:
         "inplace_out",
         "shape_only",
         "keeps_history",
+        "lowering",
+        "partial_grad",
         "__weakref__",
     )
 
@@ -144,6 +148,8 @@ class Primitive:
         inplace_out=None,
         shape_only=False,
         keeps_history=False,
+        lowering=None,
+        partial_grad=False,
     ):
         self.name = name
         # The kernel as declared: an array-API function name ("subtract"), a function
@@ -192,19 +198,29 @@ class Primitive:
         # Takes a ``keep_history`` param: whether to keep what its gradient needs (a
         # loop's per-iteration values); switched on when a tape records its replay.
         self.keeps_history = keeps_history
+        # How the compiler (``rill.xla``) lowers the op to JAX: ``lowering(ctx, *arrays,
+        # **params) -> array(s)``, where ``ctx`` offers ``jnp``, ``lax``, random keys and
+        # subgraph lowering. None: a device kernel lowers as itself with ``xp=jax.numpy``
+        # (array-API-clean kernels lower for free); a host kernel without one does not lower.
+        self.lowering = lowering
+        # The gradient rule takes ``needed``: a tuple of bools, one per input, saying which
+        # input gradients the tape will use, and skips the others (returns None for them).
+        # A matmul or convolution whose one input is data then computes no gradient for it.
+        self.partial_grad = partial_grad
 
     def _bind_kernel(self, backend):
+        self.kernel = self.impl if self.host else self.kernel_for(backend.xp)
+
+    def kernel_for(self, xp):
+        """The device kernel bound to the array namespace ``xp`` (not for host kernels)."""
         impl = self.impl
-        if self.host:
-            self.kernel = impl
-        elif isinstance(impl, str):
-            self.kernel = getattr(backend.xp, impl)
-        elif _xp_first(impl):  # the older form, impl(xp, *arrays): bound with a partial
-            self.kernel = functools.partial(impl, backend.xp)
-        elif _xp_default(impl) is backend.xp:
-            self.kernel = impl  # no wrapper on the eager path
-        else:
-            self.kernel = functools.partial(impl, xp=backend.xp)
+        if isinstance(impl, str):
+            return getattr(xp, impl)
+        if _xp_first(impl):  # the older form, impl(xp, *arrays): bound with a partial
+            return functools.partial(impl, xp)
+        if _xp_default(impl) is xp:
+            return impl  # no wrapper on the eager path
+        return functools.partial(impl, xp=xp)
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
@@ -331,6 +347,20 @@ def kernel_error(prim: Primitive, inputs, params, exc: Exception) -> Exception:
             return op_error(InvalidArgumentError, prim.name, str(rule_exc))
         except Exception:  # noqa: BLE001 - a buggy rule must not mask the kernel error
             pass
+    if isinstance(exc, MemoryError) or "array is too big" in str(exc):
+        # an allocation failed, or its byte count overflowed: TF's OOM class, not bad input
+        return op_error(
+            ResourceExhaustedError,
+            prim.name,
+            f"OOM when allocating the result (inputs: {_describe(inputs)}): this machine "
+            f"cannot hold it",
+        )
+    if "Maximum allowed dimension exceeded" in str(exc):  # NumPy's words for it
+        return op_error(
+            InvalidArgumentError,
+            prim.name,
+            f"a dimension of the result would exceed 2**63 - 1 (inputs: {_describe(inputs)})",
+        )
     return op_error(InvalidArgumentError, prim.name, f"{exc} (inputs: {_describe(inputs)})")
 
 
@@ -349,7 +379,10 @@ def _quiet_rerun(prim, inputs, params, exc):
 
 def _run_kernel(prim, inputs, params):
     try:
-        out = prim.kernel(*[t._value for t in inputs], **params)
+        if params or len(inputs) != 2:
+            out = prim.kernel(*[t._value for t in inputs], **params)
+        else:  # the common binary op: no list to build, no keywords to unpack
+            out = prim.kernel(inputs[0]._value, inputs[1]._value)
     except Exception as e:  # noqa: BLE001 - every kernel failure becomes a rill error
         out = _quiet_rerun(prim, inputs, params, e)
     if prim.n_out == 1:
@@ -383,8 +416,12 @@ def _bind_slow(prim, inputs, params):
         # that says where it came from
         out = next(t for t in inputs if type(t) is not EagerTensor)._value
         raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
-    else:
+    elif _op_timer is None:
         out = _run_kernel(prim, inputs, params)
+    else:  # tf.profiler is tracing: time the kernel
+        t0 = _perf_ns()
+        out = _run_kernel(prim, inputs, params)
+        _op_timer(prim, t0, _perf_ns())
     # an op without a gradient rule contributes nothing to a gradient: not recorded
     if st.tapes and not st.stop_recording and prim.grad is not None:
         record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
@@ -405,6 +442,21 @@ def set_output_check(fn) -> None:
     if (fn is None) != (_output_check is None):
         _adjust_slow(1 if fn is not None else -1)
     _output_check = fn
+
+
+# An op timer installed by tf.profiler (rill.profiler) while it traces: called with each
+# eager op's primitive and its kernel's start and end (time.perf_counter_ns). Like the
+# output check, installing it moves every op to the slow path; the hot path never tests it.
+_op_timer = None
+_perf_ns = time.perf_counter_ns
+
+
+def set_op_timer(fn) -> None:
+    """Install ``fn(prim, start_ns, end_ns)`` to run after every eager op, or remove it."""
+    global _op_timer
+    if (fn is None) != (_op_timer is None):
+        _adjust_slow(1 if fn is not None else -1)
+    _op_timer = fn
 
 
 def is_symbolic(x) -> bool:
@@ -432,7 +484,9 @@ def _stand_in(t):
     same tape id, shape and dtype, over a zero-strided view instead of ``t``'s data, so the
     data can be freed once nothing else holds it."""
     v = t._value if type(t) is EagerTensor else None
-    if v is None or v.size <= 1 or v.dtype.hasobject:
+    # a small array costs less to keep than a stand-in costs to build (and weighs about as
+    # much): only data worth freeing is replaced
+    if v is None or v.nbytes <= _KEEP_BYTES or v.dtype.hasobject:
         return t
     zero = _ZEROS.get(v.dtype)
     if zero is None:
@@ -447,6 +501,7 @@ def _stand_in(t):
     return s
 
 
+_KEEP_BYTES = 1024  # arrays up to this size stay in tape entries as they are
 _new = object.__new__
 _ZEROS = {}  # dtype -> a read-only one-element zero buffer that stand-ins view
 

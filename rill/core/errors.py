@@ -89,3 +89,13 @@ def op_error(cls, op: str, detail: str) -> OpError:
 class OperatorNotAllowedInGraphError(TypeError):
     """A Python operation on a symbolic tensor that needs its value (``bool(t)``, iterating
     a tensor of unknown length) while a function is being traced."""
+
+
+class NotLowerable(Exception):
+    """An op that the compiler (``rill.xla``) cannot lower; ``op``: the graph operation,
+    once known. Here, below the ops, so that an op's ``lowering`` rule can raise it."""
+
+    def __init__(self, reason: str, op=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.op = op

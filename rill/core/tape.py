@@ -175,7 +175,7 @@ class GradientTape:
         return nest.pack_sequence_as(sources, out)
 
     def _backward(self, flat_targets, flat_og, src_tids) -> dict:
-        ones_like, add = core_ops.ones_like, grad_add
+        ones_like, add = core_ops.ones_like, _add_grads
         grads = {}
         for t, og in zip(flat_targets, flat_og):
             tid = t._tid if is_variable(t) else getattr(t, "_tid", None)
@@ -204,12 +204,19 @@ class GradientTape:
         for prim, params, inputs, outs in reversed(useful):
             if prim.grad is None:  # declared not differentiable: contributes nothing
                 continue
+            if prim.partial_grad:  # the rule skips the input gradients no one will read
+                needed = tuple(
+                    getattr(i, "_tid", None) in reach and i.dtype in differentiable for i in inputs
+                )
+                params = {**params, "needed": needed}
             if prim.n_out == 1:
                 o = outs[0]
                 otid = getattr(o, "_tid", None)
                 dy = get(otid)
                 if dy is None:
                     continue
+                if not isinstance(dy, Tensor):
+                    dy = _densify(dy)
                 in_grads = prim.grad(inputs, o, dy, **params)
                 if otid not in keep:
                     del grads[otid]  # consumed: free it early
@@ -218,7 +225,9 @@ class GradientTape:
                 if not any(g is not None for g in dys):
                     continue
                 dys = tuple(
-                    g if g is not None else (grad_zeros_like(o) if o.dtype in inexact else None)
+                    _densify(g)
+                    if g is not None
+                    else (grad_zeros_like(o) if o.dtype in inexact else None)
                     for g, o in zip(dys, outs)
                 )
                 in_grads = prim.grad(inputs, tuple(outs), dys, **params)
@@ -325,6 +334,50 @@ class GradientTape:
         if any(g is None for g in rows):
             return None
         return core_ops.reshape(core_ops.stack(rows, axis=1), tshape + sshape[1:])
+
+
+def _is_slices(g) -> bool:
+    """An ``IndexedSlices`` gradient (duck-typed: core does not import structures)."""
+    return not isinstance(g, Tensor) and hasattr(g, "dense_shape") and hasattr(g, "indices")
+
+
+def _densify(g):
+    """Op gradient rules take dense upstream gradients: sum an IndexedSlices into its dense
+    shape (rows summed where indices repeat), as TF's converting gradient functions do."""
+    if _is_slices(g):
+        return core_ops.convert(g, g.dtype)
+    return g
+
+
+def _add_grads(a, b):
+    """The sum of two gradients of one value. Two IndexedSlices stay sparse, their rows
+    concatenated (TF's aggregation); an IndexedSlices meeting a dense gradient is densified,
+    as TF's eager tape does."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return grad_add(a, b)
+    if _is_slices(a) and _is_slices(b):
+        return _concat_slices(a, b)
+    return grad_add(_densify(a), _densify(b))
+
+
+# Set by rill.structures.slices_gradients (core imports nothing above it): the
+# IndexedSlices class, and the sum of two (their rows concatenated).
+_slices_class = None
+_concat_slices = None
+
+
+def register_indexed_slices(cls, add) -> None:
+    """Called by the structures layer with the ``IndexedSlices`` class and ``add(a, b)``,
+    the IndexedSlices holding both's rows."""
+    global _slices_class, _concat_slices
+    _slices_class, _concat_slices = cls, add
+
+
+def indexed_slices(values, indices, dense_shape):
+    """An ``IndexedSlices`` gradient (for gradient rules below the structures layer)."""
+    if _slices_class is None:
+        raise RuntimeError("IndexedSlices gradients need rill.structures (import rill)")
+    return _slices_class(values, indices, dense_shape)
 
 
 def _custom_grad_rule(grad_fn, n_args, n_vars):

@@ -34,6 +34,9 @@ class Tensor:
     __slots__ = ()
     _array_priority = 100
     __array_priority__ = 100  # make NumPy defer `ndarray + Tensor` to Tensor.__radd__
+    # op wrappers redirect calls with a dispatching argument (RaggedTensor, SparseTensor);
+    # a class attribute answers their getattr without a failed lookup per argument
+    _rill_dispatch = False
 
     # operator slots are filled in by rill.ops.operators
     def __hash__(self):

@@ -7,6 +7,7 @@ variable earlier keep their values (tensors are immutable).
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 
@@ -39,6 +40,7 @@ class Variable:
     """A tensor-like value that persists across calls and can be assigned to."""
 
     _rill_variable = True
+    _rill_dispatch = False  # op wrappers never redirect a variable (see Tensor's)
     __array_priority__ = 100
 
     def __init__(
@@ -150,6 +152,13 @@ class Variable:
         if op == "assign":
             self._value = np.asarray(arr)
             return
+        if type(arr) is _ndarray and _sole_owner(self):
+            # no tensor, view or caller holds the old array, so no one can see it change:
+            # update it in place instead of allocating (the optimizer's hot path)
+            cur = self._value
+            if arr.dtype == cur.dtype and (arr.shape == cur.shape or arr.ndim == 0):
+                (_np_add if op == "assign_add" else _np_subtract)(cur, arr, out=cur)
+                return
         new = np.asarray(self._value + arr if op == "assign_add" else self._value - arr)
         if new.shape != self._value.shape:
             raise ValueError(
@@ -195,6 +204,78 @@ class Variable:
     def scatter_nd_sub(self, indices, updates, name=None):
         """Subtract ``updates`` at ``indices`` (duplicate indices accumulate)."""
         return self._scatter(indices, updates, core_ops.tensor_scatter_nd_sub)
+
+    def _scatter_slices(self, sparse_delta, kind):
+        """Apply an ``IndexedSlices`` to the rows it names: ``add``/``sub``/``update`` run
+        the traceable ``tensor_scatter_nd_*`` ops; ``mul``/``div``/``min``/``max`` combine
+        each row in place (duplicate indices apply one after another), eagerly."""
+        if not (hasattr(sparse_delta, "indices") and hasattr(sparse_delta, "dense_shape")):
+            raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
+        indices = core_ops.reshape(convert_to_tensor(sparse_delta.indices), [-1, 1])
+        values = convert_to_tensor(sparse_delta.values, dtype=self._dtype)
+        nd = {
+            "add": core_ops.tensor_scatter_nd_add,
+            "sub": core_ops.tensor_scatter_nd_sub,
+            "update": core_ops.tensor_scatter_nd_update,
+        }.get(kind)
+        if nd is not None:
+            return self._scatter(indices, values, nd)
+        if _dispatch.state.graph is not None:
+            raise NotImplementedError(
+                f"Variable.scatter_{kind} inside a rill.function is not supported; call it "
+                "eagerly, or use scatter_add/scatter_sub/scatter_update."
+            )
+        ufunc = {"mul": np.multiply, "div": np.divide, "min": np.minimum, "max": np.maximum}
+        idx = np.asarray(indices._value).reshape(-1)
+        n = self.shape[0]
+        if idx.size and (idx.min() < 0 or (n is not None and idx.max() >= n)):
+            from rill.core.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"ResourceScatter{kind.capitalize()}: indices {idx.tolist()} out of range "
+                f"[0, {n}) for variable {self.name} of shape {self.shape}",
+            )
+        new = np.array(self._value, copy=True)
+        vals = np.asarray(values._value)
+        if self._dtype.is_integer and kind == "div":
+            np.floor_divide.at(new, idx, vals)
+        else:
+            ufunc[kind].at(new, idx, vals)
+        return self.assign(new)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        """Add ``IndexedSlices`` rows to the value (duplicate indices accumulate)."""
+        return self._scatter_slices(sparse_delta, "add")
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        """Subtract ``IndexedSlices`` rows from the value."""
+        return self._scatter_slices(sparse_delta, "sub")
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """Replace the rows an ``IndexedSlices`` names with its values."""
+        return self._scatter_slices(sparse_delta, "update")
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        """Multiply the rows an ``IndexedSlices`` names by its values."""
+        return self._scatter_slices(sparse_delta, "mul")
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        """Divide the rows an ``IndexedSlices`` names by its values."""
+        return self._scatter_slices(sparse_delta, "div")
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        """Element-wise minimum of the named rows and the ``IndexedSlices`` values."""
+        return self._scatter_slices(sparse_delta, "min")
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        """Element-wise maximum of the named rows and the ``IndexedSlices`` values."""
+        return self._scatter_slices(sparse_delta, "max")
+
+    def batch_scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """``scatter_update`` (rows of a batch-major variable)."""
+        return self._scatter_slices(sparse_delta, "update")
 
     # metadata -------------------------------------------------------------------------
     @property
@@ -281,6 +362,49 @@ class Variable:
         )
         memo[id(self)] = new
         return new
+
+
+_ndarray = np.ndarray
+_np_add, _np_subtract = np.add, np.subtract
+_refcount = sys.getrefcount
+
+
+def _refs(holder) -> int:
+    return _refcount(holder._value)
+
+
+class _Holder:
+    pass
+
+
+def _baseline() -> int:
+    """What ``_refs`` reads for an array only its holder references (the interpreter's
+    own references differ between Python versions, so it is measured, not assumed)."""
+    h = _Holder()
+    h._value = np.zeros(2)
+    return _refs(h)
+
+
+_SOLE = _baseline()
+
+
+def writable_value(v):
+    """``v``'s array if it may be updated in place (else a private copy, which becomes
+    ``v``'s value): the array a fused optimizer kernel writes into."""
+    if not _sole_owner(v):
+        v._value = v._value.copy()
+    return v._value
+
+
+def _sole_owner(v) -> bool:
+    """True when nothing but ``v`` references its array (no tensor read from it, no view
+    of it, no caller's reference) and the array owns writable memory: writing into it then
+    changes nothing anyone else can observe."""
+    cur = v._value
+    if cur.base is not None or not cur.flags.writeable:
+        return False
+    del cur
+    return _refs(v) == _SOLE
 
 
 def _convert_variable(v, dtype=None, name=None):

@@ -4,6 +4,7 @@ import rill.structures as _structures  # noqa: F401 - ragged/sparse elements
 from rill.data import (  # noqa: F401 - register the exports
     dataset_ops,
     example,
+    experimental_extra,
     experimental_more,
     experimental_ops,
     iterator_ops,

@@ -29,7 +29,7 @@ from rill.ops._op import AVal, TensorShape, bind, convert_to_tensor, primitive, 
 __all__ = [
     "Example", "Features", "Feature", "BytesList", "FloatList", "Int64List",
     "SequenceExample", "FeatureList", "FeatureLists", "FixedLenFeature", "VarLenFeature",
-    "RaggedFeature", "FixedLenSequenceFeature", "parse_example", "parse_single_example",
+    "RaggedFeature", "FixedLenSequenceFeature", "SparseFeature", "parse_example", "parse_single_example",
     "serialize_tensor", "parse_tensor", "message_classes",
 ]  # fmt: skip
 
@@ -182,6 +182,89 @@ class RaggedFeature(_RaggedBase):
         cls, dtype, value_key=None, partitions=(), row_splits_dtype=_d.int32, validate=False
     ):
         return super().__new__(cls, dtype, value_key, tuple(partitions), row_splits_dtype, validate)
+
+
+@tf_export("io.SparseFeature")
+class SparseFeature(
+    collections.namedtuple(
+        "SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"]
+    )
+):
+    """A ``SparseTensor`` assembled from index feature(s) and a value feature of the same
+    length: ``index_key`` (a name, or a list of names for a multi-dimensional tensor)
+    holds int64 coordinates in ``[0, size)``, ``value_key`` the values."""
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
+def _expand_sparse_features(features):
+    """``features`` with each SparseFeature replaced by VarLenFeatures of its index and
+    value keys (as TF parses them), and the SparseFeatures to assemble afterwards."""
+    if not isinstance(features, dict):
+        return features, {}
+    sparse = {k: f for k, f in features.items() if isinstance(f, SparseFeature)}
+    if not sparse:
+        return features, {}
+    plain = {k: f for k, f in features.items() if not isinstance(f, SparseFeature)}
+    for key, f in sparse.items():
+        index_keys = [f.index_key] if isinstance(f.index_key, str) else list(f.index_key)
+        sizes = [f.size] if isinstance(f.size, int) else list(f.size)
+        if not index_keys or len(sizes) != len(index_keys):
+            raise ValueError(
+                f"SparseFeature {key!r}: index_key {f.index_key!r} and size {f.size!r} must "
+                f"have the same length"
+            )
+        for ik in index_keys:
+            _claim(plain, ik, VarLenFeature(_d.int64), key)
+        _claim(plain, f.value_key, VarLenFeature(f.dtype), key)
+    return plain, sparse
+
+
+def _claim(plain, key, feature, owner):
+    have = plain.get(key)
+    if have is not None and have != feature:
+        raise ValueError(
+            f"SparseFeature {owner!r} reads {key!r} as {feature}, but features also asks "
+            f"for it as {have}"
+        )
+    plain[key] = feature
+
+
+def _assemble_sparse(result, sparse, requested, single):
+    """Build each SparseFeature's SparseTensor from its parsed index and value parts."""
+    from rill.ops.array_ops import cast, stack
+    from rill.structures import sparse_ops
+    from rill.structures.sparse_tensor import SparseTensor
+
+    for key, f in sparse.items():
+        index_keys = [f.index_key] if isinstance(f.index_key, str) else list(f.index_key)
+        sizes = [f.size] if isinstance(f.size, int) else list(f.size)
+        values = result[f.value_key]
+        parts = [result[k] for k in index_keys]
+        n_vals = values.values.shape[0]
+        for k, part in zip(index_keys, parts):
+            n_idx = part.values.shape[0]
+            if n_vals is not None and n_idx is not None and n_idx != n_vals:
+                raise _err(
+                    f"SparseFeature {key!r}: index feature {k!r} has {n_idx} "
+                    f"values but value feature {f.value_key!r} has {n_vals}; each value "
+                    f"needs one index per dimension"
+                )
+        if single:
+            cols = [cast(p.values, _d.int64) for p in parts]
+            shape = convert_to_tensor([int(n) for n in sizes], _d.int64)
+            vals = values.values
+        else:
+            cols = [values.indices[:, 0]] + [p.values for p in parts]
+            shape = stack([values.dense_shape[0]] + [convert_to_tensor(n, _d.int64) for n in sizes])
+            vals = values.values
+        st = SparseTensor(stack(cols, axis=1), vals, shape)
+        result[key] = st if f.already_sorted else sparse_ops.reorder(st)
+    for k in list(result):
+        if k not in requested:
+            del result[k]
+    return result
 
 
 _KINDS = {_d.int64: "int64_list", _d.float32: "float_list", _d.string: "bytes_list"}
@@ -469,11 +552,14 @@ def _assemble(config, outs, single):
 
 def _parse(serialized, features, single):
     s = convert_to_tensor(serialized, dtype=_d.string)
+    requested = features
+    features, sparse = _expand_sparse_features(features)
     config = _config(features, single)
     if not config:
         return {}
     outs = bind(parse_example_p, (s,), {"config": config, "single": single})
-    return _assemble(config, outs if isinstance(outs, tuple) else (outs,), single)
+    result = _assemble(config, outs if isinstance(outs, tuple) else (outs,), single)
+    return _assemble_sparse(result, sparse, requested, single) if sparse else result
 
 
 @tf_export("io.parse_example")

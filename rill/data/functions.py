@@ -92,6 +92,14 @@ def probe(func, element_spec, unpack=None, extra_specs=()):
     return result
 
 
+def _debug_mode() -> bool:
+    """Whether tf.data.experimental.enable_debug_mode() asked for eager user functions."""
+    import sys
+
+    extra = sys.modules.get("rill.data.experimental_extra")
+    return bool(extra is not None and extra.DEBUG_MODE)
+
+
 class StructuredFunction:
     """``func`` over dataset elements of ``input_spec``.
 
@@ -109,7 +117,9 @@ class StructuredFunction:
         self.extra_specs = tuple(extra_specs)
         self.unpack = type(input_spec) is tuple if unpack is None else unpack
         all_specs = [x for sp in self.extra_specs for x in _s.flatten(sp)] + _s.flatten(input_spec)
-        self.traced = all(type(x) is TensorSpec or _is_composite_spec(x) for x in all_specs)
+        self.traced = not _debug_mode() and all(
+            type(x) is TensorSpec or _is_composite_spec(x) for x in all_specs
+        )
         if self.traced:
             try:
                 self._trace()

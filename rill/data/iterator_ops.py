@@ -27,7 +27,14 @@ from rill.core.tensor_shape import TensorShape
 from rill.data import structure as _s
 from rill.ops._op import AVal, bind, primitive, tf_export
 
-__all__ = ["Optional", "dataset_for_stmt", "graph_reduce"]
+__all__ = [
+    "Optional",
+    "dataset_for_stmt",
+    "graph_reduce",
+    "track_position",
+    "iterator_state",
+    "restore_iterator_state",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -279,3 +286,89 @@ class Optional:
 
     def __repr__(self):
         return f"<rill.experimental.Optional has_value={self._has} element_spec={self._element_spec!r}>"
+
+
+# --------------------------------------------------------------------------------------
+# Checkpointing an iterator: its position
+# --------------------------------------------------------------------------------------
+# TF saves an iterator's internal state as an opaque variant. rill's pipelines are Python
+# generators, whose state cannot be serialized; rill saves the number of elements taken
+# instead, and restores by iterating the dataset afresh and skipping that many. That is
+# exact for deterministic pipelines (a shuffle needs a seed to resume the same order).
+
+_STATE_FORMAT = "rill.iterator.position/1"
+
+
+class _Positioned:
+    """A leaf iterator that counts the elements taken from it (``None``: not known, the
+    iterator was advanced before it was tracked)."""
+
+    __slots__ = ("it", "taken")
+
+    def __init__(self, it, taken):
+        self.it = it
+        self.taken = taken
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        out = next(self.it)
+        if self.taken is not None:
+            self.taken += 1
+        return out
+
+
+def track_position(iterator) -> None:
+    """Start counting the elements ``iterator`` (a ``tf.data.Iterator``) hands out, so a
+    checkpoint can save its position. Idempotent."""
+    import inspect
+
+    inner = iterator._it
+    if isinstance(inner, _Positioned):
+        return
+    fresh = inspect.isgenerator(inner) and (inspect.getgeneratorstate(inner) == inspect.GEN_CREATED)
+    iterator._it = _Positioned(inner, 0 if fresh else None)
+
+
+def iterator_state(iterator) -> np.ndarray:
+    """The iterator's saved state: a scalar string tensor value holding its position."""
+    import json
+
+    track_position(iterator)
+    taken = iterator._it.taken
+    if taken is None:
+        raise ValueError(
+            "Cannot checkpoint this tf.data iterator: it was advanced before a checkpoint "
+            "tracked it, so its position is unknown. Pass the iterator to "
+            "tf.train.Checkpoint before taking elements from it."
+        )
+    text = json.dumps({"format": _STATE_FORMAT, "position": taken})
+    return np.array(text.encode(), dtype=object)
+
+
+def restore_iterator_state(iterator, state) -> None:
+    """Move ``iterator`` to the position saved in ``state`` (from ``iterator_state``)."""
+    import json
+
+    raw = np.asarray(state, dtype=object).reshape(-1)
+    try:
+        info = json.loads(raw[0])
+        position = int(info["position"])
+        if info.get("format") != _STATE_FORMAT or position < 0:
+            raise ValueError(info)
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Restoring a tf.data iterator: the checkpointed ITERATOR_STATE is not a rill "
+            "iterator position (an iterator checkpointed by TensorFlow holds an opaque "
+            "variant that rill cannot read).",
+        ) from None
+    it = _Positioned(iterator._dataset._iter(), 0)
+    for _ in range(position):
+        try:
+            next(it)
+        except StopIteration:
+            break
+    iterator._it = it

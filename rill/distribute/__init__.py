@@ -6,15 +6,17 @@ imported only when a strategy is made under an MPI launcher.
 """
 
 from rill.distribute import (  # noqa: F401 - register the exports
+    cluster_coordinator,
     cross_device_ops,
     distribute_lib,
     experimental_lib,
     input_lib,
+    ps_strategy,
     resolvers,
     strategies,
     values,
 )
-from rill.distribute import cluster_resolver, experimental  # the public sub-namespaces
+from rill.distribute import cluster_resolver, coordinator, experimental  # public sub-namespaces
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "distribute")

@@ -15,6 +15,8 @@ inside ``strategy.scope()`` of a strategy with more than one replica:
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 
 import numpy as np
@@ -23,7 +25,17 @@ from rill.core import nest
 from rill.distribute import tensor_collectives as tc
 from rill.distribute.input_lib import DistributedDataset, split_batch
 
-__all__ = ["Replicas", "current_strategy", "aggregate_gradients", "scale_loss"]
+__all__ = [
+    "Replicas",
+    "current_strategy",
+    "aggregate_gradients",
+    "scale_loss",
+    "worker_group",
+    "write_dirpath",
+    "write_filepath",
+    "remove_temp_dirpath",
+    "broadcast_ints",
+]
 
 
 def current_strategy():
@@ -165,3 +177,43 @@ def replicas_of(model):
     if strategy is None or strategy.num_replicas_in_sync == 1:
         return None
     return Replicas(model, strategy)
+
+
+# Files under several replicas (TF's Keras ``distributed_file_utils`` behaviour): every
+# rank runs the saving callbacks, but only the chief writes the real path; the others
+# write beside it under ``workertemp_<task>`` and delete that at once, so that no two
+# processes ever write the same file.
+
+
+def worker_group(model):
+    """The process group of the model's multi-replica strategy, or None (one replica)."""
+    replicas = replicas_of(model)
+    return None if replicas is None else replicas.group
+
+
+def write_dirpath(dirpath: str, group) -> str:
+    """``dirpath`` on the chief (or with no group); ``<dirpath>/workertemp_<task>`` on
+    the other ranks."""
+    if group is None or group.is_chief:
+        return dirpath
+    return os.path.join(dirpath, f"workertemp_{group.rank}")
+
+
+def write_filepath(filepath: str, group) -> str:
+    """Where this rank writes ``filepath``: itself on the chief, else the same name in
+    this rank's ``workertemp_<task>`` directory beside it."""
+    dirpath, base = os.path.split(filepath)
+    return os.path.join(write_dirpath(dirpath, group), base)
+
+
+def remove_temp_dirpath(dirpath: str, group) -> None:
+    """Delete this rank's ``workertemp_<task>`` directory of ``dirpath`` (not the chief's
+    files: nothing happens on the chief)."""
+    if group is None or group.is_chief:
+        return
+    shutil.rmtree(write_dirpath(dirpath, group), ignore_errors=True)
+
+
+def broadcast_ints(group, values) -> list:
+    """The chief's ``values`` (a few ints) on every rank."""
+    return [int(v) for v in group.broadcast(np.asarray(values, np.int64))]

@@ -11,10 +11,13 @@ _SUBMODULES = (
     "config",
     "constraints",
     "datasets",
+    "distillation",
+    "distribution",
     "dtype_policies",
     "export",
     "initializers",
     "layers",
+    "legacy",
     "losses",
     "metrics",
     "mixed_precision",
@@ -28,6 +31,8 @@ _SUBMODULES = (
     "saving",
     "tree",
     "utils",
+    "visualization",
+    "wrappers",
 )
 
 

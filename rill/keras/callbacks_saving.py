@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import warnings
 
 from rill.keras.callbacks import Callback, _maximizes
@@ -135,6 +136,9 @@ class ModelCheckpoint(_Periodic):
             self.best = float(value)
         elif self.verbose:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        # under several replicas only the chief writes `path`; the others a temporary copy
+        group = _worker_group(self.model)
+        real_dir, path = os.path.dirname(path), _ks().write_filepath(path, group) if group else path
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -142,6 +146,8 @@ class ModelCheckpoint(_Periodic):
             self.model.save_weights(path, overwrite=True)
         else:
             self.model.save(path, overwrite=True)
+        if group is not None:
+            _ks().remove_temp_dirpath(real_dir, group)
 
 
 class BackupAndRestore(_Periodic):
@@ -164,6 +170,22 @@ class BackupAndRestore(_Periodic):
         self._prev_meta_path = self._meta_path + ".bkp"
 
     def on_train_begin(self, logs=None):
+        group = _worker_group(self.model)
+        slot, epoch = -1, -1
+        if group is None or group.is_chief:  # only the chief tidies the directory
+            slot, epoch = self._restore()
+        if group is not None:
+            # every rank resumes from the chief's backup, at the chief's epoch (the fit
+            # then starts from the chief's weights on every rank anyway)
+            slot, epoch = _ks().broadcast_ints(group, (slot, epoch))
+            if not group.is_chief and slot >= 0:
+                self.model.load_weights((self._weights_path, self._prev_weights_path)[slot])
+        if slot >= 0:
+            self.model._initial_epoch = epoch + 1
+
+    def _restore(self):
+        """Load the newest valid backup: ``(slot, epoch)`` with slot 0 for the latest
+        weights file and 1 for the previous one, or ``(-1, -1)`` when there is none."""
         _remove_temporaries(self.backup_dir)
         for weights, meta in self._valid_pairs():
             try:
@@ -174,8 +196,8 @@ class BackupAndRestore(_Periodic):
                 warnings.warn(f"BackupAndRestore: could not restore {weights}: {e}", stacklevel=2)
                 continue
             self._promote(weights, meta)
-            self.model._initial_epoch = int(state["epoch"]) + 1
-            return
+            return int(weights == self._prev_weights_path), int(state["epoch"])
+        return -1, -1
 
     # A save is crash-consistent at every instant: the new weights and metadata are
     # written under pending names, the metadata recording the weights file's size and
@@ -228,6 +250,18 @@ class BackupAndRestore(_Periodic):
     def _save(self, epoch, batch, logs):
         if batch is not None:  # an epoch cut short restarts from its beginning
             epoch -= 1
+        group = _worker_group(self.model)
+        if group is not None and not group.is_chief:
+            # a non-chief rank writes its copy into workertemp_<task>, then deletes it:
+            # the chief's backup is the one every rank restores from
+            temp = _ks().write_dirpath(self.backup_dir, group)
+            os.makedirs(temp, exist_ok=True)
+            self.model.save_weights(os.path.join(temp, "latest.weights.h5"), overwrite=True)
+            _write_json(
+                os.path.join(temp, "training_metadata.json"), {"epoch": epoch, "batch": batch}
+            )
+            _ks().remove_temp_dirpath(self.backup_dir, group)
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         _remove_temporaries(self.backup_dir)
         pw, pm = self._pending()
@@ -244,6 +278,12 @@ class BackupAndRestore(_Periodic):
         os.replace(pm, self._meta_path)
 
     def on_train_end(self, logs=None):
+        group = _worker_group(self.model)
+        if group is not None:
+            _ks().remove_temp_dirpath(self.backup_dir, group)
+            group.barrier()  # the chief deletes the backup once every rank is done with it
+            if not group.is_chief:
+                return
         if not self.delete_checkpoint:
             return
         for p in (
@@ -259,6 +299,19 @@ class BackupAndRestore(_Periodic):
             os.rmdir(self.backup_dir)
         except OSError:
             pass  # not empty: it holds other files
+
+
+def _worker_group(model):
+    """The process group of a model trained under a multi-replica strategy, else None."""
+    if "rill.distribute" not in sys.modules:  # no strategy was ever made: one process
+        return None
+    return _ks().worker_group(model)
+
+
+def _ks():
+    from rill.distribute import keras_support
+
+    return keras_support
 
 
 def _fingerprint(path: str):

@@ -8,6 +8,8 @@ outputs, orders them by depth like Keras, and its ``call`` replays them on real 
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from rill.core import nest
@@ -16,7 +18,7 @@ from rill.core.tensor_shape import TensorShape
 from rill.core.variables import Variable
 from rill.keras.input_layer import InputLayer
 from rill.keras.keras_tensor import KerasTensor
-from rill.keras.layer import Layer
+from rill.keras.layer import Layer, get_keras_mask, set_keras_mask
 from rill.keras.naming import snake_case, unique_name
 from rill.keras.operation import Node, Operation
 
@@ -118,36 +120,53 @@ class _Graph:
         input_ids = {id(t) for t in self.flat_inputs}
         seen_layers = []
 
-        def visit(node, path):
-            if id(node) in order:
+        seen_layer_ids: set = set()
+
+        def parent_of(t, node):
+            parent = t._keras_history[0]._inbound_nodes[t._keras_history[1]]
+            if id(t) not in input_ids and parent.is_input:
+                raise ValueError(
+                    f"Graph disconnected: cannot find the value of tensor {t.name!r} (input "
+                    f"{parent.operation.name!r}) needed by layer {node.operation.name!r}: it "
+                    f"is not one of the model's inputs "
+                    f"{[x.name for x in self.flat_inputs]}. Layers reached without problem: "
+                    f"{[layer.name for layer in seen_layers]}."
+                )
+            return parent
+
+        def visit(root):
+            # depth-first post-order with an explicit stack: a model thousands of layers
+            # deep must not exhaust Python's recursion limit
+            if id(root) in order:
                 return
-            if id(node) in path:
-                raise ValueError(f"keras.Model {model_name!r}: the layer graph has a cycle.")
-            path.add(id(node))
-            for t in node.input_tensors:
-                if id(t) in input_ids:
-                    visit(t._keras_history[0]._inbound_nodes[t._keras_history[1]], path)
-                    continue
-                parent = t._keras_history[0]._inbound_nodes[t._keras_history[1]]
-                if parent.is_input:
-                    raise ValueError(
-                        f"Graph disconnected: cannot find the value of tensor {t.name!r} (input "
-                        f"{parent.operation.name!r}) needed by layer {node.operation.name!r}: it "
-                        f"is not one of the model's inputs "
-                        f"{[x.name for x in self.flat_inputs]}. Layers reached without problem: "
-                        f"{[layer.name for layer in seen_layers]}."
-                    )
-                visit(parent, path)
-            path.discard(id(node))
-            nodes[id(node)] = node
-            order[id(node)] = len(order)
-            if all(node.operation is not s for s in seen_layers):
-                seen_layers.append(node.operation)
+            path = {id(root)}
+            stack = [(root, iter(root.input_tensors))]
+            while stack:
+                node, pending = stack[-1]
+                for t in pending:
+                    parent = parent_of(t, node)
+                    if id(parent) in order:
+                        continue
+                    if id(parent) in path:
+                        raise ValueError(
+                            f"keras.Model {model_name!r}: the layer graph has a cycle."
+                        )
+                    path.add(id(parent))
+                    stack.append((parent, iter(parent.input_tensors)))
+                    break
+                else:
+                    stack.pop()
+                    path.discard(id(node))
+                    nodes[id(node)] = node
+                    order[id(node)] = len(order)
+                    if id(node.operation) not in seen_layer_ids:
+                        seen_layer_ids.add(id(node.operation))
+                        seen_layers.append(node.operation)
 
         for t in self.flat_outputs:
             if t._keras_history is None:
                 raise ValueError(f"keras.Model: output {t!r} has no layer history.")
-            visit(t._keras_history[0]._inbound_nodes[t._keras_history[1]], set())
+            visit(t._keras_history[0]._inbound_nodes[t._keras_history[1]])
         # depths: a node is deeper than every node that consumes its outputs
         for nid in sorted(order, key=order.get, reverse=True):
             node = nodes[nid]
@@ -175,11 +194,11 @@ class _Graph:
         self.operations = sorted(ops, key=lambda o: (-op_depth[id(o)], op_order[id(o)]))
         self.layers = [o for o in self.operations if isinstance(o, Layer)]
         self.run_nodes = [n for n in self.nodes if not n.is_input]
-        names = [op.name for op in self.operations]
-        for name in dict.fromkeys(names):
-            if names.count(name) > 1:
+        name_counts = collections.Counter(op.name for op in self.operations)
+        for name, count in name_counts.items():
+            if count > 1:
                 raise ValueError(
-                    f'The name "{name}" is used {names.count(name)} times in the model '
+                    f'The name "{name}" is used {count} times in the model '
                     f"{model_name!r}. All operation names should be unique."
                 )
         self.node_set = {id(n) for n in self.nodes}
@@ -210,17 +229,24 @@ class _Graph:
             )
         return flat
 
-    def run(self, data, training=None):
+    def run(self, data, training=None, mask=None):
+        """The outputs for ``data``; ``mask`` (one per input, or None) is attached to the
+        inputs, and each layer passes the masks on as Keras 3 does (``_keras_mask``)."""
         import rill
 
         values = {}
-        for t, x in zip(self.flat_inputs, self.flatten_inputs(data)):
+        flat_data = self.flatten_inputs(data)
+        masks = [None] * len(flat_data) if mask is None else nest.flatten(mask)
+        for t, x, m in zip(self.flat_inputs, flat_data, masks):
+            m = get_keras_mask(x) if m is None else m
             if not isinstance(x, (Tensor, Variable)):
                 x = rill.convert_to_tensor(np.asarray(x) if not np.isscalar(x) else x)
             t_dtype = rill.as_dtype(t.dtype)  # a KerasTensor's dtype is a name
             if x.dtype != t_dtype and (t_dtype.is_floating or not x.dtype.is_floating):
                 x = rill.cast(x, t_dtype)  # floats are never silently truncated to ints
             _check_rank(t, x)
+            if m is not None:
+                set_keras_mask(x, m)
             values[id(t)] = x
         for node in self.run_nodes:
             args, kwargs = nest.map_structure(

@@ -8,6 +8,7 @@ outputs)`` replays them on real data.
 
 from __future__ import annotations
 
+from rill.core.dtypes import as_dtype
 from rill.keras.keras_tensor import KerasTensor
 from rill.keras.layer import Layer
 from rill.keras.naming import unique_name
@@ -55,17 +56,25 @@ class InputLayer(Layer):
                 raise ValueError("InputLayer: pass `shape` or `batch_shape`.")
             batch_shape = (batch_size, *tuple(shape))
         batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        dtype = dtype.name if hasattr(dtype, "name") else dtype
-        super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        # Keras 3: the input's dtype is `floatx()` unless given, whatever the dtype policy
+        from rill.keras.config import floatx
+
+        dtype = floatx() if dtype is None else dtype
+        dtype = dtype.name if hasattr(dtype, "name") else as_dtype(dtype).name
+        super().__init__(name=name or unique_name("input_layer"), **kwargs)
+        self._input_dtype = dtype
         self._batch_input_shape = batch_shape
         self.sparse = bool(sparse)
         self.ragged = bool(ragged)
         self.optional = bool(optional)
         self.built = True
-        tensor = KerasTensor(
-            batch_shape, self._dtype, name=name, sparse=self.sparse, ragged=self.ragged
-        )
+        tensor = KerasTensor(batch_shape, dtype, name=name, sparse=self.sparse, ragged=self.ragged)
         Node(self, (), {}, tensor)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the input (``floatx()`` unless given)."""
+        return self._input_dtype
 
     @property
     def batch_shape(self):
@@ -76,7 +85,7 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {
-            "batch_shape": list(self._batch_input_shape), "dtype": self._dtype,
+            "batch_shape": list(self._batch_input_shape), "dtype": self._input_dtype,
             "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
             "optional": self.optional,
         }  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from rill.core import nest
 from rill.core.context import init_scope
 from rill.core.convert import convert_to_tensor
 from rill.core.dtypes import as_dtype
-from rill.core.tensor import Tensor, TensorSpec
+from rill.core.tensor import EagerTensor, Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
 from rill.core.variables import Variable
 from rill.keras.keras_tensor import KerasTensor
@@ -28,7 +29,7 @@ from rill.keras.variables import AutocastScope, get_autocast_scope, get_stateles
 from rill.keras.variables import Variable as KerasVariable
 from rill.tracing.abstract import trace_abstract
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "get_keras_mask", "set_keras_mask"]
 
 
 class _CallContext(threading.local):
@@ -37,6 +38,46 @@ class _CallContext(threading.local):
 
 
 _ctx = _CallContext()
+
+# Keras masks ride on tensors (Keras 3 sets ``tensor._keras_mask``). rill's tensors have
+# __slots__, so the masks of eager and traced tensors live in this side table, keyed by id
+# and dropped when the tensor dies; the eager hot path only tests it for emptiness.
+_MASKS: dict = {}  # id(tensor) -> (weakref to the tensor, its mask)
+
+
+def get_keras_mask(x):
+    """The Keras mask carried by ``x`` (a tensor or KerasTensor), or None."""
+    if not isinstance(x, Tensor):
+        return getattr(x, "_keras_mask", None)
+    entry = _MASKS.get(id(x)) if _MASKS else None
+    if entry is None or entry[0]() is not x:
+        return None
+    return entry[1]
+
+
+def set_keras_mask(x, mask) -> None:
+    """Attach ``mask`` to ``x`` (None removes it), as Keras 3's ``set_keras_mask``."""
+    if not isinstance(x, Tensor):
+        try:
+            x._keras_mask = mask
+        except (AttributeError, TypeError):  # a NumPy array or a Python value: no mask
+            pass
+        return
+    key = id(x)
+    if mask is None:
+        _MASKS.pop(key, None)
+        return
+    _MASKS[key] = (weakref.ref(x, lambda _, k=key: _MASKS.pop(k, None)), mask)
+
+
+def _masks_of(inputs):
+    """The masks the ``inputs`` carry: one mask, a structure of them, or None if none."""
+    if isinstance(inputs, Tensor):
+        return get_keras_mask(inputs)
+    if not nest.is_nested(inputs):
+        return get_keras_mask(inputs)
+    masks = nest.map_structure(get_keras_mask, inputs)
+    return None if all(m is None for m in nest.flatten(masks)) else masks
 
 
 def _shape_of(x):
@@ -75,7 +116,8 @@ class Layer(Operation):
         from rill.keras import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.supports_masking = False
+        # Keras 3: a layer supports masking when it overrides `compute_mask`
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
@@ -87,9 +129,20 @@ class Layer(Operation):
         sig = inspect.signature(self.call)
         self._call_has_training = "training" in sig.parameters
         self._call_has_mask = "mask" in sig.parameters
+        # tensor arguments with a `<name>_mask` parameter (MultiHeadAttention's query, value,
+        # key): filled from the masks those arguments carry, as Keras 3 does
+        names = list(sig.parameters)
+        self._call_mask_args = tuple(
+            (i, p) for i, p in enumerate(names) if f"{p}_mask" in sig.parameters
+        )
 
     # tracking ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        # plain values (a number, a name, a shape tuple) hold no state: skip the search
+        tv = type(value)
+        if tv in _PLAIN or (tv is tuple and all(type(v) in _PLAIN for v in value)):
+            object.__setattr__(self, name, value)
+            return
         if not name.startswith("__") and _holds_state(value):
             tracked = self.__dict__.get("_tracked")
             if tracked is not None and all(t is not value for t in tracked):
@@ -136,20 +189,31 @@ class Layer(Operation):
         for layer in self._flatten_layers():
             layer._trainable = bool(value)
 
-    def _collect(self, trainable: bool | None) -> list:
-        out = []
-        for layer in self._flatten_layers():
-            for v in layer._tracked_variables():
-                if any(v is o for o in out):
-                    continue
-                is_trainable = v.trainable and layer._trainable
-                if trainable is None or is_trainable == trainable:
-                    out.append(v)
+    def _weight_pairs(self) -> list:
+        """(variable, trainable) pairs in Keras 3's order: depth-first, each layer's own
+        weights (trainable ones first) before its sublayers', in tracking order."""
+        out, seen, visited = [], set(), set()
+        stack = [self]
+        while stack:  # iterative: deep nestings never reach Python's recursion limit
+            layer = stack.pop()
+            if id(layer) in visited:
+                continue
+            visited.add(id(layer))
+            own = layer._tracked_variables()
+            for v in [v for v in own if v.trainable] + [v for v in own if not v.trainable]:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append((v, v.trainable and layer._trainable))
+            stack.extend(reversed(layer._sublayers()))
         return out
+
+    def _collect(self, trainable: bool | None) -> list:
+        return [v for v, t in self._weight_pairs() if trainable is None or t == trainable]
 
     @property
     def weights(self) -> list:
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight, in Keras 3's order (depth-first, own weights first)."""
+        return [v for v, _ in self._weight_pairs()]
 
     @property
     def variables(self) -> list:
@@ -244,6 +308,7 @@ class Layer(Operation):
     def add_loss(self, loss):
         """Add a loss (a tensor, or a zero-argument callable) to this layer's ``losses``."""
         self._call_losses.append(loss)
+        _WITH_CALL_LOSSES.add(self)
         scope = get_stateless_scope()
         if scope is not None and scope.collect_losses:
             scope.add_loss(loss)
@@ -259,8 +324,11 @@ class Layer(Operation):
         return out
 
     def _clear_losses(self):
+        if not _WITH_CALL_LOSSES:  # no layer holds a call loss: nothing to walk
+            return
         for layer in self._flatten_layers():
             layer._call_losses = []
+            _WITH_CALL_LOSSES.discard(layer)
 
     # building and calling -------------------------------------------------------------------
     def build(self, input_shape):
@@ -284,6 +352,8 @@ class Layer(Operation):
         else:
             self.build(shapes)
         self.built = True
+        if self._input_spec is not None:  # build may have set or refined the spec
+            self._check_input_spec(inputs)
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
         if _is_symbolic(inputs, args, kwargs):  # the functional API: record a node
@@ -292,6 +362,8 @@ class Layer(Operation):
             if mask is not None:
                 kwargs["mask"] = mask
             return self.symbolic_call(inputs, *args, **kwargs)
+        # the mask the inputs carry (Keras 3 reads `_keras_mask`); an empty table: none
+        previous_mask = mask if mask is not None or not _MASKS else _masks_of(inputs)
         compute = self._dtype
         if (
             args
@@ -299,7 +371,14 @@ class Layer(Operation):
             or not isinstance(inputs, Tensor)
             or (self.autocast and inputs.dtype.is_floating and inputs.dtype.name != compute)
         ):  # the common case (one tensor already in the compute dtype) skips this
-            inputs, args, kwargs = self._convert_inputs(inputs, args, kwargs)
+            converted = self._convert_inputs(inputs, args, kwargs)
+            if _MASKS:
+                _carry_masks((inputs, args, kwargs), converted)  # a cast input keeps its mask
+            inputs, args, kwargs = converted
+            if self._call_mask_args and _MASKS:
+                self._fill_mask_args(inputs, args, kwargs)
+        if self._input_spec is not None:
+            self._check_input_spec(inputs)
         outer = _ctx.stack
         if training is None and outer:
             training = outer[-1]  # inherited from the layer that calls this one
@@ -308,8 +387,8 @@ class Layer(Operation):
         self._maybe_build(inputs)
         if self._call_has_training:
             kwargs["training"] = training
-        if self._call_has_mask and mask is not None:
-            kwargs["mask"] = mask
+        if self._call_has_mask and previous_mask is not None:
+            kwargs["mask"] = previous_mask
         outer.append(training)
         scope = self._autocast_scope()
         try:
@@ -323,7 +402,55 @@ class Layer(Operation):
         if self.activity_regularizer is not None:
             for o in nest.flatten(outputs):
                 self.add_loss(self.activity_regularizer(o))
+        if self.supports_masking:
+            # Layer.compute_mask passes the previous mask on: with none, nothing to attach
+            if previous_mask is not None or type(self).compute_mask is not _BASE_COMPUTE_MASK:
+                self._set_mask_metadata(inputs, outputs, previous_mask)
+        elif previous_mask is not None:
+            _warn_mask_dropped(self)
         return outputs
+
+    def _fill_mask_args(self, inputs, args, kwargs):
+        for i, name in self._call_mask_args:
+            key = f"{name}_mask"
+            if kwargs.get(key) is not None:
+                continue
+            x = inputs if i == 0 else args[i - 1] if i - 1 < len(args) else kwargs.get(name)
+            m = None if x is None else _masks_of(x)
+            if m is not None:
+                kwargs[key] = m
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        """Attach ``compute_mask``'s masks to the outputs that carry none yet (Keras 3)."""
+        flat = nest.flatten(outputs)
+        if all(get_keras_mask(o) is not None for o in flat):
+            return  # masks set inside the call (a nested model, MultiHeadAttention)
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for o, m in zip(flat, nest.flatten(masks)):
+            if m is not None and get_keras_mask(o) is None:
+                set_keras_mask(o, m)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs, given the inputs and their mask (here: passed on)."""
+        return previous_mask
+
+    def _check_input_spec(self, inputs):
+        global _assert_input_compatibility
+        spec = self._input_spec
+        key = None
+        if type(inputs) is EagerTensor:  # a spec reads only shape and dtype: check once
+            key = (spec, inputs._value.shape, inputs._dtype)
+            if self.__dict__.get("_input_spec_passed") == key:
+                return
+        if _assert_input_compatibility is None:  # layers.input_spec imports this module
+            from rill.keras.layers.input_spec import assert_input_compatibility
+
+            _assert_input_compatibility = assert_input_compatibility
+        _assert_input_compatibility(spec, inputs, self.name)
+        if key is not None:
+            object.__setattr__(self, "_input_spec_passed", key)
 
     # the functional API ----------------------------------------------------------------------
     def _symbolic_outputs(self, args, kwargs):
@@ -331,9 +458,12 @@ class Layer(Operation):
         the eager call traced abstractly; for a dynamic layer that cannot be traced, its
         ``compute_output_shape``."""
         try:
-            return symbolic_outputs(
-                self.name, lambda *a, **k: Layer.__call__(self, *a, **k), args, kwargs
-            )
+            in_masks = [get_keras_mask(x) for x in nest.flatten((args, kwargs))]
+            if all(m is None for m in in_masks) and not self.supports_masking:
+                return symbolic_outputs(
+                    self.name, lambda *a, **k: Layer.__call__(self, *a, **k), args, kwargs
+                )
+            return self._symbolic_outputs_masked(args, kwargs, in_masks)
         except Exception as e:
             if not self.dynamic:
                 raise
@@ -347,6 +477,26 @@ class Layer(Operation):
             return _from_shapes(shapes, self.compute_dtype)
         finally:
             self._clear_losses()  # symbolic activity-regularization losses must not leak
+
+    def _symbolic_outputs_masked(self, args, kwargs, in_masks):
+        """The output KerasTensors, each with the ``_keras_mask`` (a KerasTensor) the call
+        gives it: the call is traced with the input masks attached to the placeholders."""
+
+        def run(a, k, masks):
+            for x, m in zip(nest.flatten((a, k)), masks):
+                if m is not None:
+                    set_keras_mask(x, m)
+            out = Layer.__call__(self, *a, **k)
+            return out, [get_keras_mask(o) for o in nest.flatten(out)]
+
+        _, (out, masks) = trace_abstract(
+            run, (args, kwargs, in_masks), name=f"{self.name}_symbolic", spec_of=_kt_spec
+        )
+        out = nest.map_structure(lambda t: KerasTensor(t.shape, t.dtype), out)
+        for o, m in zip(nest.flatten(out), masks):
+            if m is not None:
+                o._keras_mask = KerasTensor(m.shape, m.dtype)
+        return out
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape``, found by tracing ``call`` on a placeholder."""
@@ -459,12 +609,49 @@ class Layer(Operation):
             return AutocastScope(compute)
         return None
 
+    _input_spec = None
+
     @property
     def input_spec(self):
-        return None
+        """The ``InputSpec`` (or list of them) every call checks its inputs against."""
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        object.__setattr__(self, "_input_spec", value)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_assert_input_compatibility = None  # rill.keras.layers.input_spec's, imported on first use
+
+
+def _kt_spec(x):
+    return TensorSpec(x.shape, x.dtype) if isinstance(x, KerasTensor) else None
+
+
+def _carry_masks(src, dst):
+    """Attach the masks of the tensors of ``src`` to those of ``dst`` (same structure)."""
+    try:
+        pairs = zip(nest.flatten(src), nest.flatten(dst))
+    except (TypeError, ValueError):
+        return
+    for a, b in pairs:
+        m = get_keras_mask(a)
+        if m is not None and b is not a:
+            set_keras_mask(b, m)
+
+
+def _warn_mask_dropped(layer):
+    import warnings
+
+    warnings.warn(
+        f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a "
+        "mask attached to it. However, this layer does not support masking and will therefore "
+        "destroy the mask information. Downstream layers will not see the mask.",
+        stacklevel=3,
+    )
 
 
 def _is_symbolic(inputs, args, kwargs) -> bool:
@@ -492,6 +679,11 @@ def _is_shape(s) -> bool:
     if isinstance(s, TensorShape) or s is None:
         return True
     return isinstance(s, (list, tuple)) and all(d is None or isinstance(d, int) for d in s)
+
+
+_BASE_COMPUTE_MASK = Layer.compute_mask
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes, TensorShape})
+_WITH_CALL_LOSSES = weakref.WeakSet()  # layers whose _call_losses may be non-empty
 
 
 def _holds_state(value) -> bool:

@@ -489,6 +489,8 @@ SparseCategoricalAccuracy = _wrapper(
     "SparseCategoricalAccuracy", sparse_categorical_accuracy, "sparse_categorical_accuracy",
     doc="How often argmax(y_pred) equals the integer label.",
 )  # fmt: skip
+
+
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot target is in the top k predictions."""
 
@@ -508,6 +510,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
             from_sorted_ids=from_sorted_ids,
         )  # fmt: skip
         self.k, self.from_sorted_ids = k, from_sorted_ids
+
+
 MeanSquaredError = _wrapper("MeanSquaredError", mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
 MeanAbsolutePercentageError = _wrapper(

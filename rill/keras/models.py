@@ -8,11 +8,13 @@ reports through callbacks: History, the progress bar, and any passed in.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
 import rill as tf
 from rill.core import nest
+from rill.core.tensor import wrap
 from rill.keras import callbacks as callbacks_module
 from rill.keras import metrics as metrics_module
 from rill.keras import optimizers as optimizers_module
@@ -52,7 +54,16 @@ def _replicas(model):
 
 
 def _slice(x, idx):
-    return nest.map_structure(lambda a: tf.convert_to_tensor(np.asarray(a)[idx]), x)
+    return nest.map_structure(lambda a: _take_rows(a, idx), x)
+
+
+def _take_rows(a, idx):
+    """Rows ``idx`` of ``a`` as a tensor. The gather makes a new array that only the batch
+    holds, so a numeric one is wrapped as it is (converting would copy it again)."""
+    rows = np.asarray(a).take(idx, axis=0)
+    if rows.dtype.kind in "biufc":
+        return wrap(rows)
+    return tf.convert_to_tensor(rows)
 
 
 class _Batches:
@@ -168,7 +179,7 @@ class Model(Layer):
                 f"Model {type(self).__name__} has no `call()`: subclasses of keras.Model "
                 f"implement `call`, or pass `inputs` and `outputs` to keras.Model."
             )
-        return self._graph.run(inputs, training=training)
+        return self._graph.run(inputs, training=training, mask=mask)
 
     def _require_graph(self, attr):
         if self._graph is None:
@@ -259,7 +270,7 @@ class Model(Layer):
             metrics, weighted_metrics, self.output_names
         )
         self._run_eagerly = bool(run_eagerly)
-        self._jit_compile = jit_compile
+        self._jit_compile = _resolve_jit_compile(jit_compile, run_eagerly)
         self._compile_args = dict(
             optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
             weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
@@ -396,9 +407,19 @@ class Model(Layer):
         fn = self._fns.get(name)
         if fn is None:
             step = getattr(self, name)
-            fn = step if self.run_eagerly else tf.function(step, reduce_retracing=True)
+            jit = getattr(self, "_jit_compile", None) or None
+            fn = (
+                step
+                if self.run_eagerly
+                else tf.function(step, reduce_retracing=True, jit_compile=jit)
+            )
             self._fns[name] = fn
         return fn
+
+    @property
+    def jit_compile(self) -> bool:
+        """Whether the train, test and predict steps run compiled by XLA."""
+        return bool(getattr(self, "_jit_compile", None))
 
     def _check_compiled(self, what):
         if not self._compiled:
@@ -777,7 +798,9 @@ class Sequential(Model):
             )
         model = cls(name=config["name"], trainable=config.get("trainable", True))
         for layer_config in config["layers"]:
-            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects))
+            layer = deserialize_keras_object(layer_config, custom_objects=custom_objects)
+            model.add(layer, rebuild=False)  # one build for the whole stack: linear in depth
+        model._rebuild()
         shape = config.get("build_input_shape")
         if model._graph is None and isinstance(shape, (list, tuple)) and shape:
             model.build(tuple(shape))
@@ -819,3 +842,27 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
     return _clone_model(model, input_tensors=input_tensors, clone_function=clone_function,
                         call_function=call_function, recursive=recursive, **kwargs)  # fmt: skip
+
+
+def _resolve_jit_compile(jit_compile, run_eagerly):
+    """compile()'s jit_compile as the steps' rill.function takes it: True, "auto" (XLA
+    where the step lowers, else the executor) or False. As Keras 3 on TensorFlow, "auto"
+    is off on CPU-only machines, under a distribution strategy and with run_eagerly."""
+    if run_eagerly or not jit_compile:
+        if jit_compile is True and run_eagerly:
+            warnings.warn(
+                "If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+                "Disabling `jit_compile`.",
+                stacklevel=3,
+            )
+        return False
+    if jit_compile == "auto":
+        from rill.xla.backend import has_accelerator
+
+        if "rill.distribute" in sys.modules:
+            from rill.distribute import keras_support
+
+            if keras_support.current_strategy() is not None:
+                return False
+        return "auto" if has_accelerator() else False
+    return True

@@ -6,13 +6,15 @@ Every public op module uses these so that an op is: one ``primitive(...)`` decla
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.convert import convert_to_tensor
 from rill.core.dispatch import AVal, bind, primitive
-from rill.core.errors import InvalidArgumentError, op_error
+from rill.core.errors import InvalidArgumentError, ResourceExhaustedError, op_error
 from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.tensor_shape import TensorShape
 
@@ -20,7 +22,8 @@ __all__ = [
     "tf_export", "EXPORTS", "AVal", "bind", "primitive", "convert_to_tensor", "wrap",
     "EagerTensor", "Tensor", "TensorShape", "unary_rule", "broadcast_rule", "broadcast_shapes",
     "reduce_rule", "same_rule", "binary_args", "normalize_axis", "static_value", "op_error",
-    "InvalidArgumentError", "unbroadcast", "is_tensor_like",
+    "InvalidArgumentError", "unbroadcast", "is_tensor_like", "static_int",
+    "check_alloc", "attr_int",
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------------------
@@ -53,6 +56,12 @@ def dispatch_for(fn, cls):
             table = []
 
             def wrapper(*args, **kwargs):
+                if not kwargs:  # the eager hot path: only eager tensors, nothing to find
+                    for a in args:
+                        if type(a) is not EagerTensor:
+                            break
+                    else:
+                        return fn(*args)
                 h = _find_handler(table, args) or _find_handler(table, kwargs.values())
                 if h is not None:
                     return h(*args, **kwargs)
@@ -252,6 +261,71 @@ def static_value(x):
     if getattr(x, "_rill_variable", False):
         return None if _dispatch._slow and _dispatch.state.graph is not None else x._value
     return np.asarray(x)
+
+
+_PHYS_BYTES: list = []
+
+
+def _physical_memory() -> int:
+    """This machine's physical memory in bytes (cached; 2**63 when the OS does not say)."""
+    if not _PHYS_BYTES:
+        try:
+            _PHYS_BYTES.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            _PHYS_BYTES.append(2**63)
+    return _PHYS_BYTES[0]
+
+
+def check_alloc(op: str, dims, dtype) -> None:
+    """Checks a result's size before it is made, as TF's allocator does: more than 2**63 - 1
+    elements is InvalidArgumentError, more bytes than the machine has ResourceExhaustedError.
+    Zero-stride views (broadcast_to) must pass through here, or a later op materialises or
+    loops over a tensor that TF would never have created."""
+    n = 1
+    for d in dims:
+        if int(d) < 0:
+            raise op_error(InvalidArgumentError, op, f"Dimension {int(d)} must be >= 0")
+        n *= int(d)
+    if n > 2**63 - 1:
+        raise op_error(
+            InvalidArgumentError, op, f"Shape {list(dims)} would have more than 2**63 - 1 elements"
+        )
+    itemsize = getattr(getattr(dtype, "np", dtype), "itemsize", 8) or 8
+    if n * itemsize > _physical_memory():
+        raise op_error(
+            ResourceExhaustedError,
+            op,
+            f"OOM when allocating tensor with shape{list(dims)} and type "
+            f"{getattr(dtype, 'name', dtype)}: {n * itemsize} bytes, more than this machine's "
+            f"{_physical_memory()}",
+        )
+
+
+def attr_int(what: str, value) -> int:
+    """An int attribute taken as TF's op wrappers take one: a number truncates like
+    ``int()``, anything else (a string, None) is TypeError naming the argument, never
+    ``int()``'s own ValueError."""
+    v = static_value(value) if is_tensor_like(value) else value
+    if isinstance(v, (str, bytes, np.str_, np.bytes_)) or v is None:
+        raise TypeError(f"Expected int for argument '{what}' not {value!r}.")
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"Expected int for argument '{what}' not {value!r}.") from None
+
+
+def static_int(op: str, what: str, value, error: type = InvalidArgumentError) -> int:
+    """A scalar integer argument (Python int, NumPy or tensor integer) as an int; floats,
+    bools and strings raise ``error`` naming the op, as TF's integer attrs do, instead of
+    being truncated by ``int()``."""
+    v = static_value(value) if is_tensor_like(value) else value
+    if isinstance(v, (bool, np.bool_)) or not (
+        isinstance(v, (int, np.integer)) or (isinstance(v, np.ndarray) and v.dtype.kind in "iu")
+    ):
+        raise op_error(error, op, f"`{what}` must be an int32 or int64 scalar, got {value!r}")
+    if np.ndim(v) != 0:
+        raise op_error(error, op, f"`{what}` must be a scalar, got shape {list(np.shape(v))}")
+    return int(v)
 
 
 # --------------------------------------------------------------------------------------

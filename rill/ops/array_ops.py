@@ -6,15 +6,20 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.core.errors import UnimplementedError
 from rill.core.interfaces import register_core_ops
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    attr_int,
     binary_args,
     bind,
     broadcast_shapes,
+    check_alloc,
     convert_to_tensor,
+    is_tensor_like,
     op_error,
     primitive,
     tf_export,
@@ -42,7 +47,12 @@ shape_p = primitive(
 @tf_export("shape")
 def shape(input, out_type=_d.int32, name=None):  # noqa: A002 - TF's argument name
     """The shape of a tensor, as a 1-D int tensor."""
-    return bind(shape_p, (convert_to_tensor(input),), {"out_type": _d.as_dtype(out_type)})
+    out_type = _d.as_dtype(out_type)
+    if out_type not in (_d.int32, _d.int64):
+        raise op_error(
+            InvalidArgumentError, "Shape", f"out_type must be int32 or int64, got {out_type.name}"
+        )
+    return bind(shape_p, (convert_to_tensor(input),), {"out_type": out_type})
 
 
 def _reshape_target(op, in_shape, target):
@@ -57,6 +67,8 @@ def _reshape_target(op, in_shape, target):
     for t in target:
         if t != -1:
             prod *= t
+    if -1 in target and 0 in target:
+        return _infer_with_zero_dims(op, in_shape, target)
     if -1 in target:
         if known is None:
             return [None if t == -1 else t for t in target]
@@ -76,6 +88,32 @@ def _reshape_target(op, in_shape, target):
             f"{prod} ({target})",
         )
     return target
+
+
+def _infer_with_zero_dims(op, in_shape, target):
+    """The -1 of a target that has a 0 dim, by TF's rule: both sides' zero dims are left out
+    of the products, so ``reshape(zeros([0, 3]), [-1, 0])`` is ``[3, 0]``."""
+    dims = in_shape.as_list() if in_shape.rank is not None else None
+    if dims is None or None in dims:
+        return [None if t == -1 else t for t in target]
+    prod = 1
+    for t in target:
+        if t > 0:
+            prod *= t
+    n_in, in_has_zero = 1, False
+    for d in dims:
+        if d == 0:
+            in_has_zero = True
+        else:
+            n_in *= d
+    if not in_has_zero:  # a non-empty input cannot fill a target with a 0 dim
+        raise op_error(
+            InvalidArgumentError,
+            op,
+            f"Input to reshape is a tensor with {in_shape.num_elements()} values, but the "
+            f"requested shape {target} has 0 (it has a 0 dimension)",
+        )
+    return [n_in // prod if t == -1 else t for t in target]
 
 
 def _reshape_rule(x, s):
@@ -118,7 +156,7 @@ def reshape(tensor, shape, name=None):
 def _cast_kernel(x, dtype, xp=np):
     if dtype is _d.string or x.dtype == object:
         raise op_error(
-            InvalidArgumentError,
+            UnimplementedError,  # TF's class: the kernel does not exist, the input is fine
             "Cast",
             "casting to or from string is not supported; "
             "use tf.strings.to_number / tf.strings.as_string",
@@ -148,6 +186,8 @@ cast_p = primitive(
 @tf_export("cast", "dtypes.cast")
 def cast(x, dtype, name=None):
     """Cast to ``dtype`` (floats to ints truncate toward zero, like TF)."""
+    if dtype is None:  # NumPy would read None as float64
+        raise TypeError("cast: cannot convert the argument `dtype`: None to a rill DType.")
     dtype = _d.as_dtype(dtype)
     x = convert_to_tensor(x) if not _is_py_number(x) else convert_to_tensor(x, dtype_hint=dtype)
     if x.dtype is dtype:
@@ -168,6 +208,7 @@ identity_p = primitive(
     alias=True,
     saves=(),
     saves_output=False,
+    lowering=_lowering.identity,
 )
 
 
@@ -239,8 +280,19 @@ def stack(values, axis=0, name="stack"):
     if not ts:
         raise ValueError("stack: values must be a non-empty list of tensors.")
     if len({t.dtype for t in ts}) > 1:
-        ts = [convert_to_tensor(v, dtype=ts[0].dtype) for v in values]
-    return bind(stack_p, tuple(ts), {"axis": int(axis)})
+        # Python values take the first tensor's dtype; tensors of two dtypes are the op's
+        # InvalidArgumentError, as in TF
+        first = next((t.dtype for v, t in zip(values, ts) if is_tensor_like(v)), ts[0].dtype)
+        ts = [
+            t if is_tensor_like(v) else convert_to_tensor(v, dtype=first)
+            for v, t in zip(values, ts)
+        ]
+    axis = attr_int("axis", axis)
+    r = ts[0].shape.rank
+    if r is not None and not -(r + 1) <= axis < r + 1:
+        # TF checks this in Python, before the op: ValueError, not the op's error
+        raise ValueError(f"stack: argument `axis` = {axis} not in range [{-(r + 1)}, {r + 1})")
+    return bind(stack_p, tuple(ts), {"axis": axis})
 
 
 def _unstack_rule(x, num, axis):
@@ -273,6 +325,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
         raise ValueError(
             f"unstack: cannot unstack a tensor of unknown or zero rank (shape {x.shape})."
         )
+    axis = attr_int("axis", axis)
     if not -r <= axis < r:
         raise ValueError(f"unstack: axis {axis} is out of range for a tensor of rank {r}.")
     axis %= r
@@ -306,9 +359,31 @@ def _bcast_to_rule(x, s):
     return AVal(target, x.dtype)
 
 
+def _broadcast_to_kernel(x, s, xp=np):
+    dims = tuple(int(v) for v in s)
+    if len(dims) >= x.ndim:  # TF allocates before it compares the shapes
+        check_alloc("BroadcastTo", dims, x.dtype)
+    if len(dims) < x.ndim or any(a not in (1, b) for a, b in zip(x.shape[::-1], dims[::-1])):
+        raise op_error(
+            InvalidArgumentError,
+            "BroadcastTo",
+            f"cannot broadcast shape {list(x.shape)} to {list(dims)}",
+        )
+    # (a broadcast view costs nothing, but TF allocates the result: refusing what TF could
+    # not hold keeps a reduction of a 2**40-element view from running without bound)
+    try:
+        return xp.broadcast_to(x, dims)
+    except ValueError:  # NumPy cannot represent the shape, even without elements
+        raise op_error(
+            InvalidArgumentError,
+            "BroadcastTo",
+            f"shape {list(dims)} is too large for a NumPy array (its dims multiply past 2**63)",
+        ) from None
+
+
 broadcast_to_p = primitive(
     "BroadcastTo",
-    lambda x, s, xp=np: xp.broadcast_to(x, tuple(int(v) for v in s)),
+    _broadcast_to_kernel,
     _bcast_to_rule,
     lambda inputs, out, dy: (sum_to_shape(dy, shape(inputs[0])), None),
     saves=(),

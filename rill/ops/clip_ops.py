@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections.abc
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     InvalidArgumentError,
     bind,
@@ -29,7 +30,9 @@ from rill.ops.unary_ops import is_finite, sqrt
 # --------------------------------------------------------------------------------------
 
 # Declared not differentiable: tapes propagate nothing through it.
-stop_gradient_p = primitive("StopGradient", lambda x: x, unary_rule, host=True, alias=True)
+stop_gradient_p = primitive(
+    "StopGradient", lambda x: x, unary_rule, host=True, alias=True, lowering=_lowering.identity
+)
 
 
 @tf_export("stop_gradient")
@@ -51,7 +54,12 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     the bound that was applied elsewhere.
     """
     values = convert_to_tensor(t)
-    out = maximum(minimum(values, clip_value_max), clip_value_min)
+    # TF checks each step's shape before the next op (so before that op's dtype check)
+    upper = _same_shape(values, minimum(values, clip_value_max))
+    return _same_shape(values, maximum(upper, clip_value_min))
+
+
+def _same_shape(values, out):
     if not values.shape.is_compatible_with(out.shape):
         raise ValueError(
             f"clip_by_value: Shapes {values.shape} and {out.shape} are incompatible: the "
@@ -68,6 +76,12 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     (with a finite gradient).
     """
     values = convert_to_tensor(t)
+    # a negative clip_norm counts as zero (TF's documented rule), never flipping t's sign
+    if isinstance(clip_norm, (int, float)):
+        clip_norm = max(clip_norm, 0)
+    else:
+        clip_norm = maximum(convert_to_tensor(clip_norm, dtype_hint=values.dtype), 0)
+        clip_norm = cast(clip_norm, values.dtype)
     sq = reduce_sum(multiply(values, values), axes, keepdims=True)
     positive = greater(sq, convert_to_tensor(0, dtype=sq.dtype))
     # sqrt only where the sum is positive, so the gradient at t == 0 stays finite

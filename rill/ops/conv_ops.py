@@ -25,10 +25,12 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import UnimplementedError
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    attr_int,
     binary_args,
     bind,
     convert_to_tensor,
@@ -82,7 +84,8 @@ def _to_nhwc(xp, x, sr, data_format):
     bshape = x.shape[:nb]
     if data_format == "NCHW":
         x = xp.moveaxis(x, nb, -1)
-    return xp.reshape(x, (-1,) + x.shape[nb:]), bshape
+    # the batch count spelled out: NumPy cannot infer a -1 when a dim of x is 0
+    return xp.reshape(x, (math.prod(bshape),) + x.shape[nb:]), bshape
 
 
 def _from_nhwc(xp, y, bshape, data_format):
@@ -125,7 +128,18 @@ def _conv_nhwc(xp, x, w, strides, dilations, pads):
     n, c = x.shape[0], x.shape[-1]
     groups = c // cg
     _, out = window_geometry(x.shape[1:-1], ksizes, strides, dilations, "EXPLICIT", pads)
-    if n == 0 or 0 in out:
+    for size, k, s, d, p in zip(x.shape[1:-1], ksizes, strides, dilations, pads):
+        # TF's windowed size, truncated toward zero: an overhanging filter is an error
+        q = size + p[0] + p[1] - (k - 1) * d - 1 + s
+        osize = q // s if q >= 0 else -(-q // s)
+        if osize < 0:
+            raise op_error(
+                InvalidArgumentError, "Conv2D" if sr == 2 else f"Conv{sr}D",
+                f"Computed output size would be negative: {osize} [input_size: {size}, "
+                f"effective_filter_size: {(k - 1) * d + 1}, stride: {s}]",
+            )  # fmt: skip
+    if n == 0 or 0 in out or c == 0 or co == 0 or 0 in ksizes:
+        # nothing to sum (an empty input, filter or window): zeros, and no groups to divide by
         return xp.zeros((n, *out, co), dtype=x.dtype)
     if cg == 1 and groups > 1:
         return _depthwise(xp, x, w, strides, dilations, pads, out)
@@ -302,7 +316,7 @@ def _check_conv(op, xdims, wdims, sr, data_format):
                 f"(input shape {xdims}, filter shape {wdims})"
             )  # fmt: skip
         groups = c // cg
-        if co is not None and co % groups:
+        if groups and co is not None and co % groups:  # (an empty input has 0 groups)
             raise op_error(
                 InvalidArgumentError, op, f"output depth {co} must be divisible by the number of groups "
                 f"{groups} (input depth {c} / filter depth {cg})"
@@ -408,9 +422,12 @@ def _bpf_kernel(x, fsizes, dy, strides, dilations, padding, explicit_paddings, d
     return g.astype(x.dtype, copy=False)
 
 
-def _conv_grad(inputs, out, dy, **p):
+def _conv_grad(inputs, out, dy, needed=None, **p):
     x, w = inputs
-    return bind(conv_bpi_p, (shape(x), w, dy), p), bind(conv_bpf_p, (x, shape(w), dy), p)
+    # the input gradient of a first layer (its input is data) is never read: not computed
+    gx = None if needed is not None and not needed[0] else bind(conv_bpi_p, (shape(x), w, dy), p)
+    gw = None if needed is not None and not needed[1] else bind(conv_bpf_p, (x, shape(w), dy), p)
+    return gx, gw
 
 
 def _bpi_grad(inputs, out, g, **p):
@@ -435,6 +452,8 @@ conv2d_p = primitive(
     same_dtype=True,
     saves_output=False,
     fresh=True,
+    lowering=_lowering.conv2d,
+    partial_grad=True,
 )
 conv_bpi_p = primitive(
     "Conv2DBackpropInput",
@@ -444,6 +463,7 @@ conv_bpi_p = primitive(
     saves=(1, 2),
     saves_output=False,
     fresh=True,
+    lowering=_lowering.conv2d_backprop_input,
 )
 conv_bpf_p = primitive(
     "Conv2DBackpropFilter",
@@ -453,6 +473,7 @@ conv_bpf_p = primitive(
     saves=(0, 2),
     saves_output=False,
     fresh=True,
+    lowering=_lowering.conv2d_backprop_filter,
 )
 
 # --------------------------------------------------------------------------------------
@@ -470,6 +491,19 @@ def _pool_geometry(op, dims, ksize, strides, padding, explicit_paddings, data_fo
         )  # fmt: skip
     batch, spatial, c = _split(dims, sr, data_format)
     pads, out = window_geometry(spatial, ksize, strides, (1,) * sr, padding, explicit_paddings)
+    for n, k, s, p in zip(spatial, ksize, strides, pads):
+        if n is None or p is None or s <= 0:
+            continue
+        # TF's windowed size, (n + pads - k + s) / s truncated toward zero: a window that
+        # overhangs the input by a stride or more is an error there, not an empty result
+        q = n + p[0] + p[1] - k + s
+        size = q // s if q >= 0 else -(-q // s)
+        if size < 0:
+            raise op_error(
+                InvalidArgumentError, op,
+                f"Computed output size would be negative: {size} [input_size: {n}, "
+                f"effective_filter_size: {k}, stride: {s}]",
+            )  # fmt: skip
     return batch, spatial, c, pads, out
 
 
@@ -594,6 +628,7 @@ max_pool_p = primitive(
     lambda inputs, out, dy, **p: (bind(max_pool_grad_p, (inputs[0], out, dy), p),),
     dtypes=_POOL_DTYPES,
     fresh=True,
+    lowering=_lowering.max_pool,
 )
 max_pool_grad_p = primitive(
     "MaxPoolGrad",
@@ -609,6 +644,7 @@ max_pool_grad_p = primitive(
     saves=(0, 1),
     saves_output=False,
     fresh=True,
+    lowering=_lowering.max_pool_grad,
 )
 max_pool_grad_grad_p = primitive(
     "MaxPoolGradGrad",
@@ -705,6 +741,7 @@ avg_pool_p = primitive(
     saves=(),
     saves_output=False,
     fresh=True,
+    lowering=_lowering.avg_pool,
 )
 avg_pool_grad_p = primitive(
     "AvgPoolGrad",
@@ -714,6 +751,7 @@ avg_pool_grad_p = primitive(
     saves=(),
     saves_output=False,
     fresh=True,
+    lowering=_lowering.avg_pool_grad,
 )
 
 # --------------------------------------------------------------------------------------
@@ -735,21 +773,23 @@ def _norm_format(data_format, default="NHWC"):
     )
 
 
-def _ints(v):
+def _ints(v, name="strides"):
     if is_tensor_like(v):
         v = static_value(v)
         if v is None:
             raise ValueError("conv/pool: strides, ksize and dilations must be known statically.")
     if isinstance(v, (int, np.integer)):
         return [int(v)]
-    return [int(t) for t in np.asarray(v).reshape(-1)]
+    if isinstance(v, str):  # a padding string passed where strides belong
+        raise TypeError(f"Expected int for argument '{name}' not {v!r}.")
+    return [attr_int(name, t) for t in np.asarray(v).reshape(-1)]
 
 
 def _norm_ints(v, sr, name, data_format, op):
     """int / list of length 1, sr or sr+2 -> tuple of sr spatial values (all >= 1)."""
     if v is None:
         return (1,) * sr
-    vals = _ints(v)
+    vals = _ints(v, name)
     if len(vals) == 1:
         out = vals * sr
     elif len(vals) == sr:

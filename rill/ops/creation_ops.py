@@ -9,8 +9,10 @@ from rill.ops._op import (
     AVal,
     InvalidArgumentError,
     TensorShape,
+    attr_int,
     bind,
     broadcast_shapes,
+    check_alloc,
     convert_to_tensor,
     is_tensor_like,
     op_error,
@@ -65,7 +67,9 @@ def _fill_rule(dims, value):
 
 def _fill_kernel(dims, value, xp=np):
     _check_scalar_value("Fill", TensorShape(value.shape))
-    return xp.full(_check_dims("Fill", dims), value.reshape(()), dtype=value.dtype)
+    out_dims = _check_dims("Fill", dims)
+    check_alloc("Fill", out_dims, value.dtype)  # TF's classes, before NumPy tries
+    return xp.full(out_dims, value.reshape(()), dtype=value.dtype)
 
 
 def _fill_grad(inputs, out, dy):
@@ -166,8 +170,22 @@ def _range_size(xp, start, limit, delta):
         )
     if start.dtype.kind in "iu":
         s, l_, d = int(start), int(limit), int(delta)
-        return (abs(l_ - s) + abs(d) - 1) // abs(d)
-    return int(xp.ceil(xp.abs((limit - start) / delta)))
+        n = (abs(l_ - s) + abs(d) - 1) // abs(d)
+    else:
+        q = float(xp.ceil(xp.abs((limit - start) / delta)))
+        if not np.isfinite(q):
+            raise op_error(
+                InvalidArgumentError, "Range", f"Requires a finite size, got start {start}, "
+                f"limit {limit}, delta {delta}",
+            )  # fmt: skip
+        n = int(q)
+    if n > 2**63 - 1:  # TF's int64 size overflows: it reports a negative size
+        raise op_error(
+            InvalidArgumentError,
+            "Range",
+            f"Expected a non-negative size: {n} elements overflow int64",
+        )
+    return n
 
 
 def _range_scalars(start, limit, delta):
@@ -184,6 +202,7 @@ def _range_scalars(start, limit, delta):
 def _range_kernel(start, limit, delta, xp=np):
     s, l_, d = _range_scalars(start, limit, delta)
     n = _range_size(xp, s, l_, d)
+    check_alloc("Range", (n,), start.dtype)
     return (xp.arange(n, dtype=start.dtype) * d + s).astype(start.dtype, copy=False)
 
 
@@ -268,8 +287,11 @@ def _linspace_kernel(start, stop, num, axis, xp=np):
     idx_shape[ax] = num
     idx = xp.arange(num, dtype=dt).reshape(idx_shape)
     out = (start + idx * delta).astype(dt)
+    sl = [slice(None)] * out.ndim
+    if num > 0:  # the first value is exactly ``start`` (0 * inf would make it NaN)
+        sl[ax] = slice(0, 1)
+        out[tuple(sl)] = start
     if num > 1:  # the last value is exactly ``stop``
-        sl = [slice(None)] * out.ndim
         sl[ax] = slice(num - 1, num)
         out[tuple(sl)] = stop
     return out
@@ -430,7 +452,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     d = _static_int("OneHot", depth, "depth") if is_tensor_like(depth) else depth
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
         raise TypeError(f"Cannot convert {depth!r} to EagerTensor of dtype int32")
-    ax = -1 if axis is None else int(axis)
+    ax = -1 if axis is None else attr_int("axis", axis)
     return bind(one_hot_p, (indices, on, off), {"depth": int(d), "axis": ax})
 
 

@@ -3,8 +3,9 @@
 Everything that slices goes through one ``StridedSlice`` primitive with TF's
 begin/end/strides inputs and five bit masks (static params); its gradient is the
 ``StridedSliceGrad`` primitive, whose own gradient is ``StridedSlice`` again. Gather and
-scatter gradients are dense (TF returns ``IndexedSlices`` for ``gather``; rill returns the
-equivalent dense tensor).
+scatter gradients are dense, except gathering rows (axis 0), whose gradient is an
+``IndexedSlices`` as in TF (the tape concatenates such gradients, densifies them where they
+meet dense ones, and op gradient rules receive them dense).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.interfaces import register_core_ops
+from rill.core.tape import indexed_slices as _indexed_slices
 from rill.core.tensor_shape import Dimension
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
     EagerTensor,
@@ -254,6 +257,7 @@ strided_slice_grad_p = primitive(
     lambda inputs, out, ddy, **masks: (
         None, None, None, None, bind(strided_slice_p, (ddy,) + tuple(inputs[1:4]), masks)
     ),
+    lowering=_lowering.strided_slice_grad,
 )  # fmt: skip
 
 
@@ -529,7 +533,7 @@ def _gather_check(op, pdims, idims, axis, batch_dims, idtype):
     return list(pdims[:axis]) + list(idims[batch_dims:]) + list(pdims[axis + 1 :])
 
 
-def _gather_rule(params, indices, axis, batch_dims):
+def _gather_rule(params, indices, axis, batch_dims, _sparse_grad=False):
     pd = None if params.rank is None else params.shape.as_list()
     idd = None if indices.rank is None else indices.shape.as_list()
     out = _gather_check("GatherV2", pd, idd, axis, batch_dims, indices.dtype)
@@ -564,7 +568,7 @@ def _batched_gather_index(xp, pdims, indices, axis, b):
     return tuple(idx)
 
 
-def _gather_kernel(params, indices, axis, batch_dims, xp=np):
+def _gather_kernel(params, indices, axis, batch_dims, _sparse_grad=False, xp=np):
     _gather_check("GatherV2", params.shape, indices.shape, axis, batch_dims, _np_dtype(indices))
     _check_range(xp, "GatherV2", indices, params.shape[axis])
     if batch_dims == 0:
@@ -579,18 +583,34 @@ def _np_dtype(a):
         return _d.string
 
 
+def _gather_grad(inputs, out, dy, axis, batch_dims, _sparse_grad=False):
+    """Gathering rows (axis 0, no batch dims) through ``tf.gather`` or from a variable has
+    an ``IndexedSlices`` gradient, as in TF (``_sparse_grad``): the upstream rows with the
+    flattened indices, over the params' int32 shape. Other gathers (rill's composite ops
+    that are single kernels with dense gradients in TF) scatter-add into a dense one."""
+    params, indices = inputs
+    if not _sparse_grad or axis != 0 or batch_dims != 0:
+        return (
+            bind(
+                gather_grad_p,
+                (dy, indices, shape(params)),
+                {"axis": axis, "batch_dims": batch_dims},
+            ),
+            None,
+        )
+    from rill.ops.shape_ops import concat, size
+
+    dense_shape = shape(params, out_type=_d.int32)
+    n = reshape(size(indices, out_type=_d.int32), [1])
+    values = reshape(dy, concat([n, dense_shape[1:]], 0))
+    return _indexed_slices(values, reshape(indices, [-1]), dense_shape), None
+
+
 gather_p = primitive(
     "GatherV2",
     _gather_kernel,
     _gather_rule,
-    lambda inputs, out, dy, axis, batch_dims: (
-        bind(
-            gather_grad_p,
-            (dy, inputs[1], shape(inputs[0])),
-            {"axis": axis, "batch_dims": batch_dims},
-        ),
-        None,
-    ),
+    _gather_grad,
     saves=(1,),  # params only for its shape
     saves_output=False,
 )
@@ -631,18 +651,20 @@ gather_grad_p = primitive(
 
 
 def _static_int(v, what):
+    if isinstance(v, (str, bytes)):  # int() would leak its own ValueError
+        raise TypeError(f"Expected int for argument '{what}' not {v!r}.")
     sv = static_value(v)
     if sv is None or np.ndim(sv) != 0:
         raise ValueError(f"gather: {what} must be a static scalar integer, got {v!r}")
     return int(sv)
 
 
-@tf_export("gather")
-def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+def _gather(params, indices, axis, batch_dims, sparse_grad):
     """Gather slices of ``params`` along ``axis`` at ``indices`` (out-of-range indices raise).
 
     Output shape: ``params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis+1:]``.
-    ``axis`` defaults to ``batch_dims``. The gradient is dense (TF gives IndexedSlices).
+    ``axis`` defaults to ``batch_dims``. With ``sparse_grad``, gathering rows has an
+    ``IndexedSlices`` gradient.
     """
     p = convert_to_tensor(params)
     idx = convert_to_tensor(indices)
@@ -659,6 +681,9 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
                 f"Expected batch_dims in the range [{-ri}, {ri}], but got {batch_dims}",
             )
         batch_dims += ri
+    if axis is not None and np.asarray(static_value(axis)).dtype.kind not in "iu":
+        # TF's axis input takes only int32/int64: a float is rejected, never truncated
+        raise op_error(_IAE, "GatherV2", f"`axis` must be int32 or int64, got {axis!r}")
     axis = batch_dims if axis is None else _static_int(axis, "axis")
     if axis < 0:
         r = p.shape.rank
@@ -669,7 +694,27 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
                 _IAE, "GatherV2", f"Expected axis in the range [{-r}, {r}), but got {axis}"
             )
         axis += r
-    return bind(gather_p, (p, idx), {"axis": axis, "batch_dims": batch_dims})
+    attrs = {"axis": axis, "batch_dims": batch_dims}
+    if sparse_grad and axis == 0 and batch_dims == 0:
+        attrs["_sparse_grad"] = True
+    return bind(gather_p, (p, idx), attrs)
+
+
+@tf_export("gather")
+def _gather_v2(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """Gather slices of ``params`` along ``axis`` at ``indices``; the gradient of gathered
+    rows (axis 0) is an ``IndexedSlices``, as in TF."""
+    return _gather(params, indices, axis, batch_dims, True)
+
+
+_gather_v2.__name__ = _gather_v2.__qualname__ = "gather"
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """``tf.gather`` as rill's own ops use it: the gradient is an ``IndexedSlices`` for
+    rows of a variable (TF's ResourceGather), dense otherwise (rill composes with gather
+    several ops TF runs as single kernels with dense gradients)."""
+    return _gather(params, indices, axis, batch_dims, getattr(params, "_rill_variable", False))
 
 
 # --------------------------------------------------------------------------------------
@@ -746,6 +791,13 @@ def _gather_nd_kernel(params, indices, batch_dims, xp=np):
     full = _with_batch_coords(xp, indices, batch_dims)
     flat = _nd_flat(xp, "GatherNd", full, params.shape, "param shape")
     k = flat.shape[1]
+    if params.size == 0 and flat.shape[0] > 0:
+        # TF refuses any lookup into an empty params, even of a zero-depth index
+        raise op_error(
+            _IAE, "GatherNd",
+            f"Requested more than 0 entries, but params is empty. Params shape: "
+            f"{list(params.shape)}",
+        )  # fmt: skip
     if k == 0:
         g = xp.broadcast_to(params, (flat.shape[0],) + params.shape)
     else:
@@ -841,7 +893,10 @@ def _scatter_into(xp, op, out, indices, updates, b, mode):
 
 def _scatter_nd_kernel(indices, updates, sh, batch_dims, xp=np):
     _check_index_dtype("ScatterNd", _np_dtype(indices), "indices")
-    out = xp.zeros(_dims(sh), dtype=updates.dtype)
+    if updates.dtype == object:  # strings: TF starts from b"" and concatenates duplicates
+        out = np.full(_dims(sh), b"", dtype=object)
+    else:
+        out = xp.zeros(_dims(sh), dtype=updates.dtype)
     return _scatter_into(xp, "ScatterNd", out, indices, updates, batch_dims, "add")
 
 
@@ -863,6 +918,8 @@ def scatter_nd(indices, updates, shape, name=None):
     idx = convert_to_tensor(indices)
     _check_index_dtype("ScatterNd", idx.dtype, "indices")
     u = convert_to_tensor(updates)
+    if u.shape.rank == 0:  # TF's ScatterNd takes no scalar updates, even for a full index
+        raise op_error(_IAE, "ScatterNd", "Updates shape must have rank at least one. Found:[]")
     sh = (
         convert_to_tensor(shape)
         if is_tensor_like(shape)

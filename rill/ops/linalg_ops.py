@@ -200,6 +200,15 @@ def _matmul_rule(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, ad
 def _matmul_kernel(
     a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, xp=np
 ):
+    # the eager hot path first (a layer's product): no flags, two float matrices alike
+    if (
+        not (transpose_a or transpose_b or adjoint_a or adjoint_b)
+        and a.dtype.char in _FLOAT_CHARS
+        and a.dtype == b.dtype
+        and a.ndim >= 2
+        and b.ndim >= 2
+    ):
+        return xp.matmul(a, b)
     if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
         raise ValueError("invalid matmul inputs")  # the shape rule gives the message
     if a.dtype not in _MATMUL_NP:
@@ -218,6 +227,8 @@ def _matmul_kernel(
         b = b.swapaxes(-1, -2).conj()
     return xp.matmul(a, b)
 
+
+_FLOAT_CHARS = frozenset("efdFD")  # NumPy's float16/32/64, complex64/128 (BLAS or NumPy)
 
 # Modes for one side of a product: N (as is), T (transpose), H (adjoint), C (conjugate).
 _CONJ_OF = {"N": "C", "T": "H", "H": "T", "C": "N"}  # conj(op(x))
@@ -241,29 +252,50 @@ def _matmul_modes(x, mx, y, my):
 
 
 def _matmul_grad(
-    inputs, out, dy, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False
+    inputs,
+    out,
+    dy,
+    transpose_a=False,
+    transpose_b=False,
+    adjoint_a=False,
+    adjoint_b=False,
+    needed=None,
 ):
     a, b = inputs
     ma = "T" if transpose_a else "H" if adjoint_a else "N"
     mb = "T" if transpose_b else "H" if adjoint_b else "N"
     # out = X @ Y with X = op_a(a), Y = op_b(b): dX = dy @ Y^H, dY = X^H @ dy, then undo op_a/op_b.
-    if ma == "N":
+    # A side the tape will not read (`needed`, e.g. a layer's input data) costs no product.
+    if needed is not None and not needed[0]:
+        ga = None
+    elif ma == "N":
         ga = _matmul_modes(dy, "N", b, _ADJ_OF[mb])
     elif ma == "T":
         ga = _matmul_modes(b, _CONJ_OF[mb], dy, "T")
     else:
         ga = _matmul_modes(b, mb, dy, "H")
-    if mb == "N":
+    if needed is not None and not needed[1]:
+        gb = None
+    elif mb == "N":
         gb = _matmul_modes(a, _ADJ_OF[ma], dy, "N")
     elif mb == "T":
         gb = _matmul_modes(dy, "T", a, _CONJ_OF[ma])
     else:
         gb = _matmul_modes(dy, "H", a, ma)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+    return (
+        None if ga is None else unbroadcast(ga, a),
+        None if gb is None else unbroadcast(gb, b),
+    )
 
 
 matmul_p = primitive(
-    "MatMul", _matmul_kernel, _matmul_rule, _matmul_grad, saves=(0, 1), saves_output=False
+    "MatMul",
+    _matmul_kernel,
+    _matmul_rule,
+    _matmul_grad,
+    saves=(0, 1),
+    saves_output=False,
+    partial_grad=True,
 )
 
 
@@ -740,6 +772,8 @@ matrix_diag_p = primitive("MatrixDiagV3", _diag_kernel, _diag_rule, _diag_grad)
 
 
 def _static_k(k):
+    if isinstance(k, (str, bytes)):  # TF cannot make its int32 tensor: TypeError
+        raise TypeError(f"MatrixDiagV3: cannot convert k={k!r} to an int32 tensor")
     kv = np.asarray(static_value(k) if not isinstance(k, int) else k)
     if kv.ndim != 0:
         if kv.size == 2 and kv[0] == kv[1]:
@@ -888,6 +922,8 @@ band_part_p = primitive(
 
 
 def _static_int(op, v, what):
+    if isinstance(v, (str, bytes)):  # TF cannot make its int64 tensor: TypeError
+        raise TypeError(f"{op}: cannot convert {what}={v!r} to an integer tensor")
     s = static_value(v)
     if s is None:
         raise op_error(
@@ -1311,14 +1347,28 @@ def _svd_kernel(x, full_matrices=False, compute_uv=True, xp=np):
         if x.dtype == np.complex128
         else x.dtype
     )
+    # a matrix with a NaN or inf has an all-NaN decomposition in TF (LAPACK would fail or
+    # return finite-looking vectors): decompose a zeroed stand-in, then poison its outputs
+    bad = ~xp.all(xp.isfinite(x), axis=(-2, -1)) if x.size else None
+    if bad is not None and xp.any(bad):
+        x = xp.where(bad[..., None, None], xp.zeros_like(x), x)
+    else:
+        bad = None
     if not compute_uv:
-        return (xp.linalg.svd(x, compute_uv=False).astype(sdt, copy=False),)
+        s = xp.linalg.svd(x, compute_uv=False).astype(sdt, copy=True)
+        if bad is not None:
+            s[bad] = np.nan
+        return (s,)
     u, s, vh = xp.linalg.svd(x, full_matrices=full_matrices)
-    return (
-        s.astype(sdt, copy=False),
-        u.astype(x.dtype, copy=False),
-        vh.swapaxes(-1, -2).conj().astype(x.dtype, copy=False),
+    outs = (
+        s.astype(sdt, copy=True),
+        u.astype(x.dtype, copy=True),
+        vh.swapaxes(-1, -2).conj().astype(x.dtype, copy=True),
     )
+    if bad is not None:
+        for o in outs:
+            o[bad] = np.nan
+    return outs
 
 
 def _safe_recip(x):
@@ -1403,6 +1453,18 @@ def _eigh_rule(x, compute_v=True):
 
 
 def _eigh_kernel(x, compute_v=True, xp=np):
+    if x.size and x.dtype.kind in "fc":
+        # TF's solver fails on a NaN anywhere in the lower triangle it reads, and on an
+        # infinite off-diagonal entry there; LAPACK would return finite-looking values
+        low = xp.tril(x)
+        off = xp.tril(x, -1)
+        if xp.any(xp.isnan(low)) or not xp.all(xp.isfinite(off)):
+            raise op_error(
+                InvalidArgumentError,
+                "SelfAdjointEigV2",
+                "Self-adjoint eigen decomposition was not successful: the input has a NaN, or "
+                "an infinite off-diagonal entry, in its lower triangle",
+            )
     if not compute_v:
         return (xp.linalg.eigvalsh(x).astype(x.dtype),)
     e, v = xp.linalg.eigh(x)  # reads the lower triangle, like TF

@@ -120,7 +120,11 @@ def _int_zero_check(xp, op, y):
 def _floordiv_kernel(x, y, xp=np):
     if x.dtype.kind in "iu":
         _int_zero_check(xp, "FloorDiv", y)
-    return xp.floor_divide(x, y)
+        return xp.floor_divide(x, y)
+    # TF's float kernel is floor(x / y): inf // 1 is inf, -5 // inf is -0 and 1 // 0.1 is
+    # 10, where NumPy's floor_divide (the exact quotient) gives nan, -1 and 9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.floor(xp.divide(x, y))
 
 
 def _floormod_kernel(x, y, xp=np):
@@ -153,7 +157,8 @@ truncatemod_p = _binary_primitive("TruncateMod", "fmod", None, _REAL)
 
 
 def _pow_kernel(x, y, xp=np):
-    if x.dtype.kind in "iu" and xp.any(y < 0):
+    # checked only where a result is computed: TF never looks at y for an empty output
+    if x.dtype.kind in "iu" and x.size and xp.any(y < 0):
         raise op_error(
             InvalidArgumentError, "Pow", "Integers to negative integer powers are not allowed"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -16,6 +17,7 @@ from rill.ops._op import (
     is_tensor_like,
     op_error,
     primitive,
+    static_int,
     static_value,
     tf_export,
     unary_rule,
@@ -119,6 +121,7 @@ relu_grad_p = primitive(
     same_dtype=True,
     saves=(1,),
     saves_output=False,
+    lowering=_lowering.relu_grad,
 )
 
 
@@ -372,7 +375,12 @@ log_softmax_p = primitive(
 def _softmax_axis(op, x, axis):
     if axis is None:
         return -1
-    a = int(static_value(axis)) if is_tensor_like(axis) else int(axis)
+    v = static_value(axis) if is_tensor_like(axis) else axis
+    if isinstance(v, (str, bytes)):
+        raise TypeError(f"{op}: `axis` must be an integer, got {axis!r}")
+    if isinstance(v, (bool, np.bool_)) or (isinstance(v, float) and v.is_integer()):
+        v = int(v)  # TF takes True and 1.0 as axes; only a fractional one is rejected
+    a = static_int(op, "axis", v)
     r = x.shape.rank
     if r is not None and not -r <= a < r:
         raise op_error(
@@ -544,6 +552,7 @@ sparse_xent_backprop_p = primitive(
     ),
     dtypes=_FLOATS,
     n_typed=1,
+    lowering=_lowering.sparse_xent_backprop,
 )
 
 
@@ -560,6 +569,7 @@ sparse_xent_p = primitive(
     _sparse_xent_grad,
     dtypes=_FLOATS,
     n_typed=1,
+    lowering=_lowering.sparse_xent,
 )
 
 
@@ -739,8 +749,22 @@ def _axes_list(axes, rank):
         return list(range(rank))
     if is_tensor_like(axes):
         axes = static_value(axes)
-    axes = np.asarray(axes).reshape(-1).tolist()
-    return [int(a) % rank if rank else int(a) for a in axes]
+    arr = np.asarray(axes)
+    if arr.size and arr.dtype.kind not in "iu":
+        # TF reduces with a Mean op whose axis attr takes only integers
+        raise op_error(
+            InvalidArgumentError, "Mean", f"axes must be int32 or int64, got {arr.dtype} ({axes!r})"
+        )
+    out = []
+    for a in arr.reshape(-1).tolist():
+        if not -rank <= a < rank:  # never wrapped modulo the rank: TF rejects it
+            raise op_error(
+                InvalidArgumentError, "Mean",
+                f"Invalid reduction dimension ({a} for input with {rank} dimension(s)); "
+                f"valid axes are in [{-rank}, {rank})",
+            )  # fmt: skip
+        out.append(a % rank)
+    return out
 
 
 def _count(x, axes):

@@ -31,6 +31,7 @@ from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.errors import UnimplementedError
 from rill.core.variables import Variable
+from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -369,6 +370,9 @@ random_normal_p = primitive(
     _float_rule("RandomStandardNormal"),
     stateful=True,
     host=True,
+    lowering=_lowering.host_random(
+        "normal", lambda dtype, seed, seed2: _stream("RandomStandardNormal", dtype, seed, seed2)
+    ),
 )
 random_uniform_p = primitive(
     "RandomUniform",
@@ -376,6 +380,9 @@ random_uniform_p = primitive(
     _float_rule("RandomUniform"),
     stateful=True,
     host=True,
+    lowering=_lowering.host_random(
+        "uniform", lambda dtype, seed, seed2: _stream("RandomUniform", dtype, seed, seed2)
+    ),
 )
 truncated_normal_p = primitive(
     "TruncatedNormal",
@@ -383,6 +390,9 @@ truncated_normal_p = primitive(
     _float_rule("TruncatedNormal"),
     stateful=True,
     host=True,
+    lowering=_lowering.host_random(
+        "truncated", lambda dtype, seed, seed2: _stream("TruncatedNormal", dtype, seed, seed2)
+    ),
 )
 
 
@@ -503,7 +513,7 @@ def _check_seed_aval(op, seed: AVal):
         )
 
 
-def _sl_float(op, draw):
+def _sl_float(op, draw, kind):
     def rule(s, seed, dtype):
         _check_float(op, dtype)
         _check_seed_aval(op, seed)
@@ -513,12 +523,12 @@ def _sl_float(op, draw):
         _check_float(op, dtype)
         return draw(_seed_gen(op, seed), _dims(op, s), dtype)
 
-    return primitive(op, kernel, rule, host=True)
+    return primitive(op, kernel, rule, host=True, lowering=_lowering.stateless_random(kind))
 
 
-stateless_normal_p = _sl_float("StatelessRandomNormal", _normal)
-stateless_uniform_p = _sl_float("StatelessRandomUniform", _uniform)
-stateless_truncated_normal_p = _sl_float("StatelessTruncatedNormal", _truncated)
+stateless_normal_p = _sl_float("StatelessRandomNormal", _normal, "normal")
+stateless_uniform_p = _sl_float("StatelessRandomUniform", _uniform, "uniform")
+stateless_truncated_normal_p = _sl_float("StatelessTruncatedNormal", _truncated, "truncated")
 
 
 def _sl_uniform_int_rule(s, seed, minval, maxval):
@@ -551,7 +561,11 @@ def _sl_uniform_int_kernel(s, seed, minval, maxval):
 
 
 stateless_uniform_int_p = primitive(
-    "StatelessRandomUniformInt", _sl_uniform_int_kernel, _sl_uniform_int_rule, host=True
+    "StatelessRandomUniformInt",
+    _sl_uniform_int_kernel,
+    _sl_uniform_int_rule,
+    host=True,
+    lowering=_lowering.stateless_random("int"),
 )
 
 
@@ -1103,18 +1117,36 @@ def _to_int64(v: int) -> int:
     return v - (1 << 64) if v >= (1 << 63) else v
 
 
+# TF's stateful random kernels reserve this many Philox counter steps per output, so a
+# generator's state after a draw is TF's.
+_COUNTER_STEPS_PER_OUTPUT = 256
+
+
 @tf_export("random.create_rng_state", "random.experimental.create_rng_state")
 def create_rng_state(seed, alg):
-    """A NumPy int64 RNG state (counter words then key) for ``seed`` (an int or int list)."""
-    alg = _alg_int(alg)
-    words = np.asarray(static_value(seed)).reshape(-1).tolist()
-    if len(words) == 1:
-        key = _to_int64(int(words[0]))
+    """The int64 RNG state tensor TF makes from ``seed`` (see ``_rng_state``)."""
+    return convert_to_tensor(_rng_state(seed, alg))
+
+
+def _rng_state(seed, alg) -> np.ndarray:
+    """The RNG state as TF makes it from ``seed``: an int is cut into 64-bit words, least
+    significant first, one per state word; a list of ints is taken as words, truncated to
+    the state size and zero-padded on the left."""
+    size = _state_size(_alg_int(alg))
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        s = int(seed)
+        words = []
+        for _ in range(size):
+            words.append(s & _M64)
+            s >>= 64
     else:
-        ss = np.random.SeedSequence([int(w) & _M64 for w in words])
-        key = int(ss.generate_state(1, np.uint64)[0].astype(np.int64))
-    state = np.zeros(_state_size(alg), np.int64)
-    state[-1] = key
+        v = static_value(seed)
+        if v is None:
+            raise ValueError("create_rng_state: the seed must be known (not a traced tensor)")
+        words = [int(w) for w in np.asarray(v).reshape(-1).tolist()][:size]
+    state = np.zeros(size, np.int64)
+    if words:
+        state[size - len(words) :] = [_to_int64(w) for w in words]
     return state
 
 
@@ -1171,7 +1203,7 @@ class Generator:
     def from_seed(cls, seed, alg=None):
         """A generator whose state is derived from ``seed`` (an int or a list of ints)."""
         alg = _alg_int(alg)
-        return cls(state=create_rng_state(seed, alg), alg=alg)
+        return cls(state=_rng_state(seed, alg), alg=alg)
 
     @classmethod
     def from_non_deterministic_state(cls, alg=None):
@@ -1210,29 +1242,31 @@ class Generator:
         self._state_var.assign(t)
 
     def reset_from_seed(self, seed):
-        self._state_var.assign(create_rng_state(seed, self._alg))
+        self._state_var.assign(_rng_state(seed, self._alg))
 
     def reset_from_key_counter(self, key, counter):
         self._state_var.assign(_key_counter_state(key, counter, self._alg))
 
     def skip(self, delta):
-        """Advance the counter by ``delta``; returns the state before the skip."""
+        """Advance the state as ``normal([delta])`` would (TF reserves 256 counter steps
+        per output); returns the state before the skip."""
         old = self._state_var.read_value()
         n = static_value(delta)
         inc = np.zeros(_state_size(self._alg), np.int64)
         if n is not None:
-            inc[0] = int(n)
+            inc[0] = int(n) * _COUNTER_STEPS_PER_OUTPUT
             self._state_var.assign_add(inc)
         else:
             zero = convert_to_tensor(0, _d.int64)
-            parts = [cast(delta, _d.int64)] + [zero] * (len(inc) - 1)
-            self._state_var.assign_add(stack(parts))
+            step = cast(delta, _d.int64) * _COUNTER_STEPS_PER_OUTPUT
+            self._state_var.assign_add(stack([step] + [zero] * (len(inc) - 1)))
         return old
 
     def _key_for(self, shape_t):
-        """The seed tensor for the next draw (the current state), advancing the counter."""
+        """The seed tensor for the next draw (the current state), advancing the counter as
+        TF's stateful kernels do: 256 steps per output."""
         n = _num_elements(shape_t)
-        return self.skip(max(n, 1) if n is not None else 1)
+        return self.skip(n if n is not None else 1)
 
     # distributions --------------------------------------------------------------------
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=_d.float32, name=None):
@@ -1288,6 +1322,10 @@ class Generator:
             Generator(state=np.array([0] * (n - 1) + [int(k)], np.int64), alg=self._alg)
             for k in keys
         ]
+
+    def _trackable_children(self):
+        """What a checkpoint saves: the state variable, under TF's attribute name."""
+        return [("_state_var", self._state_var)]
 
     def __repr__(self):
         return f"<rill.random.Generator alg={self._alg} state={self._state_var.numpy().tolist()}>"

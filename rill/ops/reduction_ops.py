@@ -99,9 +99,12 @@ def _axis_param(x, axis, op="reduce"):
     if v.size == 0:
         return ()
     if v.dtype.kind not in "iu":
-        raise TypeError(
-            f"{op}: axis must be an int32 or int64 tensor or list of ints, got {axis!r}"
-        )
+        # TF: a float cannot become the int32 axis tensor (TypeError); a string tensor can
+        # be made, and the op then rejects its dtype (InvalidArgumentError)
+        raise op_error(
+            InvalidArgumentError if v.dtype.kind in "USO" else TypeError, op,
+            f"axis must be an int32 or int64 tensor or list of ints, got {axis!r}",
+        )  # fmt: skip
     return _check_axes(op, [int(a) for a in v.reshape(-1)], x.shape.rank)
 
 
@@ -481,9 +484,11 @@ def _arg(prim, input, axis, output_type):  # noqa: A002
         axis = 0
     a = np.asarray(axis.numpy() if hasattr(axis, "numpy") else axis)
     if a.ndim != 0 or a.dtype.kind not in "iu":
-        raise TypeError(
-            f"{prim.name}: axis must be int or Tensor with integer datatype, got {axis!r}"
-        )
+        raise op_error(
+            # TF: argmin makes a string axis tensor and its op rejects it; argmax refuses first
+            InvalidArgumentError if a.dtype.kind in "USO" and prim is argmin_p else TypeError,
+            prim.name, f"axis must be int or Tensor with integer datatype, got {axis!r}",
+        )  # fmt: skip
     output_type = _d.as_dtype(output_type)
     if output_type not in _ARG_OUT:
         raise op_error(
@@ -491,6 +496,13 @@ def _arg(prim, input, axis, output_type):  # noqa: A002
             prim.name,
             f"output_type {output_type.name} is not one of int16, uint16, int32, int64",
         )
+    r = x.shape.rank
+    if r is not None and not -r <= int(a) < r:
+        # checked here too: the eager fast path runs the kernel, and NumPy takes axis 0 of a
+        # scalar, where TF rejects it
+        raise op_error(
+            InvalidArgumentError, prim.name, f"Expected dimension in the range [{-r}, {r}), but got {int(a)}"
+        )  # fmt: skip
     return bind(prim, (x,), {"axis": int(a), "output_type": output_type})
 
 
@@ -606,7 +618,10 @@ def _scan(prim, x, axis, exclusive, reverse):
     x = convert_to_tensor(x)
     a = np.asarray(axis.numpy() if hasattr(axis, "numpy") else axis)
     if a.ndim != 0 or a.dtype.kind not in "iu":
-        raise TypeError(f"{prim.name}: axis must be a scalar int32 or int64, got {axis!r}")
+        raise op_error(
+            InvalidArgumentError if a.dtype.kind in "USO" else TypeError, prim.name,
+            f"axis must be a scalar int32 or int64, got {axis!r}",
+        )  # fmt: skip
     params = {"axis": int(a), "exclusive": bool(exclusive), "reverse": bool(reverse)}
     if x.shape.rank is not None:
         _scan_rule(prim.name)(AVal.of(x), **params)
@@ -809,6 +824,8 @@ def in_top_k(targets, predictions, k, name=None):
         raise op_error(
             InvalidArgumentError, "InTopKV2", f"targets must be int32 or int64, got {t.dtype.name}"
         )
+    if isinstance(k, (str, bytes)):  # TF cannot make its int32 tensor: TypeError
+        raise TypeError(f"InTopKV2: cannot convert k={k!r} to an int32 tensor")
     kv = static_value(k)
     return bind(in_top_k_p, (p, t), {"k": int(kv)})
 
@@ -907,6 +924,16 @@ def bincount(
             )  # fmt: skip
     else:
         w = convert_to_tensor(np.zeros([0], _d.as_dtype(dtype).np))
+    for what, v in (("minlength", minlength), ("maxlength", maxlength)):
+        if isinstance(v, (str, bytes)):  # as TF: the int32 tensor cannot be made
+            raise TypeError(f"bincount: cannot convert {what}={v!r} to an int32 tensor")
+    if maxlength is not None and int(static_value(maxlength)) < 0:
+        # TF clips the output size to maxlength and then rejects a negative size
+        raise op_error(
+            InvalidArgumentError,
+            "DenseBincount",
+            f"size ({int(static_value(maxlength))}) must be non-negative (maxlength)",
+        )
     params = {
         "minlength": None if minlength is None else int(static_value(minlength)),
         "maxlength": None if maxlength is None else int(static_value(maxlength)),
@@ -955,7 +982,8 @@ def _seg_reduce(kind, data, flat_ids, num, lead):
     """Reduce rows of ``data`` (first ``lead`` dims flattened) into ``num`` segments (host
     NumPy arrays: the scatter is ``ufunc.at``, which has no array-API counterpart)."""
     rest = data.shape[lead:]
-    d = data.reshape((-1,) + rest)
+    # the leading count spelled out: NumPy cannot infer a -1 when ``rest`` holds a 0
+    d = data.reshape((math.prod(data.shape[:lead]),) + rest)
     if kind == "Mean":
         s = _seg_reduce("Sum", data, flat_ids, num, lead)
         c = np.bincount(flat_ids, minlength=num).reshape((num,) + (1,) * len(rest))
@@ -1023,6 +1051,8 @@ def _unsorted_seg_kernel(kind):
     def kernel(data, ids, num_segments):
         _unsorted_check(op, data.shape, ids.shape, np.shape(num_segments))
         num = int(num_segments)
+        if num < 0:
+            raise op_error(InvalidArgumentError, op, f"num_segments ({num}) must be non-negative")
         flat = ids.reshape(-1).astype(np.intp)
         bad = flat >= num
         if np.any(bad):
@@ -1032,7 +1062,7 @@ def _unsorted_seg_kernel(kind):
             )
         keep = flat >= 0
         lead = ids.ndim
-        d = data.reshape((-1,) + data.shape[lead:])[keep]
+        d = data.reshape((flat.size,) + data.shape[lead:])[keep]
         return _seg_reduce(kind, d, flat[keep], num, 1)
 
     return kernel

@@ -11,6 +11,7 @@ from rill.core import dtypes as _d
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
+    attr_int,
     bind,
     convert_to_tensor,
     op_error,
@@ -114,8 +115,8 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
     if lengths.dtype not in _INDEX:
         raise TypeError(f"reverse_sequence: seq_lengths must be int32/int64, got {lengths.dtype}")
     r = x.shape.rank
-    seq_axis = 0 if seq_axis is None else int(seq_axis)
-    batch_axis = 0 if batch_axis is None else int(batch_axis)
+    seq_axis = 0 if seq_axis is None else attr_int("seq_dim", seq_axis)
+    batch_axis = 0 if batch_axis is None else attr_int("batch_dim", batch_axis)
     if r is not None:
         seq_axis, batch_axis = seq_axis % r if seq_axis < 0 else seq_axis, batch_axis % r
     p = {"seq_axis": seq_axis, "batch_axis": batch_axis}
@@ -301,6 +302,3 @@ def histogram_fixed_width_bins(values, value_range, nbins=100, dtype=_d.int32, n
     args, params = _histogram_args("HistogramFixedWidthBins", values, value_range, nbins, dtype)
     # TF 2.21 returns int32 bin indices whatever ``dtype`` says; so does rill
     return bind(histogram_bins_p, args, {**params, "dtype": _d.int32})
-
-
-

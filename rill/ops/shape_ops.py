@@ -102,6 +102,9 @@ size_p = primitive(
 def size(input, out_type=None, name=None):  # noqa: A002
     """The number of elements of a tensor (int32 unless ``out_type`` says otherwise)."""
     out_type = _d.int32 if out_type is None else _d.as_dtype(out_type)
+    if out_type in (_d.string, _d.variant, _d.resource):
+        # TF builds the count as a constant of out_type: a number cannot become one of these
+        raise TypeError(f"Size: cannot convert the element count to dtype {out_type.name}")
     return bind(size_p, (convert_to_tensor(input),), {"out_type": out_type})
 
 
@@ -221,7 +224,10 @@ expand_dims_p = primitive(
 @tf_export("expand_dims")
 def expand_dims(input, axis, name=None):  # noqa: A002
     """Insert a dimension of size 1 at ``axis`` (in [-rank-1, rank])."""
-    v = _static_ints("ExpandDims", axis, "axis", err=TypeError)
+    # TF: a float axis cannot become its int32 tensor (TypeError); a string tensor can, and
+    # the op rejects its dtype (InvalidArgumentError)
+    err = InvalidArgumentError if isinstance(axis, (str, bytes)) else TypeError
+    v = _static_ints("ExpandDims", axis, "axis", err=err)
     if v.size != 1:
         raise op_error(
             InvalidArgumentError,
@@ -390,6 +396,8 @@ def concat(values, axis, name="concat"):
         )
     if len(ts) == 1:
         return identity(ts[0])
+    if isinstance(axis, float):  # TF cannot make its int32 axis tensor from a float
+        raise TypeError(f"ConcatV2: `axis` must be an integer, got {axis!r}")
     ax = _static_int("ConcatV2", axis, "axis")
     return bind(concat_p, tuple(ts), {"axis": ax})
 
@@ -575,6 +583,14 @@ def _tile_rule(x, multiples):
 
 def _tile_kernel(x, multiples, xp=np):
     _check_multiples(multiples, x.ndim)
+    total = 1
+    for d, m in zip(x.shape, multiples):
+        if total * d * int(m) > 2**63 - 1:  # NumPy would wrap the size to a negative dim
+            raise op_error(
+                InvalidArgumentError, "Tile",
+                f"Encountered overflow when multiplying {total * d} with {int(m)}",
+            )  # fmt: skip
+        total *= d * int(m)
     return xp.tile(x, multiples) if multiples else x.copy()
 
 
@@ -989,6 +1005,14 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002
     reps = _static_ints("Repeat", repeats, "repeats", err=TypeError)
     if reps.ndim > 1:
         raise ValueError(f"Shape {reps.shape} must have rank at most 1")
+    if reps.size == 1 and reps.reshape(-1)[0] < 0:
+        # TF tiles by a single count (scalar or one-element list) and rejects a negative
+        # one; per-element counts clamp to zero
+        raise op_error(
+            InvalidArgumentError,
+            "Repeat",
+            f"`repeats` must be >= 0, but got {int(reps.reshape(-1)[0])}",
+        )
     reps = np.maximum(reps.reshape(-1), 0)  # negative counts repeat zero times, like TF
     n = x.shape[axis]
     if reps.size == 1 and n is not None:

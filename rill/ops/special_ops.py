@@ -23,7 +23,6 @@ from rill.ops._op import (
     binary_args,
     bind,
     broadcast_rule,
-    convert_to_tensor,
     op_error,
     primitive,
     tf_export,
@@ -32,7 +31,8 @@ from rill.ops._op import (
 )
 from rill.ops.array_ops import where_v2
 from rill.ops.math_ops import add, equal, multiply, negative, realdiv, subtract
-from rill.ops.unary_ops import cos, exp, lgamma, log, sign, sin, square
+from rill.ops.unary_ops import _arg, cos, exp, lgamma, log, sign, sin, square
+from rill.ops.unary_ops import _const_like as _const
 
 _BESSEL_DTYPES = frozenset({_d.float16, _d.float32, _d.float64})
 _F32_F64 = frozenset({_d.float32, _d.float64})
@@ -154,14 +154,6 @@ def _fresnel(which):
 
 def _unary_p(op, fn, grad, dtypes):
     return primitive(op, _host_f64(op, fn), unary_rule, grad, dtypes=dtypes, host=True)
-
-
-def _arg(x):
-    return convert_to_tensor(x)
-
-
-def _const(v, like):
-    return convert_to_tensor(v, dtype=like.dtype)
 
 
 def _safe_recip(x):

@@ -492,5 +492,45 @@ _RULES = {
     "Cast": _cast, "Squeeze": _squeeze, "GatherV2": _gather, "EnsureShape": _ensure_shape,
     "Shape": _shape,
 }  # fmt: skip
+
+
+def _split(lib, fn, op, ins):
+    # TF takes the axis as the first input, rill as a parameter
+    p = op.params
+    axis = fn.const(np.int32(p["axis"]), _d.int32, f"{op.name}/split_dim")
+    attrs = {"T": op.inputs[0].dtype, "num_split": int(p["num"])}
+    return fn.node("Split", op.name, [axis, ins[0]], attrs)
+
+
+def _split_v(lib, fn, op, ins):
+    p = op.params
+    axis = fn.const(np.int32(p["axis"]), _d.int32, f"{op.name}/split_dim")
+    attrs = {"T": op.inputs[0].dtype, "Tlen": op.inputs[1].dtype, "num_split": int(p["num"])}
+    return fn.node("SplitV", op.name, [ins[0], ins[1], axis], attrs)
+
+
+def _concat(lib, fn, op, ins):
+    # TF takes the axis as the last input, rill as a parameter
+    axis = fn.const(np.int32(op.params["axis"]), _d.int32, f"{op.name}/axis")
+    attrs = {"T": op.inputs[0].dtype, "N": len(ins), "Tidx": _d.int32}
+    return fn.node("ConcatV2", op.name, [*ins, axis], attrs)
+
+
+def _reverse(lib, fn, op, ins):
+    axis = fn.const(np.asarray(list(op.params["axis"]), np.int32).reshape(-1), _d.int32,
+                    f"{op.name}/axis")  # fmt: skip
+    return fn.node(
+        "ReverseV2", op.name, [ins[0], axis], {"T": op.inputs[0].dtype, "Tidx": _d.int32}
+    )
+
+
+def _scan(lib, fn, op, ins):
+    from rill.saved_model.scan_export import lower_scan
+
+    return lower_scan(lib, fn, op, ins)
+
+
+_RULES.update(Scan=_scan, Split=_split, SplitV=_split_v, ConcatV2=_concat,
+              ReverseV2=_reverse)  # fmt: skip
 for _name in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any", "EuclideanNorm"):
     _RULES[_name] = _reduction

@@ -383,8 +383,6 @@ def save(obj, export_dir, signatures=None, options=None):
     gd = meta.graph_def
     gd.versions.producer = GRAPH_DEF_VERSION
     gd.versions.min_consumer = 12
-    for fdef in lib.fdefs.values():
-        gd.library.function.add().CopyFrom(fdef)
 
     # main graph: variable handles, and each signature's placeholders and call
     handle_names = {}
@@ -428,6 +426,16 @@ def save(obj, export_dir, signatures=None, options=None):
             ti.dtype = outs[k].dtype.as_datatype_enum
             _set_shape(ti.tensor_shape, outs[k].shape)
 
+    tog, keys = _object_graph(graph, paths, c)
+    if not options.experimental_skip_saver:
+        from rill.saved_model.saver import add_saver
+
+        saved = [n.obj for _, n in var_nodes]
+        add_saver(meta, lib, [handle_names[id(v)] for v in saved], saved,
+                  [keys[i] for i, _ in var_nodes], tog.SerializeToString(), call_i)  # fmt: skip
+    for fdef in lib.fdefs.values():
+        gd.library.function.add().CopyFrom(fdef)
+
     og = meta.object_graph_def
     for cname, scf in concrete_protos.items():
         og.concrete_functions[cname].CopyFrom(scf)
@@ -464,7 +472,7 @@ def save(obj, export_dir, signatures=None, options=None):
     # write: variables first, then the graph, then the fingerprint
     os.makedirs(os.path.join(export_dir, constants.VARIABLES_DIRECTORY), exist_ok=True)
     os.makedirs(os.path.join(export_dir, constants.ASSETS_DIRECTORY), exist_ok=True)
-    _write_variables(export_dir, graph, paths, c)
+    _write_variables(export_dir, graph, tog, keys)
     data = sm.SerializeToString()
     from rill.train.tensor_bundle import atomic_write
 
@@ -537,14 +545,11 @@ def _escape(name: str) -> str:
     return name.replace(".", "..").replace("/", ".S")
 
 
-def _write_variables(export_dir, graph: _Graph, paths, c):
-    """The tensor bundle and the checkpoint's object graph (same node ids)."""
-    import numpy as np
-
-    from rill.train.tensor_bundle import write_bundle
-
+def _object_graph(graph: _Graph, paths, c):
+    """The checkpoint's TrackableObjectGraph (same node ids) and each variable node's
+    checkpoint key."""
     tog = c["TrackableObjectGraph"]()
-    tensors = []
+    keys = {}
     for i, n in enumerate(graph.nodes):
         t = tog.nodes.add()
         for local, child in n.children:
@@ -553,7 +558,18 @@ def _write_variables(export_dir, graph: _Graph, paths, c):
             key = "/".join(_escape(p) for p in paths[i].split("/")) + "/.ATTRIBUTES/VARIABLE_VALUE"
             a = t.attributes.add(name="VARIABLE_VALUE", checkpoint_key=key)
             a.full_name = str(getattr(n.obj, "name", "")).split(":")[0]
-            tensors.append((key, np.asarray(n.obj.numpy()), n.obj.dtype))
+            keys[i] = key
+    return tog, keys
+
+
+def _write_variables(export_dir, graph: _Graph, tog, keys):
+    """The tensor bundle: each variable under its key, and the object graph."""
+    import numpy as np
+
+    from rill.train.tensor_bundle import write_bundle
+
+    tensors = [(k, np.asarray(graph.nodes[i].obj.numpy()), graph.nodes[i].obj.dtype)
+               for i, k in keys.items()]  # fmt: skip
     obj_graph = np.array(tog.SerializeToString(), dtype=object)
     tensors.append(("_CHECKPOINTABLE_OBJECT_GRAPH", obj_graph, _d.string))
     prefix = os.path.join(export_dir, constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME)

@@ -1237,3 +1237,14 @@ def _install_operators():
 
 
 _install_operators()
+
+
+def _register_more():
+    # the dispatch of more ops for ragged arguments, and (with no better home that
+    # loads with rill.structures) IndexedSlices gradients
+    from rill.structures import ragged_dispatch, slices_gradients  # noqa: F401
+
+    ragged_dispatch.register()
+
+
+_register_more()

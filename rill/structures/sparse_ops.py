@@ -619,8 +619,23 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None) ->
             f"{inner}. Did you forget a transpose? Dimensions of A: [{srows}, {scols}]. "
             f"Dimensions of B: {list(dense.shape)}",
         )
+    _check_matmul_indices(op, rows, cols, nrows, inner if inner is not None else ncols)
     out = _sp_dense_product(rows, cols, vals, nrows, dense)
     return _transpose(out) if flip else out
+
+
+def _check_matmul_indices(op, rows, cols, nrows, ncols) -> None:
+    """Rejects sparse indices outside the output rows or the dense matrix's rows, as TF's
+    kernel does: a segment sum would silently drop them (negative ids) instead."""
+    rv, cv, nr = static_value(rows), static_value(cols), static_value(nrows)
+    nc = ncols if isinstance(ncols, int) else static_value(ncols)
+    for name, v, n in (("m", rv, nr), ("k", cv, nc)):
+        if v is None or n is None:
+            continue  # traced: the values are not known here
+        bad = np.flatnonzero((v < 0) | (v >= int(n)))
+        if bad.size:
+            i = int(bad[0])
+            raise _err(op, f"{name} ({int(v[i])}) from sparse index {i} out of bounds (>={int(n)})")
 
 
 # --------------------------------------------------------------------------------------

@@ -8,3 +8,4 @@ optimiser and code generator in ``executor``; graph-mode control flow in ``contr
 from rill.tracing.graph import FuncGraph, Operation, SymbolicTensor
 from rill.tracing.polymorphic import ConcreteFunction, Function, RetracingWarning, function
 from rill.tracing import control_flow  # noqa: F401 - installs graph-mode cond/while_loop
+from rill.tracing import gradients as _gradients  # noqa: F401 - tf.gradients, tf.hessians

@@ -204,7 +204,13 @@ def _if_grad(inputs, outs, dys, then_branch, else_branch, out_avals):
 
 # Control-flow kernels run compiled subgraphs (whose kernels are bound to the backend) and
 # do no array math of their own: declared host, called as they are.
-if_p = primitive("If", _if_kernel, _if_rule, _if_grad, n_out=-1, stateful=True, host=True)
+def _if_lowering(ctx, pred, *args, then_branch, else_branch, out_avals):
+    return ctx.cond(then_branch, else_branch, (pred, *args), [a.dtype.np for a in out_avals])
+
+
+if_p = primitive(
+    "If", _if_kernel, _if_rule, _if_grad, n_out=-1, stateful=True, host=True, lowering=_if_lowering
+)
 
 
 def graph_cond(pred, true_fn, false_fn):
@@ -312,6 +318,13 @@ while_grad_p = primitive(
     n_out=-1,
     host=True,
 )
+
+
+def _while_lowering(ctx, *args, cond_graph, body_graph, n, out_avals, keep_history):
+    dtypes = [a.dtype.np for a in out_avals]
+    return ctx.while_loop(cond_graph, body_graph, n, args, dtypes, keep_history)
+
+
 while_p = primitive(
     "While",
     _while_kernel,
@@ -321,6 +334,7 @@ while_p = primitive(
     stateful=True,
     keeps_history=True,
     host=True,
+    lowering=_while_lowering,
 )
 
 
@@ -528,12 +542,22 @@ def _scan_grad_kernel(history, *args, vjp, nc, ne, ny, reverse, avals):
     return (*dcarry, *delems, *dcaps)
 
 
+def _scan_lowering(ctx, *args, body_graph, nc, ne, ny, out_avals, reverse, keep_history):
+    dtypes = [a.dtype.np for a in out_avals]
+    return ctx.scan(body_graph, nc, ne, args, dtypes, reverse, keep_history)
+
+
+def _scan_grad_lowering(ctx, history, *args, vjp, nc, ne, ny, reverse, avals):
+    return ctx.scan_grad(history, args, vjp, nc, ne, reverse, avals)
+
+
 scan_grad_p = primitive(
     "ScanGrad",
     _scan_grad_kernel,
     lambda history, *args, vjp, nc, ne, ny, reverse, avals: tuple(avals),
     n_out=-1,
     host=True,
+    lowering=_scan_grad_lowering,
 )
 scan_p = primitive(
     "Scan",
@@ -544,6 +568,7 @@ scan_p = primitive(
     stateful=True,
     keeps_history=True,
     host=True,
+    lowering=_scan_lowering,
 )
 
 

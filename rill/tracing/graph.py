@@ -163,6 +163,27 @@ class Operation:
     def get_attr(self, name):
         return self.params[name]
 
+    def values(self) -> tuple:
+        """The op's outputs, as a tuple."""
+        return tuple(self.outputs)
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    @property
+    def control_inputs(self) -> list:
+        return []
+
+    @property
+    def node_def(self):
+        """This op as a ``NodeDef`` (the node ``graph.as_graph_def()`` holds for it)."""
+        gd = self.graph.as_graph_def()
+        for node in gd.node:
+            if node.name == self.name:
+                return node
+        raise ValueError(f"Operation {self.name!r} has no NodeDef of its own.")
+
     def __repr__(self):
         ins = ", ".join(t.name for t in self.inputs)
         return f"<rill.Operation '{self.name}' type={self.type} inputs=[{ins}]>"
@@ -189,6 +210,7 @@ read_variable_p = primitive(
     lambda var: AVal(var.shape, var.dtype),
     stateful=True,  # reads must stay ordered with assignments
     host=True,
+    lowering=lambda ctx, var: ctx.read_variable(var),
 )
 
 
@@ -203,6 +225,7 @@ assign_variable_p = primitive(
     lambda value, var, mode: AVal([0], _d.int32),
     stateful=True,
     host=True,
+    lowering=lambda ctx, value, var, mode: ctx.assign_variable(var, mode, value),
 )
 
 
@@ -364,7 +387,50 @@ class FuncGraph:
         for op in self.ops:
             if op.name == name:
                 return op
-        raise KeyError(f"The graph {self.name!r} has no operation named {name!r}.")
+        raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+
+    def get_tensor_by_name(self, name: str) -> SymbolicTensor:
+        """The tensor named ``"op_name:output_index"``."""
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        op_name, sep, index = name.rpartition(":")
+        if not sep or not index.isdigit():
+            raise ValueError(
+                f"The name {name!r} looks a like an Operation name, not a Tensor name "
+                "(a Tensor name is 'op_name:output_index', e.g. 'Identity:0')."
+            )
+        op = self.get_operation_by_name(op_name)
+        i = int(index)
+        if i >= len(op.outputs):
+            raise KeyError(
+                f"The name {name!r} refers to a Tensor which does not exist. The operation, "
+                f"{op_name!r}, exists but only has {len(op.outputs)} outputs."
+            )
+        return op.outputs[i]
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """The graph as TF's ``GraphDef`` protocol buffer (needs ``rill[proto]``)."""
+        from rill.tracing.graph_def import graph_to_graph_def
+
+        return graph_to_graph_def(self, add_shapes=add_shapes)
+
+    def as_default(self):
+        """A context in which ops are added to this graph (symbolic: nothing runs)."""
+        from rill.tracing.abstract import tracing
+
+        return tracing(self)
+
+    @property
+    def building_function(self) -> bool:
+        return self.outer_graph is not None or type(self) is FuncGraph
+
+    @property
+    def finalized(self) -> bool:
+        return False
+
+    @property
+    def version(self) -> int:
+        return len(self.ops)
 
     def to_dot(self) -> str:
         """The graph in Graphviz DOT: one node per op, edges labelled with shapes."""
@@ -522,3 +588,28 @@ def replay(graph: FuncGraph, args, outputs=None) -> list:
         env[id(t)] if id(t) in env else t
         for t in (outputs if outputs is not None else graph.outputs)
     ]
+
+
+class _GraphMeta(type):
+    # every FuncGraph is a tf.Graph, as TF's FuncGraph subclasses Graph
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, FuncGraph)
+
+
+class Graph(FuncGraph, metaclass=_GraphMeta):
+    """``tf.Graph``: a graph ops are added to under ``as_default()``. Its tensors are
+    symbolic (nothing runs them: rill has no ``Session``); inspect it with
+    ``get_operations()``, ``get_tensor_by_name()`` and ``as_graph_def()``."""
+
+    def __init__(self):
+        super().__init__("graph")
+
+
+def _export_graph_classes():
+    from rill.ops._op import tf_export
+
+    tf_export("Graph")(Graph)
+    tf_export("Operation")(Operation)
+
+
+_export_graph_classes()

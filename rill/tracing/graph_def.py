@@ -218,6 +218,8 @@ class _Converter:
         if op.inputs and "T" not in params:
             _set_attr(node.attr["T"], op.inputs[0].dtype)
         for key, value in params.items():
+            if key.startswith("_"):  # rill's own facts (e.g. _sparse_grad), not TF attributes
+                continue
             if isinstance(value, SubGraph):
                 self._subgraph(node, name, key, value, inputs)
             elif isinstance(value, FuncGraph):

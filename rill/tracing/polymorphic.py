@@ -30,7 +30,8 @@ from rill.tracing.graph import SymbolicTensor, replay
 
 __all__ = ["function", "Function", "ConcreteFunction", "RetracingWarning"]
 
-RETRACE_WARN_AFTER = 5  # traces of one Function before each new one warns
+RETRACE_WARN_AFTER = 5  # traces of one Function before a new one warns
+RETRACE_WARN_MAX = 2  # warnings per Function, then silence (TF prints 2 for 1,000 retraces)
 
 # Graph collection (what tf.summary.trace_on switches on): while a collector is active,
 # every concrete function that runs adds its graph to it, once.
@@ -220,7 +221,7 @@ class Function:
         self._autograph_options = autograph_options
         self._autograph = autograph
         self._reduce_retracing = reduce_retracing
-        self._jit_compile = jit_compile  # accepted; graphs always run on rill's executor
+        self._jit_compile = jit_compile  # True / "auto": concrete functions run on XLA
         self._input_signature = None if input_signature is None else list(input_signature)
         self._name = name or getattr(python_function, "__name__", "function")
         self._sig = inspect.signature(python_function)
@@ -234,6 +235,7 @@ class Function:
         self._cache: dict = {}
         self._concretes: list = []  # (descriptions, ConcreteFunction), in trace order
         self._trace_count = 0
+        self._retrace_warnings = 0  # RetracingWarnings issued, at most RETRACE_WARN_MAX
         self._checking_singletons = False  # in the second trace of a variable-creating call
         self._converted = None
         self._bound = weakref.WeakKeyDictionary()
@@ -275,6 +277,10 @@ class Function:
     def experimental_get_tracing_count(self) -> int:
         """How many times this function has been traced."""
         return self._trace_count
+
+    def pretty_printed_concrete_signatures(self, verbose=True) -> str:
+        """The signatures of every concrete function traced so far, in trace order."""
+        return "\n\n".join(cf.pretty_printed_signature(verbose) for _, cf in self._concretes)
 
     def _callable(self):
         if self._converted is None:
@@ -367,7 +373,10 @@ class Function:
         return self._concretes[0][1], tensors
 
     def _lookup_or_trace(self, values, key):
-        if self._reduce_retracing and self._concretes:
+        # Under XLA shapes are static per concrete function: a new shape gets its own
+        # trace instead of a relaxed graph that JAX would recompile per call anyway.
+        relax = self._reduce_retracing and not _jit_mode(self._jit_compile)
+        if relax and self._concretes:
             for _, cf in self._concretes:
                 if cf._accepts(values):
                     self._cache[key] = cf
@@ -444,6 +453,7 @@ class Function:
             finally:
                 self._checking_singletons = False
         cf = ConcreteFunction._from_trace(graph, values, result, self._name)
+        cf._jit_compile = _jit_mode(self._jit_compile)
         cf._arg_names = list(self._sig.parameters)
         cf._arg_kinds = [p.kind.name for p in self._sig.parameters.values()]
         self._trace_count += 1
@@ -470,6 +480,15 @@ class Function:
     def _warn_if_retracing(self, descr):
         if self._trace_count <= RETRACE_WARN_AFTER or not self._concretes:
             return
+        warned = self._retrace_warnings
+        if warned >= RETRACE_WARN_MAX:
+            return  # said twice already: more would be noise (and the diff costs O(traces))
+        self._retrace_warnings = warned + 1
+        last = (
+            " Further retracing warnings for this function are silenced."
+            if warned + 1 == RETRACE_WARN_MAX
+            else ""
+        )
         # the closest earlier trace, the most recent among equally close ones
         best = min((_diff(d, descr) for d, _ in reversed(self._concretes)), key=len)
         why = "; ".join(best) if best else "the arguments differ from every earlier trace"
@@ -478,13 +497,20 @@ class Function:
             f"trace builds and compiles a new graph. This one was caused by {why}. To avoid "
             f"it, pass tensors instead of Python numbers that change, give the function an "
             f"input_signature with None for dimensions that vary, or use "
-            f"reduce_retracing=True.",
+            f"reduce_retracing=True.{last}",
             RetracingWarning,
             stacklevel=3,
         )
 
     def __repr__(self):
         return f"<rill.function {self._name} (traced {self._trace_count} times)>"
+
+
+def _jit_mode(jit_compile):
+    """True (must compile), "auto" (compile where the graph lowers) or None (executor)."""
+    if jit_compile is True or jit_compile == "auto":
+        return jit_compile
+    return None
 
 
 def _tensor_leaves(values) -> list:
@@ -530,6 +556,7 @@ class ConcreteFunction:
         self._plan = None
         self._arg_names = None
         self._arg_kinds = None
+        self._jit_compile = None  # set by Function: True, "auto" or None (see _jit_mode)
 
     @classmethod
     def _from_trace(cls, graph, values, result, name):
@@ -543,7 +570,7 @@ class ConcreteFunction:
                 # TF returns every value a function returns as a tensor (None stays None)
                 leaf = _output_tensor(leaf, name)
             if isinstance(leaf, Tensor):
-                t = graph.capture(leaf)
+                t = _named_output(graph, graph.capture(leaf))
                 leaves.append(("t", len(outputs)))
                 outputs.append(t)
             else:
@@ -599,6 +626,50 @@ class ConcreteFunction:
     def __repr__(self):
         return f"<rill.ConcreteFunction {self.pretty_printed_signature()}>"
 
+    # introspection ---------------------------------------------------------------------
+    @property
+    def function_type(self):
+        """Parameters annotated with their types (TensorSpec, Literal[...]) and the output
+        type: a ``tf.types.experimental.FunctionType``."""
+        import inspect as _inspect
+
+        from rill.types.experimental import FunctionType
+
+        names = self._arg_names or _names(self._arg_template)
+        kinds = self._arg_kinds or ["POSITIONAL_OR_KEYWORD"] * len(names)
+        params = [
+            _inspect.Parameter(n, getattr(_inspect.Parameter, k), annotation=_type_repr(a))
+            for n, k, a in zip(names, kinds, self._arg_template)
+        ]
+        return FunctionType(params, return_annotation=_type_repr(self.structured_outputs))
+
+    @property
+    def function_def(self):
+        """This function as TF's ``FunctionDef`` protocol buffer (needs ``rill[proto]``):
+        an input argument per placeholder (a ``DT_RESOURCE`` one per variable), a node per
+        op as TensorFlow would run it, and a return per output."""
+        from rill.saved_model.exporter import LibraryBuilder
+
+        lib = LibraryBuilder()
+        fn = lib.add(self.graph, lib.fresh_name(self.name), list(self.graph.outputs))
+        fdef = fn.fdef
+        # the graph already ends in one Identity per output (as TF's does): return those
+        # instead of the second Identity the exporter adds
+        nodes = {n.name: n for n in fdef.node_def}
+        drop = set()
+        for key, ref in list(fdef.ret.items()):
+            node = nodes.get(ref.split(":")[0])
+            if node is None or node.op != "Identity" or len(node.input) != 1:
+                continue
+            inner = nodes.get(node.input[0].split(":")[0])
+            if inner is not None and inner.op == "Identity":
+                fdef.ret[key] = node.input[0]
+                drop.add(node.name)
+        kept = [n for n in fdef.node_def if n.name not in drop]
+        del fdef.node_def[:]
+        fdef.node_def.extend(kept)
+        return fdef
+
     # calling ---------------------------------------------------------------------------
     def _tensor_leaves(self, values) -> list:
         return [
@@ -653,14 +724,32 @@ class ConcreteFunction:
                 return self._pack(replay(self.graph, tensors))
         plan = self._plan
         if plan is None:
-            plan = self._plan = compile_graph(self.graph)
+            plan = self._plan = self._compile()
         arrays = plan(*[t._value for t in tensors])
         outs = self.graph.outputs
         return self._pack([wrap(a, o._dtype) for a, o in zip(arrays, outs)])
 
+    def _compile(self):
+        plan = compile_graph(self.graph)
+        if self._jit_compile is None:
+            return plan
+        from rill.xla.jit import jit_plan
+
+        return jit_plan(self.graph, plan, self._jit_compile, self.name)
+
     def _pack(self, tensors):
         flat = [tensors[i] if k == "t" else i for k, i in self._out_index]
         return nest.pack_sequence_as(self._outputs_template, flat, expand_composites=True)
+
+
+def _named_output(graph, t):
+    """An ``Identity`` of an output, as TF ends a function's graph (``"Identity:0"``,
+    ``"Identity_1:0"``...); the executor removes it."""
+    from rill.core.dispatch import AVal
+    from rill.ops.array_ops import identity_p
+
+    aval = AVal(t.shape, t.dtype, t._const)
+    return graph.add_op(identity_p, [t], {}, aval, name="Identity").outputs[0]
 
 
 def _names(template):

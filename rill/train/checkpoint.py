@@ -22,6 +22,7 @@ slots before its first step) are kept and assigned when the objects are created.
 
 from __future__ import annotations
 
+import abc
 import codecs
 import collections
 import glob
@@ -35,6 +36,7 @@ from rill.core import dtypes as _d
 from rill.core.context import init_scope
 from rill.core.errors import DataLossError, NotFoundError
 from rill.core.module import Module
+from rill.core.tensor_shape import TensorShape
 from rill.core.variables import Variable, is_variable
 from rill.ops._op import tf_export
 
@@ -83,8 +85,76 @@ def _is_node(x) -> bool:
     return isinstance(x, (Checkpoint, Module)) or _is_layer(x) or _is_optimizer(x)
 
 
+def _is_iterator(x) -> bool:
+    """A ``tf.data`` iterator (``iter(dataset)``): saved as its position."""
+    d = getattr(x, "__dict__", None)
+    return d is not None and "_dataset" in d and "_it" in d and "_packer" in d
+
+
+def _saveable(x) -> bool:
+    """An object saving tensors of its own (TF's ``_serialize_to_tensors`` protocol), or an
+    iterator."""
+    return hasattr(type(x), "_serialize_to_tensors") or _is_iterator(x)
+
+
+def _serialize(obj) -> dict:
+    """``{attribute name: array}`` of a saveable object."""
+    if _is_iterator(obj):
+        from rill.data.iterator_ops import iterator_state
+
+        return {"ITERATOR_STATE": iterator_state(obj)}
+    out = {}
+    for name, value in obj._serialize_to_tensors().items():
+        v = getattr(value, "_value", value)
+        out[name] = np.asarray(v, dtype=object if isinstance(v, (str, bytes)) else None)
+    return out
+
+
+def _restore_saved(obj, name: str, value: np.ndarray) -> None:
+    if _is_iterator(obj):
+        from rill.data.iterator_ops import restore_iterator_state
+
+        restore_iterator_state(obj, value)
+        return
+    obj._restore_from_tensors({name: value})
+
+
+class _SavedAttribute:
+    """One tensor a saveable object saves, standing where a variable would (``_value``,
+    ``dtype``, ``shape``, ``assign``). The value is taken when a save reads it, so a
+    restore never needs the object's current state."""
+
+    def __init__(self, obj, name: str):
+        self.obj, self.attr, self.name = obj, name, name
+        self.shape = TensorShape(None)
+
+    @property
+    def _value(self) -> np.ndarray:
+        return _serialize(self.obj)[self.attr]
+
+    @property
+    def dtype(self):
+        if _is_iterator(self.obj):
+            return _d.string
+        value = self._value
+        return _d.string if value.dtype == object else _d.from_numpy(value.dtype)
+
+    def assign(self, value) -> None:
+        _restore_saved(self.obj, self.attr, np.asarray(value))
+
+    def __repr__(self):
+        return f"<{type(self.obj).__name__} attribute {self.attr}>"
+
+
+def _saved_names(obj) -> list:
+    """The attribute names a saveable object saves its tensors under."""
+    if _is_iterator(obj):
+        return ["ITERATOR_STATE"]
+    return list(obj._serialize_to_tensors())
+
+
 def _trackable(x) -> bool:
-    if is_variable(x) or _is_node(x):
+    if is_variable(x) or _is_node(x) or _saveable(x) or hasattr(type(x), "_trackable_children"):
         return True
     if isinstance(x, dict):
         return any(_trackable(v) for v in x.values())
@@ -106,6 +176,8 @@ def _weight_name(layer, var) -> str:
 
 def _children(obj) -> list:
     """``(name, child)`` pairs of a tracked object, in a stable order."""
+    if hasattr(type(obj), "_trackable_children"):
+        return list(obj._trackable_children())
     if isinstance(obj, Checkpoint):
         out = []
         if obj._root is not None:
@@ -243,6 +315,10 @@ def _gather(root) -> tuple[dict, list]:
             if isinstance(obj, Module)
             else "container"
         )
+        if _saveable(obj):
+            kind = "saveable"
+            for name in _saved_names(obj):
+                entries[f"{path}/.ATTRIBUTES/{name}"] = (_SavedAttribute(obj, name), {})
         graph.append({"path": path, "kind": kind})
         if kind == "variable":
             meta = {}
@@ -282,6 +358,9 @@ def _graph_proto(root, entries: dict) -> bytes:
                 checkpoint_key=f"{path}/{_VALUE}",
             )
             continue
+        if _saveable(obj):
+            for name in _saved_names(obj):
+                node.attributes.add(name=name, checkpoint_key=f"{path}/.ATTRIBUTES/{name}")
         for name, child in _children(obj):
             node.children.add(node_id=ids[id(child)], local_name=name)
         if _is_optimizer(obj):
@@ -343,6 +422,15 @@ def _save(root, prefix: str) -> str:
     tensors.append((_GRAPH_KEY, graph, _d.string))
     tensor_bundle.write_bundle(prefix, tensors)
     return prefix
+
+
+def _saved_model_variables(path: str) -> str:
+    """A SavedModel directory stands for the checkpoint of its variables, as in TF."""
+    if os.path.isdir(path) and any(
+        os.path.exists(os.path.join(path, f)) for f in ("saved_model.pb", "saved_model.pbtxt")
+    ):
+        return os.path.join(path, "variables", "variables")
+    return path
 
 
 def _not_found(prefix: str, context: str) -> NotFoundError:
@@ -785,12 +873,44 @@ class InitializationOnlyStatus:
 
 
 def _check_trackable(name: str, value) -> None:
+    if _is_iterator(value):  # count its elements from now on: its position is its state
+        from rill.data.iterator_ops import track_position
+
+        track_position(value)
     if not _trackable(value):
         raise ValueError(
             f"`Checkpoint` was expecting {name} to be a trackable object (a tf.Variable, "
             "tf.Module, Keras layer, model or optimizer, tf.train.Checkpoint, or a list/"
             f"tuple/dict of them), got {value!r}."
         )
+
+
+@tf_export("train.experimental.PythonState")
+class PythonState(abc.ABC):
+    """Python state saved in a checkpoint: subclasses implement ``serialize()`` (returning a
+    string) and ``deserialize(string_value)`` (given the bytes saved)."""
+
+    @abc.abstractmethod
+    def serialize(self):
+        """The state as a string (``str`` or ``bytes``)."""
+
+    @abc.abstractmethod
+    def deserialize(self, string_value):
+        """Set the state from the bytes ``serialize`` returned."""
+
+    def _serialize_to_tensors(self) -> dict:
+        value = self.serialize()
+        if isinstance(value, str):
+            value = value.encode()
+        if not isinstance(value, bytes):
+            raise TypeError(
+                f"{type(self).__name__}.serialize() must return a string, got {value!r}"
+            )
+        return {"py_state": np.array(value, dtype=object)}
+
+    def _restore_from_tensors(self, restored_tensors: dict):
+        value = np.asarray(restored_tensors["py_state"], dtype=object).reshape(-1)[0]
+        return self.deserialize(value)
 
 
 @tf_export("train.Checkpoint")
@@ -813,6 +933,7 @@ class Checkpoint:
 
     def __setattr__(self, name, value):
         if not name.startswith("_") and _trackable(value):
+            _check_trackable(name, value)
             self._deps[name] = value
         elif name in self._deps:
             del self._deps[name]
@@ -850,7 +971,7 @@ class Checkpoint:
     def read(self, save_path) -> CheckpointLoadStatus:
         """Restore from ``save_path`` (as written by ``write``), without creating
         ``save_counter``."""
-        save_path = os.fspath(save_path)
+        save_path = _saved_model_variables(os.fspath(save_path))
         reader = _Reader(save_path, f"Error when restoring from checkpoint at {save_path}: ")
         return _restore(self, reader)
 
@@ -1219,3 +1340,7 @@ class CheckpointManager:
 
     def sync(self) -> None:
         return None
+
+
+# ``tf.train.experimental`` (PythonState is registered above).
+import rill.train.experimental  # noqa: E402, F401

@@ -349,7 +349,7 @@ def _run_snapshot(state, snap, job, path, compression):
 
 
 @tf_export("data.experimental.service.DispatchServer")
-class DispatchServer:
+class DispatchServer(wire.ServerHandle):
     """A tf.data service dispatcher running in this process, on loopback.
 
     It coordinates the ``WorkerServer``s that register with it: ``target`` is the address
@@ -376,11 +376,6 @@ class DispatchServer:
         """Start serving (idempotent)."""
         self._server.start()
 
-    def join(self) -> None:
-        """Block until the server is stopped."""
-        while not self._stopped.wait(0.5):
-            pass
-
     def stop(self) -> None:
         """Stop the server; it cannot be restarted."""
         self._stop()
@@ -390,20 +385,10 @@ class DispatchServer:
             self._server.stop()
             self._stopped.set()
 
-    def __del__(self):
-        try:
-            self._stop()
-        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
-            pass
-
     @property
     def target(self) -> str:
         """``"protocol://localhost:port"``: what clients pass as ``service``."""
         return f"{self._config.protocol}://localhost:{self._server.port}"
-
-    @property
-    def _address(self) -> str:
-        return f"localhost:{self._server.port}"
 
     def _num_workers(self) -> int:
         with self._state.lock:

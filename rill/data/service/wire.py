@@ -228,6 +228,26 @@ class Server(socketserver.ThreadingTCPServer):
                 pass
 
 
+class ServerHandle:
+    """What the dispatcher and worker servers share: a ``Server`` (``_server``) run until
+    ``_stopped`` is set by the subclass's ``_stop``."""
+
+    def join(self) -> None:
+        """Block until the server is stopped."""
+        while not self._stopped.wait(0.5):
+            pass
+
+    def __del__(self):
+        try:
+            self._stop()
+        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
+            pass
+
+    @property
+    def _address(self) -> str:
+        return f"localhost:{self._server.port}"
+
+
 # --------------------------------------------------------------------------------------
 # Elements
 # --------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ class _WorkerState:
 
 
 @tf_export("data.experimental.service.WorkerServer")
-class WorkerServer:
+class WorkerServer(wire.ServerHandle):
     """A tf.data service worker running in this process, on loopback.
 
     It registers with the dispatcher at ``config.dispatcher_address`` when it starts, then
@@ -199,11 +199,6 @@ class WorkerServer:
             self._state.dispatcher.call("register_worker", address=self._state.address)
             self._started = True
 
-    def join(self) -> None:
-        """Block until the server is stopped."""
-        while not self._stopped.wait(0.5):
-            pass
-
     def stop(self) -> None:
         """Unregister from the dispatcher and stop serving."""
         self._stop()
@@ -219,16 +214,6 @@ class WorkerServer:
                 pass
         self._state.dispatcher.close()
         self._server.stop()
-
-    def __del__(self):
-        try:
-            self._stop()
-        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
-            pass
-
-    @property
-    def _address(self) -> str:
-        return f"localhost:{self._server.port}"
 
     def _num_tasks(self) -> int:
         with self._state.lock:

@@ -272,51 +272,49 @@ def angle(z, deg=False):
     return out
 
 
-@_export
-def isnan(x):
-    """True where ``x`` is NaN."""
+def _inexact_test(x, test, otherwise=False):
+    """``test(x)`` for floating and complex ``x``; integers and bools are never NaN or
+    infinite, so for them every element is ``otherwise``."""
     x = tensor(x)
     if not _inexact(x.dtype):
-        return tf.zeros_like(x, dtype=_d.bool)
+        return (tf.ones_like if otherwise else tf.zeros_like)(x, dtype=_d.bool)
+    return test(x)
+
+
+def _is_nan(x):
     if x.dtype.is_complex:
         return tf.logical_or(tf.math.is_nan(tf.math.real(x)), tf.math.is_nan(tf.math.imag(x)))
     return tf.math.is_nan(x)
 
 
 @_export
+def isnan(x):
+    """True where ``x`` is NaN."""
+    return _inexact_test(x, _is_nan)
+
+
+@_export
 def isinf(x):
     """True where ``x`` is +inf or -inf."""
-    x = tensor(x)
-    if not _inexact(x.dtype):
-        return tf.zeros_like(x, dtype=_d.bool)
-    return tf.math.is_inf(x)
+    return _inexact_test(x, tf.math.is_inf)
 
 
 @_export
 def isfinite(x):
     """True where ``x`` is neither infinite nor NaN."""
-    x = tensor(x)
-    if not _inexact(x.dtype):
-        return tf.ones_like(x, dtype=_d.bool)
-    return tf.math.is_finite(x)
+    return _inexact_test(x, tf.math.is_finite, otherwise=True)
 
 
 @_export
 def isposinf(x):
     """True where ``x`` is +inf."""
-    x = tensor(x)
-    if not _inexact(x.dtype):
-        return tf.zeros_like(x, dtype=_d.bool)
-    return tf.equal(x, tf.cast(np.inf, x.dtype))
+    return _inexact_test(x, lambda x: tf.equal(x, tf.cast(np.inf, x.dtype)))
 
 
 @_export
 def isneginf(x):
     """True where ``x`` is -inf."""
-    x = tensor(x)
-    if not _inexact(x.dtype):
-        return tf.zeros_like(x, dtype=_d.bool)
-    return tf.equal(x, tf.cast(-np.inf, x.dtype))
+    return _inexact_test(x, lambda x: tf.equal(x, tf.cast(-np.inf, x.dtype)))
 
 
 @_export

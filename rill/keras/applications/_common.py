@@ -23,6 +23,8 @@ __all__ = [
     "classifier_or_pooling",
     "finish_model",
     "load_legacy_h5_weights",
+    "named_constructor",
+    "family_member",
 ]
 
 
@@ -301,3 +303,33 @@ def make_divisible(v, divisor=8, min_value=None) -> int:
     if new_v < 0.9 * v:
         new_v += divisor
     return new_v
+
+
+def named_constructor(fn: Callable, public_name: str, doc: str, module: str) -> Callable:
+    """``fn`` presented as the public ``module.public_name`` with docstring ``doc``."""
+    fn.__name__ = fn.__qualname__ = public_name
+    fn.__doc__ = doc
+    fn.__module__ = module
+    return fn
+
+
+def family_member(build: Callable, public_name: str, default_name: str, doc: str,
+                  module: str) -> Callable:  # fmt: skip
+    """A family member's constructor: Keras' standard application arguments (``name``
+    defaulting to ``default_name``), passed to ``build`` by keyword."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=default_name,
+    ):
+        return build(include_top=include_top, weights=weights, input_tensor=input_tensor,
+                     input_shape=input_shape, pooling=pooling, classes=classes,
+                     classifier_activation=classifier_activation, name=name)  # fmt: skip
+
+    return named_constructor(constructor, public_name, doc, module)

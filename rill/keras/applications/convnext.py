@@ -270,12 +270,11 @@ def _member(size: str):
                         classes=classes, classifier_activation=classifier_activation)  # fmt: skip
 
     title = "XLarge" if size == "xlarge" else size.capitalize()
-    constructor.__name__ = constructor.__qualname__ = f"ConvNeXt{title}"
-    constructor.__doc__ = (
+    doc = (
         f"ConvNeXt{title}: stages of {cfg['depths']} blocks, widths {cfg['projection_dims']}; "
         "inputs in [0, 255]."
     )
-    return constructor
+    return c.named_constructor(constructor, f"ConvNeXt{title}", doc, __name__)
 
 
 ConvNeXtTiny = _member("tiny")

@@ -3,6 +3,8 @@ concatenating its new features onto everything before it in the block."""
 
 from __future__ import annotations
 
+import functools
+
 from rill.keras import layers
 from rill.keras.applications import _common as c
 from rill.keras.applications.imagenet_utils import module_decode, module_preprocess
@@ -105,50 +107,16 @@ def DenseNet(  # noqa: N802 - Keras' name
     return c.finish_model(img_input, input_tensor, x, name, weights, remote)
 
 
-def DenseNet121(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet121",
-):
-    """DenseNet121: dense blocks of 6, 12, 24 and 16 layers."""
-    return DenseNet([6, 12, 24, 16], include_top, weights, input_tensor, input_shape, pooling,
-                    classes, classifier_activation, name=name)  # fmt: skip
+def _member(blocks, public_name):
+    sizes = ", ".join(str(n) for n in blocks[:-1])
+    doc = f"{public_name}: dense blocks of {sizes} and {blocks[-1]} layers."
+    build = functools.partial(DenseNet, blocks)
+    return c.family_member(build, public_name, public_name.lower(), doc, __name__)
 
 
-def DenseNet169(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet169",
-):
-    """DenseNet169: dense blocks of 6, 12, 32 and 32 layers."""
-    return DenseNet([6, 12, 32, 32], include_top, weights, input_tensor, input_shape, pooling,
-                    classes, classifier_activation, name=name)  # fmt: skip
-
-
-def DenseNet201(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet201",
-):
-    """DenseNet201: dense blocks of 6, 12, 48 and 32 layers."""
-    return DenseNet([6, 12, 48, 32], include_top, weights, input_tensor, input_shape, pooling,
-                    classes, classifier_activation, name=name)  # fmt: skip
-
+DenseNet121 = _member([6, 12, 24, 16], "DenseNet121")
+DenseNet169 = _member([6, 12, 32, 32], "DenseNet169")
+DenseNet201 = _member([6, 12, 48, 32], "DenseNet201")
 
 preprocess_input = module_preprocess("torch")
 decode_predictions = module_decode()

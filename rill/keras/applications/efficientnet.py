@@ -3,6 +3,7 @@ blocks with squeeze-and-excitation, scaled in width, depth and resolution."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 from rill.keras import layers
@@ -92,6 +93,21 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
     return x
 
 
+def check_weights_arg(weights, include_top, classes, received=False):
+    """The EfficientNets' (v1 and v2) checks of ``weights``; v2's error ends with the
+    value (``received``)."""
+    if not c.weights_ok(weights):
+        raise ValueError(
+            "The `weights` argument should be either `None` (random initialization), "
+            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+            "loaded." + (f"Received: weights={weights}" if received else "")
+        )
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError(
+            'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
+        )
+
+
 def EfficientNet(  # noqa: N802 - Keras' name
     width_coefficient,
     depth_coefficient,
@@ -115,16 +131,7 @@ def EfficientNet(  # noqa: N802 - Keras' name
     ``depth_coefficient`` (block repeats); inputs in [0, 255]."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    if not c.weights_ok(weights):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            "loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
-        )
+    check_weights_arg(weights, include_top, classes)
     input_shape = c.obtain_input_shape(
         input_shape, default_size, 32, image_data_format(), include_top, weights
     )
@@ -196,29 +203,10 @@ _FAMILY = {
 
 def _member(key: str):
     width, depth, size, dropout = _FAMILY[key]
-
-    def constructor(
-        include_top=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=f"efficientnet{key}",
-    ):
-        return EfficientNet(width, depth, size, dropout, name=name, include_top=include_top,
-                            weights=weights, input_tensor=input_tensor,
-                            input_shape=input_shape, pooling=pooling, classes=classes,
-                            classifier_activation=classifier_activation,
-                            weights_name=key)  # fmt: skip
-
-    constructor.__name__ = constructor.__qualname__ = f"EfficientNet{key.upper()}"
-    constructor.__doc__ = (
-        f"EfficientNet{key.upper()}: width x{width}, depth x{depth}, {size}x{size} inputs "
-        "in [0, 255]."
-    )
-    return constructor
+    public_name = f"EfficientNet{key.upper()}"
+    doc = f"{public_name}: width x{width}, depth x{depth}, {size}x{size} inputs in [0, 255]."
+    build = functools.partial(EfficientNet, width, depth, size, dropout, weights_name=key)
+    return c.family_member(build, public_name, f"efficientnet{key}", doc, __name__)
 
 
 EfficientNetB0 = _member("b0")

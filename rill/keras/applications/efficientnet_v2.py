@@ -10,6 +10,7 @@ from rill.keras.applications import _common as c
 from rill.keras.applications.efficientnet import (
     CONV_KERNEL_INITIALIZER,
     DENSE_KERNEL_INITIALIZER,
+    check_weights_arg,
 )
 from rill.keras.applications.imagenet_utils import module_decode
 from rill.keras.config import image_data_format
@@ -188,16 +189,7 @@ def EfficientNetV2(  # noqa: N802 - Keras' name
     ``weights_name``'s variant)."""
     if blocks_args == "default":
         blocks_args = [dict(zip(_KEYS, row)) for row in _TABLES[weights_name]]
-    if not c.weights_ok(weights):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded.Received: weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
-        )
+    check_weights_arg(weights, include_top, classes, received=True)
     input_shape = c.obtain_input_shape(
         input_shape, default_size, 32, image_data_format(), include_top, weights
     )
@@ -292,11 +284,9 @@ def _member(key: str):
                               include_preprocessing=include_preprocessing,
                               weights_name=key)  # fmt: skip
 
-    constructor.__name__ = constructor.__qualname__ = f"EfficientNetV2{suffix.upper()}"
-    constructor.__doc__ = (
-        f"EfficientNetV2{suffix.upper()}: {size}x{size} default inputs in [0, 255]."
-    )
-    return constructor
+    public_name = f"EfficientNetV2{suffix.upper()}"
+    doc = f"{public_name}: {size}x{size} default inputs in [0, 255]."
+    return c.named_constructor(constructor, public_name, doc, __name__)
 
 
 EfficientNetV2B0 = _member("b0")

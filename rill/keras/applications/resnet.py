@@ -3,6 +3,8 @@ shared builder that ``resnet_v2`` uses for the pre-activation variants."""
 
 from __future__ import annotations
 
+import functools
+
 from rill.keras import layers
 from rill.keras.applications import _common as c
 from rill.keras.applications.imagenet_utils import module_decode, module_preprocess
@@ -142,50 +144,28 @@ def _v1_stages(depths):
     return stack_fn
 
 
-def ResNet50(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="resnet50",
-):
-    """ResNet50 (He et al., 2015)."""
-    return ResNet(_v1_stages((3, 4, 6, 3)), False, True, include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation, name, "resnet50")  # fmt: skip
+def _v2_stages(depths):
+    def stack_fn(x):
+        x = stack_residual_blocks_v2(x, 64, depths[0], name="conv2")
+        x = stack_residual_blocks_v2(x, 128, depths[1], name="conv3")
+        x = stack_residual_blocks_v2(x, 256, depths[2], name="conv4")
+        return stack_residual_blocks_v2(x, 512, depths[3], stride1=1, name="conv5")
+
+    return stack_fn
 
 
-def ResNet101(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="resnet101",
-):
-    """ResNet101 (He et al., 2015)."""
-    return ResNet(_v1_stages((3, 4, 23, 3)), False, True, include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation, name, "resnet101")  # fmt: skip
+def family_member(depths, public_name, weights_name, v2=False, module=__name__):
+    """``public_name``: a ResNet with stages of ``depths`` blocks (v2: pre-activation)."""
+    stages = _v2_stages(depths) if v2 else _v1_stages(depths)
+    kind = "pre-activation residual blocks" if v2 else "He et al., 2015"
+    doc = f"{public_name} ({kind})."
+    build = functools.partial(ResNet, stages, v2, True, weights_name=weights_name)
+    return c.family_member(build, public_name, weights_name, doc, module)
 
 
-def ResNet152(  # noqa: N802
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="resnet152",
-):
-    """ResNet152 (He et al., 2015)."""
-    return ResNet(_v1_stages((3, 8, 36, 3)), False, True, include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation, name, "resnet152")  # fmt: skip
-
+ResNet50 = family_member((3, 4, 6, 3), "ResNet50", "resnet50")
+ResNet101 = family_member((3, 4, 23, 3), "ResNet101", "resnet101")
+ResNet152 = family_member((3, 8, 36, 3), "ResNet152", "resnet152")
 
 preprocess_input = module_preprocess("caffe")
 decode_predictions = module_decode()

@@ -214,84 +214,74 @@ def _check_group(what, value, mode):
         )
 
 
-class Int4DTypePolicy(QuantizedDTypePolicy):
-    """The int4 policy with a block size: ``mode="int4/<block_size>"`` (-1: per channel)."""
+class _ModeIntsPolicy(QuantizedDTypePolicy):
+    """A quantized policy whose mode carries integers, ``"<kind>/<p1>/.../<group>"``: the
+    names in ``_PARAMS``, the last a group (or block) size."""
+
+    _KIND = ""
+    _PARAMS: tuple = ()
 
     def __init__(self, mode, source_name=None):
-        (block_size,) = _mode_ints("Int4DTypePolicy", mode, "int4", "'int4/<block_size>'", 1)
-        _check_group("block_size", block_size, mode)
-        super().__init__(mode="int4", source_name=source_name)
+        fmt = "'" + "/".join([self._KIND, *(f"<{p}>" for p in self._PARAMS)]) + "'"
+        values = _mode_ints(type(self).__name__, mode, self._KIND, fmt, len(self._PARAMS))
+        self._check_values(mode, *values)
+        _check_group(self._PARAMS[-1], values[-1], mode)
+        super().__init__(mode=self._KIND, source_name=source_name)
         self._name = f"{mode}_from_{source_name}"
-        self.mode = "int4"
-        self.block_size = block_size
+        self.mode = self._KIND
+        for name, value in zip(self._PARAMS, values):
+            setattr(self, name, value)
+
+    def _check_values(self, mode, *values):
+        """Raise for values the kind does not support (beyond the group size)."""
+
+    def _values(self):
+        return tuple(getattr(self, p) for p in self._PARAMS)
 
     def __eq__(self, other):
         if super().__eq__(other) is False:
             return False
-        return self.block_size == other.block_size
+        return self._values() == other._values()
 
     __hash__ = DTypePolicy.__hash__
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "mode": f"int4/{self.block_size}"}
+        return {**super().get_config(), "mode": "/".join(map(str, (self._KIND, *self._values())))}
 
 
-class GPTQDTypePolicy(QuantizedDTypePolicy):
+class Int4DTypePolicy(_ModeIntsPolicy):
+    """The int4 policy with a block size: ``mode="int4/<block_size>"`` (-1: per channel)."""
+
+    _KIND = "int4"
+    _PARAMS = ("block_size",)
+
+
+class GPTQDTypePolicy(_ModeIntsPolicy):
     """The GPTQ policy: ``mode="gptq/<weight_bits>/<group_size>"`` (bits 2, 3, 4 or 8)."""
 
-    def __init__(self, mode, source_name=None):
-        fmt = "'gptq/<weight_bits>/<group_size>'"
-        weight_bits, group_size = _mode_ints("GPTQDTypePolicy", mode, "gptq", fmt, 2)
+    _KIND = "gptq"
+    _PARAMS = ("weight_bits", "group_size")
+
+    def _check_values(self, mode, weight_bits, group_size):
         if weight_bits not in (2, 3, 4, 8):
             raise ValueError(
                 "Invalid weight_bits in mode. Supported values are 2, 3, 4, and 8, but got "
                 f"{weight_bits} from '{mode}'."
             )
-        _check_group("group_size", group_size, mode)
-        super().__init__(mode="gptq", source_name=source_name)
-        self._name = f"{mode}_from_{source_name}"
-        self.mode = "gptq"
-        self.weight_bits = weight_bits
-        self.group_size = group_size
-
-    def __eq__(self, other):
-        if super().__eq__(other) is False:
-            return False
-        return (self.weight_bits, self.group_size) == (other.weight_bits, other.group_size)
-
-    __hash__ = DTypePolicy.__hash__
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "mode": f"gptq/{self.weight_bits}/{self.group_size}"}
 
 
-class AWQDTypePolicy(QuantizedDTypePolicy):
+class AWQDTypePolicy(_ModeIntsPolicy):
     """The AWQ policy: ``mode="awq/4/<group_size>"`` (4-bit weights only)."""
 
-    def __init__(self, mode, source_name=None):
-        fmt = "'awq/<weight_bits>/<group_size>'"
-        weight_bits, group_size = _mode_ints("AWQDTypePolicy", mode, "awq", fmt, 2)
+    _KIND = "awq"
+    _PARAMS = ("weight_bits", "group_size")
+
+    def _check_values(self, mode, weight_bits, group_size):
         if weight_bits != 4:
             raise ValueError(
                 "Invalid weight_bits in mode. AWQ only supports 4-bit quantization, but got "
                 f"{weight_bits} from '{mode}'."
             )
-        _check_group("group_size", group_size, mode)
-        super().__init__(mode="awq", source_name=source_name)
-        self._name = f"{mode}_from_{source_name}"
-        self.mode = "awq"
-        self.weight_bits = weight_bits
-        self.group_size = group_size
-
-    def __eq__(self, other):
-        if super().__eq__(other) is False:
-            return False
-        return (self.weight_bits, self.group_size) == (other.weight_bits, other.group_size)
-
-    __hash__ = DTypePolicy.__hash__
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "mode": f"awq/{self.weight_bits}/{self.group_size}"}
 
 
 def quantized_policy_from_name(policy: str) -> QuantizedDTypePolicy:

@@ -19,11 +19,11 @@ import string
 import rill as tf
 import rill.keras.layers.conv_utils as cu
 from rill.keras import constraints, initializers, regularizers
+from rill.keras.layer import get_keras_mask, set_keras_mask
 from rill.keras.layers.activations import Softmax
 from rill.keras.layers.core import Dropout
 from rill.keras.layers.einsum_dense import EinsumDense
 from rill.keras.layers.input_spec import SpecLayer
-from rill.keras.layers.rnn.cells import NestedWeights
 
 __all__ = [
     "MultiHeadAttention", "GroupedQueryAttention", "GroupQueryAttention", "Attention",
@@ -112,7 +112,7 @@ def combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask
     return attention_mask
 
 
-class _MultiHead(NestedWeights, SpecLayer):
+class _MultiHead(SpecLayer):
     """The call protocol shared by the multi-head layers: ``layer(query, value, key=None,
     ..., attention_mask=None, return_attention_scores=False, training=None,
     use_causal_mask=False)``; the projections are built on the first call."""
@@ -336,7 +336,9 @@ class MultiHeadAttention(_MultiHead):
             self.build(query.shape, value.shape, None if key is None else key.shape)
         if key is None:
             key = value
-        query_mask = getattr(query, "_keras_mask", None)  # Keras: only a mask the query carries
+        query_mask = get_keras_mask(query)  # Keras 3: only the mask the query carries
+        for t in (query, value, key):  # consumed here: the projections must not see them
+            set_keras_mask(t, None)
         causal_only = (
             use_causal_mask and query_mask is None and value_mask is None and key_mask is None
             and attention_mask is None and self._sliding_window is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 import rill as tf
 from rill.keras import activations, constraints, initializers, regularizers
 from rill.keras.layer import Layer
+from rill.keras.layers.input_spec import InputSpec
 
 
 class Dense(Layer):
@@ -38,6 +41,8 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def build(self, input_shape):
         last = input_shape[-1]
@@ -64,6 +69,7 @@ class Dense(Layer):
             if self.use_bias
             else None
         )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: int(last)})
         self.built = True
 
     def call(self, inputs):
@@ -107,6 +113,7 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.supports_masking = True
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -128,6 +135,7 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
+        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -204,9 +212,25 @@ class Lambda(Layer):
         self.function = function
         self.arguments = arguments or {}
         self._output_shape = output_shape
+        self.mask = mask  # the output mask: a tensor, or fn(inputs, mask)
+        self.supports_masking = mask is not None
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._fn_takes_mask = "mask" in params
+        self._fn_takes_training = "training" in params
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_takes_mask:
+            kwargs["mask"] = mask
+        if self._fn_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def get_config(self):
         from rill.keras.saving import serialization_lib as ser
@@ -238,7 +262,35 @@ class Lambda(Layer):
         return cls(**config)
 
 
+def _check_merge_mask(inputs, mask):
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(
+            "The lists `inputs` and `mask` should have the same length. Received: "
+            f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length {len(mask)}"
+        )
+
+
 class _Merge(Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """A step is kept where any input keeps it (None if an input has no mask)."""
+        if mask is None:
+            return None
+        _check_merge_mask(inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        out = tf.cast(mask[0], tf.bool)
+        for m in mask[1:]:
+            out = tf.logical_or(out, tf.cast(m, tf.bool))
+        return out
+
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 1:
             raise ValueError(
@@ -273,6 +325,24 @@ class Concatenate(_Merge):
 
     def call(self, inputs):
         return tf.concat(list(inputs), self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """The inputs' masks (all True for an unmasked one) concatenated along ``axis``,
+        reduced with ``any`` over the last axis (Keras 3)."""
+        if mask is None:
+            return None
+        _check_merge_mask(inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                masks.append(tf.ones_like(x, dtype=tf.bool))
+            elif m.shape.rank < x.shape.rank:
+                masks.append(tf.logical_or(tf.expand_dims(m, -1), tf.zeros_like(x, dtype=tf.bool)))
+            else:
+                masks.append(tf.cast(m, tf.bool))
+        return tf.reduce_any(tf.concat(masks, self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -2,9 +2,9 @@
 
 A layer sets ``self.input_spec`` (one spec, or one per input) to the rank, dtype, shape or
 particular axis sizes it accepts; every call, eager or symbolic, checks its inputs against
-it first and raises ``ValueError`` naming the layer, the input and both shapes.
-``SpecLayer`` is the Layer subclass that runs the check (the layers of this package derive
-from it).
+it (``Layer.__call__``, before and after ``build``) and raises ``ValueError`` naming the
+layer, the input and both shapes, in Keras 3's words. ``SpecLayer`` names layers as Keras
+does (the layers of this package derive from it).
 """
 
 from __future__ import annotations
@@ -105,79 +105,94 @@ def _fmt(dims):
 
 
 def assert_input_compatibility(input_spec, inputs, layer_name, layer_class=None):
-    """Raise ValueError if ``inputs`` do not satisfy ``input_spec`` (one spec or a list)."""
+    """Raise ValueError, with Keras 3's messages, if ``inputs`` do not satisfy
+    ``input_spec`` (one spec, or a list: one per input; a dict of inputs is matched to
+    the specs' names)."""
     if not input_spec:
         return
-    who = f'"{layer_name}"' + (f" ({layer_class})" if layer_class else "")
     specs = list(nest.flatten(input_spec))
+    if isinstance(inputs, dict):
+        names = [getattr(spec, "name", None) for spec in specs]
+        if all(names):
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Missing data for input "{missing[0]}". You passed a data dictionary with '
+                    f"keys {list(inputs)}. Expected the following keys: {names}"
+                )
+            inputs = [inputs[n] for n in names]
     flat = nest.flatten(inputs)
     if len(flat) != len(specs):
+        names = [spec.name for spec in specs if spec is not None]
+        if len(names) == len(specs) and all(names):
+            keys = ", ".join(f"'{n}': ..." for n in names)
+            raise ValueError(
+                f'Layer "{layer_name}" expects {len(specs)} named input(s) with keys {names}, '
+                f"but it received {len(flat)} input tensors. Pass inputs as a dict, e.g. "
+                f"`layer({{{keys}}})`."
+            )
         raise ValueError(
-            f"Layer {who} expects {len(specs)} input(s), but it received "
+            f'Layer "{layer_name}" expects {len(specs)} input(s), but it received '
             f"{len(flat)} input tensors. Inputs received: {inputs}"
         )
     for i, (x, spec) in enumerate(zip(flat, specs)):
-        if spec is None:
+        if spec is None or (x is None and spec.optional):
             continue
-        if x is None:
-            if spec.optional:
-                continue
-            raise ValueError(f"Input {i} of layer {who} is None, which it does not accept.")
+        if not hasattr(x, "shape"):
+            raise ValueError(
+                f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input "
+                f"for layer '{layer_name}'."
+            )
         dims = _dims(x)
-        if dims is None:
+        if dims is None:  # unknown rank: nothing to check
             continue
-        head = f"Input {i} of layer {who} is incompatible with the layer:"
+        shape = _fmt(dims)
+        head = (
+            f"Input {i} with name '{spec.name}' of layer '{layer_name}' is incompatible with "
+            "the layer:"
+        )
         ndim = len(dims)
         if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
             raise ValueError(
-                f"{head} expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: "
-                f"{_fmt(dims)}"
+                f"{head} expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}"
             )
         if spec.max_ndim is not None and ndim > spec.max_ndim:
-            raise ValueError(
-                f"{head} expected max_ndim={spec.max_ndim}, found ndim={ndim}. Full shape "
-                f"received: {_fmt(dims)}"
-            )
+            raise ValueError(f"{head} expected max_ndim={spec.max_ndim}, found ndim={ndim}")
         if spec.min_ndim is not None and ndim < spec.min_ndim:
             raise ValueError(
                 f"{head} expected min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape "
-                f"received: {_fmt(dims)}"
+                f"received: {shape}"
             )
         if spec.dtype is not None:
-            dtype = getattr(getattr(x, "dtype", None), "name", None)
+            dtype = getattr(x, "dtype", None)
+            dtype = getattr(dtype, "name", None) or (None if dtype is None else str(dtype))
             if dtype is not None and dtype != spec.dtype:
-                raise ValueError(
-                    f"{head} expected dtype={spec.dtype}, found dtype={dtype}. Full shape "
-                    f"received: {_fmt(dims)}"
-                )
-        for axis, value in spec.axes.items():
+                raise ValueError(f"{head} expected dtype={spec.dtype}, found dtype={dtype}")
+        for axis, value in (spec.axes or {}).items():
             if value is None:
                 continue
             if not -ndim <= axis < ndim:
                 raise ValueError(
-                    f"{head} expected axis {axis} of the input to have value {value}, but the "
-                    f"input has only {ndim} dimensions. Full shape received: {_fmt(dims)}"
+                    f"{head} expected axis {axis} of input shape to have value {value}, but "
+                    f"received input with shape {shape}"
                 )
-            got = dims[axis]
-            if got is not None and got != value:
+            if dims[axis] is not None and dims[axis] != value:
                 raise ValueError(
-                    f"{head} expected axis {axis} of the input to have value {value}, but "
-                    f"received input with shape {_fmt(dims)}"
+                    f"{head} expected axis {axis} of input shape to have value {value}, but "
+                    f"received input with shape {shape}"
                 )
         if spec.shape is not None:
-            want = list(spec.shape)
-            have = dims
+            want, have = list(spec.shape), list(dims)
             if spec.allow_last_axis_squeeze:
                 if have and have[-1] == 1:
                     have = have[:-1]
                 if want and want[-1] == 1:
                     want = want[:-1]
-            if len(want) != len(have) or any(
-                w is not None and h is not None and w != h for w, h in zip(want, have)
-            ):
-                raise ValueError(
-                    f"{head} expected shape={tuple(spec.shape)}, found shape={_fmt(dims)}"
-                )
+            for w, h in zip(want, have):
+                if w is not None and h is not None and w != h:
+                    raise ValueError(
+                        f"{head} expected shape={spec.shape}, found shape={tuple(have)}"
+                    )
 
 
 def keras_snake(name: str) -> str:
@@ -188,29 +203,10 @@ def keras_snake(name: str) -> str:
 
 
 class SpecLayer(Layer):
-    """A Layer whose ``input_spec`` (settable) is checked on every call, named by default
-    as Keras names it."""
+    """A Layer named by default as Keras names it (``Conv2D`` -> ``conv2d``); the
+    ``input_spec`` it sets is checked by ``Layer.__call__``."""
 
     def __init__(self, *args, **kwargs):
         if kwargs.get("name") is None:
             kwargs["name"] = unique_name(keras_snake(type(self).__name__))
         super().__init__(*args, **kwargs)
-
-    @property
-    def input_spec(self):
-        return self.__dict__.get("_input_spec")
-
-    @input_spec.setter
-    def input_spec(self, value):
-        self.__dict__["_input_spec"] = value
-
-    def compute_mask(self, inputs, mask=None):
-        """The mask of the outputs: the input mask for layers that support masking (they
-        keep the timesteps), else None."""
-        return mask if self.supports_masking else None
-
-    def __call__(self, inputs, *args, **kwargs):
-        spec = self.__dict__.get("_input_spec")
-        if spec is not None:
-            assert_input_compatibility(spec, inputs, self.name, type(self).__name__)
-        return super().__call__(inputs, *args, **kwargs)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import rill as tf
+from rill.keras.layer import get_keras_mask, set_keras_mask
 from rill.keras.layers.core import Add, Concatenate, Multiply, _Merge
 
 __all__ = [
@@ -31,24 +32,42 @@ class Average(_Merge):
         return tf.add_n(list(inputs)) / float(len(inputs))
 
 
+def _merge_masked(op, inputs):
+    """``op`` folded over ``inputs`` as Keras 3 does for Maximum and Minimum, which have no
+    identity element: where an input is masked out, the running result stands in for it
+    (and it for a masked-out running result), so masked steps never win. The output keeps
+    the OR of the masks when every input has one."""
+    out, out_mask = None, None
+    for x in inputs:
+        mask = get_keras_mask(x)
+        if mask is not None:
+            mask = tf.broadcast_to(tf.expand_dims(tf.cast(mask, tf.bool), -1), tf.shape(x))
+        if out is None:
+            out, out_mask = x, mask
+            continue
+        if mask is not None:
+            x = tf.where(mask, x, out)
+        if out_mask is not None:
+            out = tf.where(out_mask, out, x)
+        out_mask = None if mask is None or out_mask is None else tf.logical_or(out_mask, mask)
+        out = op(out, x)
+    if out_mask is not None:
+        set_keras_mask(out, tf.reduce_any(out_mask, axis=-1))
+    return out
+
+
 class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs."""
+    """Elementwise maximum of a list of inputs (masked steps filled from the others)."""
 
     def call(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = tf.maximum(out, x)
-        return out
+        return _merge_masked(tf.maximum, inputs)
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs."""
+    """Elementwise minimum of a list of inputs (masked steps filled from the others)."""
 
     def call(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = tf.minimum(out, x)
-        return out
+        return _merge_masked(tf.minimum, inputs)
 
 
 class Dot(_Merge):

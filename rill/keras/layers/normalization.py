@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import rill as tf
 import rill.keras.layers.conv_utils as cu
+from rill.keras import config as _config
 from rill.keras import constraints, initializers, regularizers
 from rill.keras.layer import Layer
 from rill.keras.layers.input_spec import InputSpec, SpecLayer
@@ -193,21 +194,26 @@ class BatchNormalization(_ScaleCenter):
     def _moments(self, x, mask):
         if mask is None:
             return tf.nn.moments(x, self._reduction_axes)
-        if mask.shape.rank != x.shape.rank - 1:
-            raise ValueError(
-                "The mask provided should be one dimension less than the inputs. Received: "
-                f"mask.shape={tuple(mask.shape.as_list())}, inputs.shape="
-                f"{tuple(x.shape.as_list())}"
-            )
-        m = tf.cast(tf.broadcast_to(tf.expand_dims(tf.cast(mask, tf.bool), -1), tf.shape(x)),
-                    x.dtype)  # fmt: skip
-        count = tf.reduce_sum(m, self._reduction_axes)
-        mean = tf.reduce_sum(x * m, self._reduction_axes) / count
-        diff = (x - self._broadcast(mean)) * m
+        # Keras 3: the mask covers every axis but the last; masked entries are selected
+        # away (not multiplied by 0, so an inf or NaN there stays out), and the count
+        # gets Keras' epsilon so that an all-masked channel gives 0, not NaN.
+        keep = tf.broadcast_to(tf.expand_dims(tf.cast(mask, tf.bool), -1), tf.shape(x))
+        zeros = tf.zeros_like(x)
+        count = tf.reduce_sum(tf.cast(keep, x.dtype), self._reduction_axes) + _config.epsilon()
+        mean = tf.reduce_sum(tf.where(keep, x, zeros), self._reduction_axes) / count
+        diff = tf.where(keep, x - self._broadcast(mean), zeros)
         variance = tf.reduce_sum(diff * diff, self._reduction_axes) / count
         return mean, variance
 
     def call(self, inputs, training=None, mask=None):
+        if mask is not None:
+            mask = tf.convert_to_tensor(mask)
+        if mask is not None and mask.shape.rank != inputs.shape.rank - 1:
+            raise ValueError(
+                f"BatchNormalization {self.name!r}: the mask provided should be one dimension "
+                f"less than the inputs. Received: mask.shape={tuple(mask.shape.as_list())}, "
+                f"inputs.shape={tuple(inputs.shape.as_list())}"
+            )
         x = _compute(inputs)
         dt = x.dtype
         moving_mean = tf.cast(self.moving_mean, dt)

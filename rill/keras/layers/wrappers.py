@@ -14,7 +14,7 @@ import rill as tf
 import rill.keras.layers.conv_utils as cu
 from rill.keras.layer import Layer
 from rill.keras.layers.input_spec import SpecLayer
-from rill.keras.layers.rnn.cells import NestedWeights, build_sublayer
+from rill.keras.layers.rnn.cells import build_sublayer
 
 __all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
 
@@ -31,7 +31,7 @@ def _deserialize(config, custom_objects=None):
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
-class Wrapper(NestedWeights, SpecLayer):
+class Wrapper(SpecLayer):
     """A layer that wraps another one (``layer``), which it builds and serializes."""
 
     def __init__(self, layer, **kwargs):
@@ -163,7 +163,7 @@ class TimeDistributed(Wrapper):
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
-class Bidirectional(NestedWeights, SpecLayer):
+class Bidirectional(SpecLayer):
     """Run a recurrent ``layer`` forwards (``forward_layer``, a copy of it) and backwards
     (``backward_layer``: a copy with ``go_backwards=True``, or the one given), and merge
     the two outputs (``merge_mode``: "concat", "sum", "mul", "ave", or None for both)."""

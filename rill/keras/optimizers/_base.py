@@ -14,10 +14,13 @@ import warnings
 import numpy as np
 
 import rill as _tf
+from rill.core import dispatch as _dispatch
 from rill.core.convert import convert_to_tensor
-from rill.core.tensor import Tensor
+from rill.core.tensor import EagerTensor, Tensor
 from rill.core.variables import Variable
 from rill.keras.optimizers import schedules as _schedules
+from rill.keras.variables import Variable as KerasVariable
+from rill.keras.variables import get_stateless_scope
 
 __all__ = ["Optimizer"]
 
@@ -44,6 +47,31 @@ def _dense(g):
     if isinstance(g, Variable):
         return g.read_value()
     return g if isinstance(g, Tensor) else convert_to_tensor(g)
+
+
+_PLAIN_VARIABLES = (Variable, KerasVariable)
+_FUSED_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_HOOKS = ("update_step", "assign", "assign_add", "assign_sub")
+_fuses_cache: dict = {}
+
+
+def _defining(cls, name):
+    return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+
+def _fuses(cls) -> bool:
+    """Whether ``cls`` has a fused update matching its ``update_step`` and hooks."""
+    ok = _fuses_cache.get(cls)
+    if ok is None:
+        owner = _defining(cls, "_update_arrays")
+        ok = (
+            owner is not None
+            and owner is not Optimizer
+            and _defining(cls, "update_step") is owner
+            and all(_defining(cls, h) is Optimizer for h in _HOOKS[1:])
+        )
+        _fuses_cache[cls] = ok
+    return ok
 
 
 def _var_label(v):
@@ -362,6 +390,10 @@ class Optimizer:
             self._check_variables_are_known(trainable_variables)
 
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
+        grads, trainable_variables = self._apply_sparse(grads, trainable_variables)
+        if not grads:  # every gradient was applied sparsely
+            self._iterations.assign_add(1)
+            return
         grads = [_dense(g) for g in grads]
         if "rill.distribute" in sys.modules:  # under a strategy: sum over the replicas
             from rill.distribute import keras_support
@@ -375,6 +407,35 @@ class Optimizer:
             if getattr(v, "constraint", None) is not None:
                 v.assign(v.constraint(v))
         self._iterations.assign_add(1)
+
+    def _apply_sparse(self, grads, variables):
+        """Apply ``IndexedSlices`` gradients to the rows they name, where the update is
+        row-local: plain SGD (no momentum, clipping, weight decay, EMA, accumulation or loss
+        scaling), as Keras' TF backend scatters them. Returns the other pairs."""
+        from rill.keras.optimizers._optimizers import SGD
+
+        if (
+            type(self) is not SGD
+            or self.momentum != 0
+            or self.clipnorm or self.clipvalue or self.global_clipnorm
+            or self.weight_decay or self.use_ema or self.gradient_accumulation_steps
+            or self.loss_scale_factor is not None
+            or "rill.distribute" in sys.modules
+            or not any(isinstance(g, _tf.IndexedSlices) for g in grads)
+        ):  # fmt: skip
+            return grads, variables
+        lr = self.learning_rate
+        kept_g, kept_v = [], []
+        for g, v in zip(grads, variables):
+            if not isinstance(g, _tf.IndexedSlices):
+                kept_g.append(g)
+                kept_v.append(v)
+                continue
+            step = g.values * _tf.cast(lr, g.values.dtype)
+            v.scatter_sub(_tf.IndexedSlices(step, g.indices, g.dense_shape))
+            if getattr(v, "constraint", None) is not None:
+                v.assign(v.constraint(v))
+        return kept_g, kept_v
 
     def minimize(self, loss, var_list, tape=None):
         """Compute the gradients of ``loss`` (a tensor recorded on ``tape``, or a callable
@@ -482,8 +543,47 @@ class Optimizer:
                 a.assign(_tf.where(is_update, _tf.zeros_like(a.read_value()), a.read_value()))
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if self._fusable(grads, trainable_variables):
+            self._update_arrays(grads, trainable_variables, learning_rate)
+            return
         for g, v in zip(grads, trainable_variables):
             self.update_step(g, v, learning_rate)
+
+    # the fused eager update ---------------------------------------------------------------
+    # ``update_step`` is written with rill ops so that it traces; eagerly that costs a
+    # dispatch and a fresh array per op and per variable. A subclass may also define
+    # ``_update_arrays(grads, variables, learning_rate)``: the same arithmetic, in the same
+    # order (so the same values, bit for bit), on the arrays themselves, written in place
+    # into scratch buffers and into arrays no one else holds (``writable_value``), as
+    # PyTorch's foreach optimizers do. It runs only when nothing could observe the
+    # difference: no trace, tape, profiler or numerics check active, no stateless scope,
+    # plain variables with dense gradients of their own dtype, and ``update_step`` and the
+    # ``assign*`` hooks not overridden below the class that fuses them.
+    _update_arrays = None
+
+    def _fusable(self, grads, variables) -> bool:
+        if _dispatch._slow or not _fuses(type(self)) or get_stateless_scope() is not None:
+            return False
+        for g, v in zip(grads, variables):
+            if (
+                type(g) is not EagerTensor
+                or type(v) not in _PLAIN_VARIABLES
+                or g._dtype is not v._dtype
+                or v._value.dtype not in _FUSED_DTYPES
+                or g._value.shape != v._value.shape
+            ):
+                return False
+        return True
+
+    def _scratch(self, like, k=0):
+        """A scratch array shaped like ``like``: a view of the ``k``-th flat buffer, grown
+        to the largest variable, so a fused update allocates nothing per step."""
+        bufs = self.__dict__.setdefault("_scratch_buffers", {})
+        key = (k, like.dtype)
+        buf = bufs.get(key)
+        if buf is None or buf.size < like.size:
+            buf = bufs[key] = np.empty(like.size, like.dtype)
+        return buf[: like.size].reshape(like.shape)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:

@@ -7,12 +7,15 @@ import re
 
 import rill as _tf
 from rill.keras.optimizers._base import Optimizer
+from rill.keras.optimizers._optimizers import (
+    _MOMENTUM_VELOCITY,
+    _c,
+    _cast_args,
+    _SlotOptimizer,
+    _step,
+)
 
 __all__ = ["Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW"]
-
-
-def _c(x, dtype):
-    return _tf.cast(x, dtype)
 
 
 def _rms(x):
@@ -63,10 +66,8 @@ class Adafactor(Optimizer):
             self._v.append(self.add_variable_from_reference(var, "velocity"))
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
-        t = _c(self.iterations + 1, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
+        t = _step(self, dt)
         if not callable(self._learning_rate) and self.relative_step:
             lr = _tf.minimum(lr, 1 / _tf.sqrt(t))
         i = self._get_variable_index(variable)
@@ -89,7 +90,7 @@ class Adafactor(Optimizer):
     _config_keys = ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step")
 
 
-class Lamb(Optimizer):
+class Lamb(_SlotOptimizer):
     """LAMB: Adam's bias-corrected step rescaled per variable by the trust ratio
     ``||w|| / ||step||`` (1 where either norm is 0)."""
 
@@ -99,19 +100,11 @@ class Lamb(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"]
-        )
+    _SLOTS = _MOMENTUM_VELOCITY
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
-        t = _c(self.iterations + 1, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
+        t = _step(self, dt)
         b1p = _tf.pow(_c(self.beta_1, dt), t)
         b2p = _tf.pow(_c(self.beta_2, dt), t)
         i = self._get_variable_index(variable)
@@ -223,10 +216,8 @@ class Muon(Optimizer):
         self.assign_sub(variable, self.lr_adjust(_c(lr, dt) * update))
 
     def _adamw_update_step(self, gradient, variable, learning_rate, m, v):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
-        t = _c(self.iterations + 1, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
+        t = _step(self, dt)
         b1p = _tf.pow(_c(self.adam_beta_1, dt), t)
         b2p = _tf.pow(_c(self.adam_beta_2, dt), t)
         alpha = lr * _tf.sqrt(1 - b2p) / (1 - b1p)
@@ -287,7 +278,7 @@ class Muon(Optimizer):
     )  # fmt: skip
 
 
-class ScheduleFreeAdamW(Optimizer):
+class ScheduleFreeAdamW(_SlotOptimizer):
     """Schedule-free AdamW: the variable holds an interpolation ``y`` between the Adam
     iterate ``z`` (kept in ``momentum``) and its running average ``x``, so no learning
     rate schedule is needed (optional linear ``warmup_steps``)."""
@@ -307,21 +298,18 @@ class ScheduleFreeAdamW(Optimizer):
         self.epsilon = epsilon
         self.warmup_steps = warmup_steps
 
+    _SLOTS = _MOMENTUM_VELOCITY
+
     def build(self, variables):
         if self.built:
             return
         super().build(variables)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"]
-        )
         for m, var in zip(self._momentums, variables):
             m.assign(_tf.identity(var.read_value()))  # z starts at the initial weights
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
-        t = _c(self.iterations + 1, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
+        t = _step(self, dt)
         beta_1 = _c(self.beta_1, dt)
         beta_2 = _c(self.beta_2, dt)
         if self.warmup_steps > 0:

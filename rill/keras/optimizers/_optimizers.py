@@ -3,7 +3,10 @@ Ftrl and Lion, each an ``update_step`` over rill ops (eager and traced alike).""
 
 from __future__ import annotations
 
+import numpy as np
+
 import rill as _tf
+from rill.core.variables import writable_value
 from rill.keras.optimizers._base import Optimizer
 
 __all__ = [
@@ -29,8 +32,37 @@ def _c(x, dtype):
     return _tf.cast(x, dtype)
 
 
+def _np_value(x):
+    """A learning rate or step count (variable, tensor or number) as a NumPy scalar."""
+    return np.asarray(x._value if hasattr(x, "_value") else x)[()]
+
+
+def _cast_args(variable, learning_rate, gradient):
+    """``(dtype, learning_rate, gradient)`` of an update step, cast to the variable's dtype."""
+    dt = variable.dtype
+    return dt, _c(learning_rate, dt), _c(gradient, dt)
+
+
 def _step(opt, dtype, offset=1):
     return _tf.cast(opt.iterations + offset, dtype)
+
+
+class _SlotOptimizer(Optimizer):
+    """An optimizer declaring its slots: ``_SLOTS`` maps each attribute to a slot name;
+    ``build`` makes them, interleaved per variable as Keras orders them."""
+
+    _SLOTS: dict = {}
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        made = self.add_optimizer_variables(variables, list(self._SLOTS.values()))
+        for attr, slots in zip(self._SLOTS, made):
+            setattr(self, attr, slots)
+
+
+_MOMENTUM_VELOCITY = {"_momentums": "momentum", "_velocities": "velocity"}
 
 
 class SGD(Optimizer):
@@ -63,9 +95,7 @@ class SGD(Optimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         if self.momentum != 0:
             m = self.momentums[self._get_variable_index(variable)]
             mom = _c(self.momentum, dt)
@@ -77,10 +107,30 @@ class SGD(Optimizer):
         else:
             self.assign_sub(variable, g * lr)
 
+    def _update_arrays(self, grads, variables, learning_rate):
+        """``update_step`` over every variable, on arrays in place (``Optimizer._fusable``)."""
+        for g, var in zip(grads, variables):
+            dt = var._value.dtype.type
+            lr, g = dt(_np_value(learning_rate)), g._value
+            step = np.multiply(g, lr, out=self._scratch(g))  # g * lr
+            x = writable_value(var)
+            if self.momentum != 0:
+                mom = dt(self.momentum)
+                m = writable_value(self.momentums[self._get_variable_index(var)])
+                np.multiply(m, mom, out=m)
+                np.subtract(m, step, out=m)  # m * mom - g * lr
+                if self.nesterov:
+                    nxt = np.multiply(m, mom, out=self._scratch(g, 1))
+                    np.add(x, np.subtract(nxt, step, out=nxt), out=x)
+                else:
+                    np.add(x, m, out=x)
+            else:
+                np.subtract(x, step, out=x)
+
     _config_keys = ("momentum", "nesterov")
 
 
-class Adam(Optimizer):
+class Adam(_SlotOptimizer):
     """Adam (optionally AMSGrad), with Keras' bias correction folded into the step size."""
 
     def __init__(
@@ -101,20 +151,17 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.amsgrad = amsgrad
 
+    _SLOTS = _MOMENTUM_VELOCITY
+
     def build(self, variables):
         if self.built:
             return
         super().build(variables)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"]
-        )
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         t = _step(self, dt)
         b1p = _tf.pow(_c(self.beta_1, dt), t)
         b2p = _tf.pow(_c(self.beta_2, dt), t)
@@ -128,6 +175,34 @@ class Adam(Optimizer):
             self.assign(v_hat, _tf.maximum(v_hat, v))
             v = v_hat
         self.assign_sub(variable, (m * alpha) / (_tf.sqrt(v) + self.epsilon))
+
+    def _update_arrays(self, grads, variables, learning_rate):
+        """``update_step`` over every variable, on arrays in place (``Optimizer._fusable``):
+        the same operations in the same order and dtype, so the same values."""
+        lr_value, it = _np_value(learning_rate), _np_value(self.iterations)
+        for g, var in zip(grads, variables):
+            dt = var._value.dtype.type
+            one, lr, t = dt(1), dt(lr_value), dt(it + 1)
+            b1p, b2p = dt(self.beta_1) ** t, dt(self.beta_2) ** t
+            alpha = lr * np.sqrt(one - b2p) / (one - b1p)
+            i = self._get_variable_index(var)
+            g = g._value
+            m = writable_value(self._momentums[i])
+            v = writable_value(self._velocities[i])
+            tmp = self._scratch(g)
+            np.add(m, np.multiply(np.subtract(g, m, out=tmp), dt(1 - self.beta_1), out=tmp), out=m)
+            np.square(g, out=tmp)
+            np.add(
+                v, np.multiply(np.subtract(tmp, v, out=tmp), dt(1 - self.beta_2), out=tmp), out=v
+            )
+            if self.amsgrad:
+                v_hat = writable_value(self._velocity_hats[i])
+                v = np.maximum(v_hat, v, out=v_hat)
+            den = np.sqrt(v, out=self._scratch(g, 1))
+            np.add(den, dt(self.epsilon), out=den)
+            step = np.divide(np.multiply(m, alpha, out=tmp), den, out=tmp)
+            x = writable_value(var)
+            np.subtract(x, step, out=x)
 
     _config_keys = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
@@ -192,9 +267,7 @@ class RMSprop(Optimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         i = self._get_variable_index(variable)
         vel = self._velocities[i]
         rho = self.rho
@@ -242,9 +315,7 @@ class Adagrad(Optimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         acc = self._accumulators[self._get_variable_index(variable)]
         self.assign_add(acc, _tf.square(g))
         self.assign_sub(variable, (lr * g) / _tf.sqrt(acc + self.epsilon))
@@ -252,7 +323,7 @@ class Adagrad(Optimizer):
     _config_keys = ("initial_accumulator_value", "epsilon")
 
 
-class Adamax(Optimizer):
+class Adamax(_SlotOptimizer):
     """Adamax: Adam with the infinity norm in place of the second moment."""
 
     def __init__(
@@ -271,16 +342,10 @@ class Adamax(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
+    _SLOTS = {"_m": "momentum", "_u": "norm"}
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         t = _step(self, dt)
         b1p = _tf.pow(_c(self.beta_1, dt), t)
         i = self._get_variable_index(variable)
@@ -292,7 +357,7 @@ class Adamax(Optimizer):
     _config_keys = ("beta_1", "beta_2", "epsilon")
 
 
-class Nadam(Optimizer):
+class Nadam(_SlotOptimizer):
     """Adam with Nesterov momentum and Keras' momentum-decay schedule (0.96 per step)."""
 
     def __init__(
@@ -311,14 +376,13 @@ class Nadam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
+    _SLOTS = _MOMENTUM_VELOCITY
+
     def build(self, variables):
         if self.built:
             return
         dtype = variables[0].dtype if variables else "float32"
         super().build(variables)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            variables, ["momentum", "velocity"]
-        )
         self._u_product = self.add_variable((), initializer="ones", dtype=dtype, name="u_product")
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
@@ -328,9 +392,7 @@ class Nadam(Optimizer):
         super()._backend_update_step(grads, trainable_variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         t = _step(self, dt)
         t_next = _step(self, dt, 2)
         decay = _c(0.96, dt)
@@ -352,7 +414,7 @@ class Nadam(Optimizer):
     _config_keys = ("beta_1", "beta_2", "epsilon")
 
 
-class Adadelta(Optimizer):
+class Adadelta(_SlotOptimizer):
     """Adadelta: steps scaled by the ratio of running RMS of updates and of gradients."""
 
     def __init__(
@@ -369,18 +431,13 @@ class Adadelta(Optimizer):
         self.rho = rho
         self.epsilon = epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
-            variables, ["accumulated_grad", "accumulated_delta_var"]
-        )
+    _SLOTS = {
+        "_accumulated_grads": "accumulated_grad",
+        "_accumulated_delta_vars": "accumulated_delta_var",
+    }
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         i = self._get_variable_index(variable)
         acc_g, acc_d = self._accumulated_grads[i], self._accumulated_delta_vars[i]
         rho = self.rho
@@ -446,9 +503,7 @@ class Ftrl(Optimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         i = self._get_variable_index(variable)
         accum, linear = self._accumulators[i], self._linears[i]
         lr_power = self.learning_rate_power
@@ -476,7 +531,7 @@ class Ftrl(Optimizer):
     )
 
 
-class Lion(Optimizer):
+class Lion(_SlotOptimizer):
     """Lion: the sign of an interpolated momentum as the step."""
 
     def __init__(
@@ -498,16 +553,10 @@ class Lion(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._momentums = self.add_optimizer_variables(variables, "momentum")
+    _SLOTS = {"_momentums": "momentum"}
 
     def update_step(self, gradient, variable, learning_rate):
-        dt = variable.dtype
-        lr = _c(learning_rate, dt)
-        g = _c(gradient, dt)
+        dt, lr, g = _cast_args(variable, learning_rate, gradient)
         b1 = _c(self.beta_1, dt)
         b2 = _c(self.beta_2, dt)
         m = self._momentums[self._get_variable_index(variable)]

@@ -15,7 +15,13 @@ own variables as datasets ``"0"``, ``"1"``, ... The paths come from walking the 
 
 h5py is an optional extra (``pip install 'rill[h5]'``), imported only here, when a weights
 file is actually read or written. Writes are atomic: the file is written next to its
-destination under a temporary name and moved into place with ``os.replace``.
+destination under a temporary name (owned by the writer's pid), fsynced and moved into place
+with ``os.replace``; the next save removes temporaries of killed writers.
+
+Reading trusts nothing in the file: every dataset's declared shape and dtype is checked
+against the variable it fills, and its declared size against the bytes the file holds,
+before anything is allocated; a damaged archive or h5 file raises ``ValueError`` (bad
+layout, as Keras) or ``DataLossError`` (corrupt bytes), naming the file.
 """
 
 from __future__ import annotations
@@ -23,15 +29,19 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import math
 import os
 import re
 import tempfile
 import warnings
 import zipfile
+import zlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from rill.core.errors import DataLossError, NotFoundError
 from rill.keras.saving import serialization_lib
 
 __all__ = ["load_model", "load_weights_only", "save_model", "save_weights_only"]
@@ -130,43 +140,77 @@ def _load_own(saveable: Any, store: dict) -> None:
             f"Layer '{saveable.name}' expected {len(own)} variables, but received "
             f"{len(store)} variables during loading. Expected: {[v.name for v in own]}"
         )
+    declared = getattr(store, "declared", None)
     for i, v in enumerate(own):
+        expected = tuple(v.shape.as_list())
+        if declared is not None:
+            # check what the file declares before reading it: a small crafted file must
+            # not make the reader allocate what it claims
+            shape, dtype = declared(str(i))
+            _check_declared(saveable, v, expected, shape, dtype)
         value = np.asarray(store[str(i)])
-        if tuple(v.shape.as_list()) != value.shape:
+        if expected != value.shape:
             raise ValueError(
                 f"Layer '{saveable.name}': variable {v.name!r} has shape "
-                f"{tuple(v.shape.as_list())}, but the saved value has shape {value.shape}."
+                f"{expected}, but the saved value has shape {value.shape}."
             )
         v.assign(value.astype(v.dtype.as_numpy_dtype))
 
 
+def _check_declared(saveable, variable, expected: tuple, shape: tuple, dtype) -> None:
+    if shape != expected:
+        raise ValueError(
+            f"Layer '{saveable.name}': variable {variable.name!r} has shape {expected}, but "
+            f"the weights file declares shape {shape} for it."
+        )
+    target = np.dtype(variable.dtype.as_numpy_dtype)
+    if dtype.kind not in "biufc":  # numbers only: strings and compounds never cast silently
+        raise ValueError(
+            f"Layer '{saveable.name}': variable {variable.name!r} has dtype {target.name}, "
+            f"but the weights file declares dtype {dtype} for it."
+        )
+
+
 def _walk(saveable, path, visit, visited, where=None):
-    """Depth-first over saveables; ``visit(saveable, path)`` once per saveable."""
-    if id(saveable) in visited:
-        return
-    visited.add(id(saveable))
-    visit(saveable, path)
+    """Depth-first over saveables; ``visit(saveable, path)`` once per saveable, where first
+    reached. Iterative (a stack of generators): any depth of nesting is walked."""
+    stack = [iter([(saveable, path, None)])]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        obj, obj_path, seen_containers = entry
+        if seen_containers is not None:  # a list/tuple/dict of saveables
+            if id(obj) not in seen_containers:
+                seen_containers.add(id(obj))
+                stack.append(_container_entries(obj, obj_path, seen_containers))
+            continue
+        if id(obj) in visited:
+            continue
+        visited.add(id(obj))
+        visit(obj, obj_path)
+        stack.append(_saveable_entries(obj, obj_path))
+
+
+def _saveable_entries(saveable, path):
+    """The saveables and containers below ``saveable``, as ``_walk``'s stack entries."""
     for attr, child in _children(saveable):
         child_path = f"{path}/{attr}" if path else attr
         if _is_saveable(child):
-            _walk(child, child_path, visit, visited)
+            yield child, child_path, None
         elif isinstance(child, (list, tuple, dict)):
-            _walk_container(child, child_path, visit, visited, set())
+            yield child, child_path, set()
 
 
-def _walk_container(container, path, visit, visited, seen_containers):
-    if id(container) in seen_containers:
-        return
-    seen_containers.add(id(container))
+def _container_entries(container, path, seen_containers):
     used: dict[str, int] = {}
     items = container.values() if isinstance(container, dict) else container
     for item in items:
         if _is_saveable(item):
-            key = _unique(_snake(type(item).__name__), used)
-            _walk(item, f"{path}/{key}", visit, visited)
+            yield item, f"{path}/{_unique(_snake(type(item).__name__), used)}", None
         elif isinstance(item, (list, tuple, dict)):
-            key = _unique("container", used)
-            _walk_container(item, f"{path}/{key}", visit, visited, seen_containers)
+            yield item, f"{path}/{_unique('container', used)}", seen_containers
 
 
 def _unique(name: str, used: dict) -> str:
@@ -211,31 +255,120 @@ def _safe_group(h5py, parent, path: str):
     return node
 
 
-def _read_group(h5py, group) -> dict:
-    out = {}
-    if group is None:
-        return out
-    for key in group:
-        link = group.get(key, getlink=True)
-        if not isinstance(link, h5py.HardLink):
-            raise ValueError(f"Not allowed: H5 file with a {type(link).__name__} ({key!r})")
-        ds = group[key]
-        if not isinstance(ds, h5py.Dataset) or ds.external or ds.is_virtual:
-            raise ValueError(f"Invalid H5 file: {key!r} is not a plain dataset.")
-        out[key] = ds[()]
-    return out
+class _H5Store(Mapping):
+    """One ``vars`` group of a weights file, read lazily: a dataset is read only when
+    asked for, after its declared size is checked against the bytes the file really
+    holds (``declared`` gives shape and dtype without reading)."""
+
+    def __init__(self, h5py, group, path: str, file_size: int, filename: str):
+        self._h5py, self._path, self._file_size, self._filename = h5py, path, file_size, filename
+        self._datasets: dict = {}
+        if group is None:
+            return
+        for key in group:
+            link = group.get(key, getlink=True)
+            if not isinstance(link, h5py.HardLink):
+                raise ValueError(
+                    f"Not allowed: H5 file {filename} with a {type(link).__name__} at "
+                    f"{path}/{key!r}"
+                )
+            ds = group[key]
+            if not isinstance(ds, h5py.Dataset) or ds.external or ds.is_virtual:
+                raise ValueError(
+                    f"Invalid H5 file {filename}: {path}/{key} is not a plain dataset."
+                )
+            self._datasets[key] = ds
+
+    def __len__(self) -> int:
+        return len(self._datasets)
+
+    def __iter__(self):
+        return iter(self._datasets)
+
+    def declared(self, key: str) -> tuple:
+        """The shape and dtype the file declares for ``key`` (nothing is read)."""
+        ds = self._datasets[key]
+        return tuple(int(n) for n in ds.shape), ds.dtype
+
+    def __getitem__(self, key: str):
+        ds = self._datasets[key]
+        self._check_size(key, ds)
+        try:
+            return ds[()]
+        except (OSError, RuntimeError, KeyError) as e:
+            raise DataLossError(
+                None,
+                None,
+                f"Corrupt weights file {self._filename}: reading {self._path}/{key} failed: {e}",
+            ) from e
+
+    def _check_size(self, key: str, ds) -> None:
+        where = f"{self._path}/{key} in {self._filename}"
+        if ds.dtype.kind not in "biufcSU?":
+            raise ValueError(f"Invalid weights file: {where} has unsupported dtype {ds.dtype}.")
+        shape = tuple(int(n) for n in ds.shape)
+        nbytes = math.prod(shape) * ds.dtype.itemsize  # Python ints: no overflow
+        stored = int(ds.id.get_storage_size())
+        filtered = bool(ds.compression) or bool(getattr(ds, "_filters", None))
+        if stored > self._file_size:
+            raise DataLossError(
+                None,
+                None,
+                f"Corrupt weights file: {where} claims {stored} stored bytes, "
+                f"more than the file's {self._file_size}.",
+            )
+        if not filtered and nbytes > stored:
+            raise DataLossError(
+                None,
+                None,
+                f"Corrupt or truncated weights file: {where} declares shape "
+                f"{shape} ({ds.dtype}, {nbytes} bytes) but stores only {stored} bytes.",
+            )
+        if filtered and nbytes > max(_MAX_ZIP_EXPANSION * stored, 1 << 20):
+            raise ValueError(
+                f"Not allowed: {where} declares shape {shape} ({nbytes} bytes) from "
+                f"{stored} compressed bytes: a decompression bomb."
+            )
 
 
-def _read_weights(model: Any, source, skip_mismatch: bool = False) -> None:
+def _read_weights(
+    model: Any, source, skip_mismatch: bool = False, filename: str | None = None
+) -> None:
     h5py = _h5py()
+    if isinstance(source, str):
+        filename = filename or source
+        if not os.path.exists(source):
+            raise NotFoundError(None, None, f"Weights file not found: {source}")
+        file_size = os.path.getsize(source)
+    else:
+        filename = filename or "<weights>"
+        file_size = source.seek(0, io.SEEK_END)
+        source.seek(0)
     failures: list[tuple[Any, Exception]] = []
-    with h5py.File(source, "r") as f:
+    try:
+        f = h5py.File(source, "r")
+    except OSError as e:
+        raise DataLossError(
+            None,
+            None,
+            f"Unable to read weights file {filename}: not a valid HDF5 file "
+            f"(truncated or corrupt): {e}",
+        ) from e
+    with f:
 
         def visit(saveable, path):
-            group = _safe_group(h5py, f, f"{path}/vars" if path else "vars")
-            store = _read_group(h5py, group)
+            vars_path = f"{path}/vars" if path else "vars"
+            try:
+                group = _safe_group(h5py, f, vars_path)
+                store = _H5Store(h5py, group, vars_path, file_size, filename)
+            except (OSError, RuntimeError, KeyError) as e:
+                raise DataLossError(
+                    None, None, f"Corrupt weights file {filename}: reading {vars_path} failed: {e}"
+                ) from e
             try:
                 _load_own(saveable, store)
+            except DataLossError:
+                raise
             except Exception as e:  # collected: every mismatch is reported together
                 failures.append((saveable, e))
 
@@ -243,9 +376,9 @@ def _read_weights(model: Any, source, skip_mismatch: bool = False) -> None:
     if failures:
         saveable, error = failures[0]
         msg = (
-            f"A total of {len(failures)} objects could not be loaded. Example error message "
-            f"for object {saveable!r}:\n\n{error}\n\nList of objects that could not be "
-            f"loaded:\n{[s for s, _ in failures]}"
+            f"A total of {len(failures)} objects could not be loaded from {filename}. "
+            f"Example error message for object {saveable!r}:\n\n{error}\n\nList of objects "
+            f"that could not be loaded:\n{[s for s, _ in failures]}"
         )
         if skip_mismatch:
             warnings.warn(msg, stacklevel=3)
@@ -255,17 +388,26 @@ def _read_weights(model: Any, source, skip_mismatch: bool = False) -> None:
 
 # --------------------------------------------------------------------- atomic writes
 def _atomic_write(filepath: str, write) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``filepath``, then move it into
-    place: a crash or an error never leaves a torn or half-written file behind."""
-    directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    os.close(fd)
+    """Call ``write(tmp_path)`` on a temporary file beside ``filepath``, fsync it, then move
+    it into place: ``filepath`` holds its old or its new contents at every instant. The
+    temporary is named after the target with this process's pid, so the next save to the
+    directory removes those a killed writer left (``tensor_bundle``'s scheme)."""
+    from rill.train import tensor_bundle
+
+    filepath = os.path.abspath(filepath)
+    directory, base = os.path.split(filepath)
+    tensor_bundle.remove_stale_temporaries(directory, base)
+    staged = tensor_bundle._Staged()  # registers the temporary as in flight in this process
     try:
+        handle = staged.open(filepath)
+        handle.close()
+        tmp = staged.moves[-1][0]
         write(tmp)
-        os.replace(tmp, filepath)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        staged.commit()  # rename, then fsync the directory
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        staged.discard()
         raise
 
 
@@ -308,13 +450,61 @@ def save_model(model: Any, filepath: str) -> None:
     _atomic_write(filepath, write)
 
 
-def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
-    info = zf.getinfo(name)
+def _read_member(zf: zipfile.ZipFile, name: str, filepath: str = "") -> bytes:
+    where = f" of {filepath}" if filepath else ""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ValueError(
+            f"Invalid .keras file{where}: the archive has no {name!r} member (it holds "
+            f"{sorted(zf.namelist())[:20]})."
+        ) from None
     if info.file_size > (1 << 30) and info.file_size > _MAX_ZIP_EXPANSION * max(
         info.compress_size, 1
     ):
-        raise ValueError(f"Not allowed: zip member {name!r} looks like a decompression bomb.")
-    return zf.read(name)
+        raise ValueError(
+            f"Not allowed: zip member {name!r}{where} looks like a decompression bomb "
+            f"({info.compress_size} bytes inflating to {info.file_size})."
+        )
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
+        raise DataLossError(
+            None, None, f"Corrupt .keras file{where}: member {name!r} cannot be read: {e}"
+        ) from e
+
+
+def _open_zip(filepath: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(filepath, "r")
+    except FileNotFoundError:
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise ValueError(
+            f"Invalid .keras file {filepath}: not a readable zip archive ({e})."
+        ) from e
+
+
+def _parse_config(data: bytes, filepath: str) -> dict:
+    try:
+        config = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(
+            f"Invalid .keras file {filepath}: {_CONFIG_FILENAME} is not valid JSON ({e})."
+        ) from e
+    except RecursionError:
+        raise ValueError(
+            f"Invalid .keras file {filepath}: {_CONFIG_FILENAME} is nested too deeply."
+        ) from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Invalid .keras file {filepath}: {_CONFIG_FILENAME} must hold a serialized model "
+            f"(a JSON object with a 'class_name'), got {type(config).__name__}."
+        )
+    return config
 
 
 def load_model(
@@ -322,23 +512,32 @@ def load_model(
 ) -> Any:
     """Rebuild the model in a ``.keras`` archive, then restore its weights (and optimizer
     state when ``compile``)."""
-    with zipfile.ZipFile(filepath, "r") as zf:
-        config = json.loads(_read_member(zf, _CONFIG_FILENAME))
+    filepath = os.fspath(filepath)
+    with _open_zip(filepath) as zf:
+        config = _parse_config(_read_member(zf, _CONFIG_FILENAME, filepath), filepath)
         names = zf.namelist()
         if _VARS_FILENAME not in names:
-            raise ValueError(f"Expected a {_VARS_FILENAME} file in {filepath}.")
-        weights = io.BytesIO(_read_member(zf, _VARS_FILENAME))
+            raise ValueError(
+                f"Invalid .keras file {filepath}: expected a {_VARS_FILENAME} member, found "
+                f"{sorted(names)[:20]}."
+            )
+        weights = io.BytesIO(_read_member(zf, _VARS_FILENAME, filepath))
         assets = {
-            n: _read_member(zf, n)
+            n: _read_member(zf, n, filepath)
             for n in names
             if n.startswith(_ASSETS_DIR + "/") and not n.endswith("/")
         }
     if not compile:
         config["compile_config"] = None
-    model = serialization_lib.deserialize_keras_object(
-        config, custom_objects=custom_objects, safe_mode=safe_mode
-    )
-    _read_weights(model, weights)
+    try:
+        model = serialization_lib.deserialize_keras_object(
+            config, custom_objects=custom_objects, safe_mode=safe_mode
+        )
+    except RecursionError:
+        raise ValueError(
+            f"Invalid .keras file {filepath}: the model config is nested too deeply to rebuild."
+        ) from None
+    _read_weights(model, weights, filename=f"{filepath}/{_VARS_FILENAME}")
     if assets:
         _restore_assets(model, assets)
     return model
@@ -409,9 +608,10 @@ def load_weights_only(model: Any, filepath: str, skip_mismatch: bool = False) ->
             "You are loading weights into a model that has not yet been built. Try "
             "building the model first by calling it on some data or by using `build()`."
         )
-    if str(filepath).endswith(".keras"):
-        with zipfile.ZipFile(filepath, "r") as zf:
-            source = io.BytesIO(_read_member(zf, _VARS_FILENAME))
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        with _open_zip(filepath) as zf:
+            source = io.BytesIO(_read_member(zf, _VARS_FILENAME, filepath))
+        _read_weights(model, source, skip_mismatch, filename=f"{filepath}/{_VARS_FILENAME}")
     else:
-        source = filepath
-    _read_weights(model, source, skip_mismatch=skip_mismatch)
+        _read_weights(model, filepath, skip_mismatch=skip_mismatch)

@@ -128,8 +128,25 @@ def _builtin_tables() -> dict[str, dict]:
             "keras.losses": losses._OBJECTS,
             "keras.metrics": metrics._OBJECTS,
             "keras.activations": activations._OBJECTS,
+            # objects of the smaller namespaces, by their public class names
+            "keras.quantizers": _public_classes("rill.keras.quantizers"),
+            "keras.distillation": _public_classes("rill.keras.distillation"),
+            "keras.utils": {"FeatureSpace": _feature_space()},
         }
     return _tables_cache
+
+
+def _public_classes(module: str) -> dict:
+    import importlib
+
+    mod = importlib.import_module(module)
+    return {k: v for k, v in vars(mod).items() if isinstance(v, type) and not k.startswith("_")}
+
+
+def _feature_space():
+    from rill.keras.utils.feature_space import FeatureSpace
+
+    return FeatureSpace
 
 
 # Where built-in *functions* named only by their name are looked for (Keras' order).

@@ -23,6 +23,7 @@ from rill.keras.utils.directory_datasets import (
     image_dataset_from_directory,
     text_dataset_from_directory,
 )
+from rill.keras.utils.feature_space import FeatureSpace
 from rill.keras.utils.file_utils import get_file
 from rill.keras.utils.graph_utils import get_source_inputs, is_keras_tensor
 from rill.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -39,7 +40,7 @@ from rill.keras.utils.rng import set_random_seed
 from rill.keras.utils.sequence_padding import pad_sequences
 
 __all__ = [
-    "Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence",
+    "Config", "CustomObjectScope", "FeatureSpace", "Progbar", "PyDataset", "Sequence",
     "array_to_img", "audio_dataset_from_directory", "bounding_boxes", "clear_session",
     "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
     "enable_interactive_logging", "get_custom_objects", "get_file", "get_registered_name",

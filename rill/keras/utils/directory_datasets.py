@@ -72,6 +72,24 @@ def _image_loader(image_size, channels, interpolation, data_format, crop, pad):
     return lambda p: _host(load, p, "float32", shape)
 
 
+def _index(directory, labels, label_mode, formats, class_names, validation_split, subset,
+           shuffle, seed, follow_links, verbose):  # fmt: skip
+    """The split arguments checked, a seed drawn when none is given, and the files (with
+    labels and class names) under ``directory``: ``(files, labels, class_names, seed)``."""
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    files, labels, class_names = index_directory(
+        directory, labels, formats, class_names, shuffle, seed, follow_links, verbose
+    )
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(
+            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+            f"Received: class_names={class_names}"
+        )
+    return files, labels, class_names, seed
+
+
 def image_dataset_from_directory(
     directory,
     labels="inferred",
@@ -121,17 +139,10 @@ def image_dataset_from_directory(
             "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
         )
     _check_format(format)
-    check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    files, labels, class_names = index_directory(
-        directory, labels, IMAGE_FORMATS, class_names, shuffle, seed, follow_links, verbose
-    )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
+    files, labels, class_names, seed = _index(
+        directory, labels, label_mode, IMAGE_FORMATS, class_names, validation_split, subset,
+        shuffle, seed, follow_links, verbose,
+    )  # fmt: skip
     from rill.keras.utils.image_utils import _data_format
 
     load = _image_loader(
@@ -165,17 +176,10 @@ def text_dataset_from_directory(
     _check_format(format)
     if labels is None or label_mode is None:
         labels = label_mode = None
-    check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    files, labels, class_names = index_directory(
-        directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose
-    )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
+    files, labels, class_names, seed = _index(
+        directory, labels, label_mode, (".txt",), class_names, validation_split, subset,
+        shuffle, seed, follow_links, verbose,
+    )  # fmt: skip
 
     def read(path: bytes):
         with open(path, "rb") as f:
@@ -252,17 +256,10 @@ def audio_dataset_from_directory(
         )
     if labels is None or label_mode is None:
         labels = label_mode = None
-    check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    files, labels, class_names = index_directory(
-        directory, labels, (".wav",), class_names, shuffle, seed, follow_links, verbose
-    )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
+    files, labels, class_names, seed = _index(
+        directory, labels, label_mode, (".wav",), class_names, validation_split, subset,
+        shuffle, seed, follow_links, verbose,
+    )  # fmt: skip
 
     channels = read_wav(files[0]).shape[1] if files else 1
     length = output_sequence_length

@@ -131,7 +131,9 @@ def test_input_spec():
     layer = keras.layers.Conv1D(2, 3)
     layer(tf.zeros((1, 5, 4)))
     assert layer.input_spec.axes == {-1: 4}
-    with pytest.raises(ValueError, match=r"Conv1D.*expected axis -1 of the input to have value 4"):
+    with pytest.raises(
+        ValueError, match=r"conv1d.*expected axis -1 of input shape to have value 4"
+    ):
         layer(tf.zeros((1, 5, 3)))
     with pytest.raises(ValueError, match=r"expected min_ndim=3, found ndim=2"):
         keras.layers.Conv1D(2, 3)(tf.zeros((5, 4)))

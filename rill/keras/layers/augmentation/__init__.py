@@ -3,6 +3,7 @@ mixing (MixUp, CutMix, RandomErasing), policies (AugMix, RandAugment) and
 MaxNumBoundingBoxes; random ones act in training only, seeded by ``seed``."""
 
 from rill.keras.layers.augmentation.boxes import MaxNumBoundingBoxes
+from rill.keras.layers.augmentation.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from rill.keras.layers.augmentation.color import (
     AutoContrast,
     Equalization,
@@ -35,7 +36,7 @@ from rill.keras.layers.augmentation.mixing import CutMix, MixUp, RandomErasing
 from rill.keras.layers.augmentation.policies import AugMix, RandAugment
 
 __all__: list[str] = [
-    "AugMix", "AutoContrast", "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp",
+    "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp",
     "RandAugment", "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter",
     "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomErasing", "RandomFlip",
     "RandomGaussianBlur", "RandomGrayscale", "RandomHeight", "RandomHue", "RandomInvert",

@@ -85,6 +85,39 @@ def factor_pair(factor, name, bounds, message=None, symmetric=True):
     raise ValueError(msg + f"Received: {name}={factor}")
 
 
+def lower_clipped_pair(value, name, bounds):
+    """Keras' reading of RandomGaussianBlur's ``sigma`` and RandomErasing's ``scale``: a
+    pair (sorted; its error says ``factor=``) or a number ``f``, giving
+    ``(max(-f, lo), f)``."""
+    lo, hi = bounds
+    msg = (
+        f"The `{name}` argument should be a number (or a list of two numbers) in the range "
+        f"[{lo}, {hi}]. "
+    )
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2 or value[0] > hi or value[1] < lo:
+            raise ValueError(msg + f"Received: factor={value}")
+        return tuple(sorted(value))
+    low, high = factor_pair(value, name, (lo, hi), msg)
+    return (max(low, lo), high)
+
+
+def images_of(data):
+    """The images of a layer's input: the ``images`` entry of a dict, else the input."""
+    return data["images"] if isinstance(data, dict) else data
+
+
+def ranked_images(data, received="Received"):
+    """``images_of(data)``, or Keras' ValueError unless they are rank 3 or 4 (the layers
+    word it with or without a colon: ``received``)."""
+    images = images_of(data)
+    if images.shape.rank not in (3, 4):
+        raise ValueError(
+            f"Expected the input image to be rank 3 or 4. {received} inputs.shape={images.shape}"
+        )
+    return images
+
+
 def check_choice(layer, arg, value, allowed):
     """Keras raises NotImplementedError for an unknown fill mode or interpolation."""
     if value not in allowed:
@@ -100,6 +133,7 @@ class BaseImagePreprocessingLayer(Layer):
 
     _USE_BASE_FACTOR = True
     _FACTOR_BOUNDS = (-1, 1)
+    _CONFIG_KEYS: tuple = ()  # the attributes get_config adds, in Keras' order
 
     def __init__(self, factor=None, bounding_box_format=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -248,6 +282,7 @@ class BaseImagePreprocessingLayer(Layer):
         config = {**super().get_config(), "data_format": self.data_format}
         if self.bounding_box_format is not None:
             config["bounding_box_format"] = self.bounding_box_format
+        config.update((k, getattr(self, k)) for k in self._CONFIG_KEYS)
         return config
 
     # shared helpers -----------------------------------------------------------------------

@@ -9,6 +9,9 @@ from rill.keras.layers.augmentation.base import (
     BaseImagePreprocessingLayer,
     check_value_range,
     factor_pair,
+    images_of,
+    lower_clipped_pair,
+    ranked_images,
 )
 
 __all__ = [
@@ -24,10 +27,6 @@ def _image_ops():
     return image
 
 
-def _images(data):
-    return data["images"] if isinstance(data, dict) else data
-
-
 def _clip(x, lo, hi):
     return tf.clip_by_value(x, tf.cast(lo, x.dtype), tf.cast(hi, x.dtype))
 
@@ -38,6 +37,14 @@ def _per_image_4d(v):
 
 class _ColorLayer(BaseImagePreprocessingLayer):
     """A layer that changes pixel values only: masks and boxes pass through."""
+
+    _CONFIG_KEYS = ("factor", "value_range", "seed")
+
+    def _init_factor_range_seed(self, factor, value_range, seed, check_range=True):
+        """Set ``factor``, ``value_range`` (sorted and checked where Keras does) and the seed."""
+        self._set_factor(factor)
+        self.value_range = check_value_range(value_range) if check_range else value_range
+        self._make_generator(seed)
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return segmentation_masks
@@ -56,11 +63,7 @@ class RandomBrightness(_ColorLayer):
         self.value_range = check_value_range(value_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         if not training:
             return None
         delta = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
@@ -72,10 +75,6 @@ class RandomBrightness(_ColorLayer):
         images = images + tf.cast(transformation["rgb_delta"], images.dtype)
         return _clip(images, self.value_range[0], self.value_range[1])
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
-
 
 class RandomContrast(_ColorLayer):
     """Scales each image's deviation from its per-channel mean by a random factor in
@@ -85,16 +84,10 @@ class RandomContrast(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(**kwargs)
-        self._set_factor(factor)
-        self.value_range = value_range
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed, check_range=False)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         if not training:
             return None
         f = self._per_image(images, 1.0 - self.factor[0], 1.0 + self.factor[1],
@@ -109,10 +102,6 @@ class RandomContrast(_ColorLayer):
         mean = tf.reduce_mean(images, axis=axes, keepdims=True)
         f = tf.cast(transformation["contrast_factor"], images.dtype)
         return _clip((images - mean) * f + mean, self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
 
 
 class RandomGrayscale(_ColorLayer):
@@ -129,7 +118,7 @@ class RandomGrayscale(_ColorLayer):
         self._make_generator(seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        return _per_image_4d(self._per_image(_images(data), seed=seed) < self.factor)
+        return _per_image_4d(self._per_image(images_of(data), seed=seed) < self.factor)
 
     def transform_images(self, images, transformation, training=True):
         if not training:
@@ -137,8 +126,7 @@ class RandomGrayscale(_ColorLayer):
         gray = _image_ops().rgb_to_grayscale(images, data_format=self.data_format)
         return tf.where(transformation, gray, images)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
+    _CONFIG_KEYS = ("factor",)
 
 
 class RandomHue(_ColorLayer):
@@ -149,16 +137,10 @@ class RandomHue(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = value_range
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed, check_range=False)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         sign = tf.where(self._per_image(images, seed=seed) > 0.5, -1.0, 1.0)
         f = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
         return {"factor": sign * f * 0.5}
@@ -181,10 +163,6 @@ class RandomHue(_ColorLayer):
         images = self._transform_value_range(images, (0, 1), self.value_range, self.compute_dtype)
         return tf.cast(images, self.compute_dtype)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
-
 
 class RandomSaturation(_ColorLayer):
     """Multiplies each image's saturation by ``f / (1 - f)``, ``f`` drawn from
@@ -192,16 +170,10 @@ class RandomSaturation(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = check_value_range(value_range)
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received: inputs.shape={images.shape}"
-            )
+        images = ranked_images(data, "Received:")
         f = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
         from rill.keras import config
 
@@ -219,10 +191,6 @@ class RandomSaturation(_ColorLayer):
         s = _clip(s * f, self.value_range[0], self.value_range[1])
         return ops.hsv_to_rgb(tf.stack([h, s, v], axis=axis), data_format=self.data_format)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
-
 
 class RandomSharpness(_ColorLayer):
     """Blends each image with a smoothed copy: a factor ``f`` gives
@@ -233,16 +201,10 @@ class RandomSharpness(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = check_value_range(value_range)
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received: inputs.shape={images.shape}"
-            )
+        images = ranked_images(data, "Received:")
         return {"factor": self._per_image(images, self.factor[0], self.factor[1], seed=seed)}
 
     def transform_images(self, images, transformation, training=True):
@@ -264,26 +226,16 @@ class RandomSharpness(_ColorLayer):
             images = tf.transpose(images, [0, 3, 2, 1])
         return images
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
-
 
 class RandomColorDegeneration(_ColorLayer):
     """Moves each image towards its grayscale version by a random fraction."""
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = check_value_range(value_range)
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received: inputs.shape={images.shape}"
-            )
+        images = ranked_images(data, "Received:")
         f = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
         return {"factor": _per_image_4d(f)}
 
@@ -309,10 +261,6 @@ class RandomColorDegeneration(_ColorLayer):
             )
         return input_shape
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
-
 
 class RandomInvert(_ColorLayer):
     """Inverts each image (``value_range[1] - x``) with a probability drawn from
@@ -323,18 +271,12 @@ class RandomInvert(_ColorLayer):
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = value_range
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed, check_range=False)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         p = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
         return {"apply_inversion": self._per_image(images, seed=seed) < p}
 
@@ -344,10 +286,6 @@ class RandomInvert(_ColorLayer):
         images = tf.cast(images, self.compute_dtype)
         apply = _per_image_4d(transformation["apply_inversion"])
         return tf.where(apply, tf.cast(self.value_range[1], images.dtype) - images, images)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
 
 
 class RandomPosterization(_ColorLayer):
@@ -360,19 +298,13 @@ class RandomPosterization(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self._set_factor(factor)
-        self.value_range = check_value_range(value_range)
-        self._make_generator(seed)
+        self._init_factor_range_seed(factor, value_range, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
         from rill.keras import random
         from rill.keras.layers.augmentation.base import batch_size, sample_shape
 
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received: inputs.shape={images.shape}"
-            )
+        images = ranked_images(data, "Received:")
         b = batch_size(images)
         lo, hi = int(self.factor[0]), int(self.factor[1])
         if lo != hi:
@@ -392,10 +324,6 @@ class RandomPosterization(_ColorLayer):
         x = tf.cast(x, "uint8")
         x = tf.bitwise.left_shift(tf.bitwise.right_shift(x, shift), shift)
         return self._transform_value_range(tf.cast(x, dtype), (0, 255), self.value_range, dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range,
-                "seed": self.seed}  # fmt: skip
 
 
 class Solarization(_ColorLayer):
@@ -421,7 +349,7 @@ class Solarization(_ColorLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = _images(data)
+        images = images_of(data)
         dtype = self.compute_dtype
         add = self._per_image(images, self.addition_factor[0], self.addition_factor[1] * 255,
                               dtype, seed)  # fmt: skip
@@ -439,14 +367,7 @@ class Solarization(_ColorLayer):
         x = tf.where(x < transformation["thresholds"], x, 255 - x)
         return self._transform_value_range(x, (0, 255), self.value_range, dtype)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "value_range": self.value_range,
-            "addition_factor": self.addition_factor,
-            "threshold_factor": self.threshold_factor,
-            "seed": self.seed,
-        }
+    _CONFIG_KEYS = ("value_range", "addition_factor", "threshold_factor", "seed")
 
 
 class AutoContrast(_ColorLayer):
@@ -471,8 +392,7 @@ class AutoContrast(_ColorLayer):
         x = self._transform_value_range(x, (0, 255), self.value_range, dtype)
         return tf.where(tf.math.is_nan(x), original, x)  # flat channels stay as they were
 
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range}
+    _CONFIG_KEYS = ("value_range",)
 
 
 class Equalization(_ColorLayer):
@@ -524,8 +444,7 @@ class Equalization(_ColorLayer):
         out = equalized * ((hi - lo) / 255.0) + lo  # back onto the value range
         return tf.cast(tf.reshape(out, tf.shape(x)), dtype)
 
-    def get_config(self):
-        return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
+    _CONFIG_KEYS = ("bins", "value_range")
 
 
 class RandomGaussianBlur(_ColorLayer):
@@ -540,18 +459,7 @@ class RandomGaussianBlur(_ColorLayer):
         super().__init__(data_format=data_format, **kwargs)
         self._set_factor(factor)
         self.kernel_size = self._kernel_size(kernel_size)
-        lo, hi = self._FACTOR_BOUNDS
-        msg = (
-            f"The `sigma` argument should be a number (or a list of two numbers) in the "
-            f"range [{lo}, {hi}]. "
-        )
-        if isinstance(sigma, (tuple, list)):
-            if len(sigma) != 2 or sigma[0] > hi or sigma[1] < lo:
-                raise ValueError(msg + f"Received: factor={sigma}")
-            self.sigma = tuple(sorted(sigma))
-        else:
-            self.sigma = factor_pair(sigma, "sigma", (lo, hi), msg)
-            self.sigma = (max(self.sigma[0], lo), self.sigma[1])
+        self.sigma = lower_clipped_pair(sigma, "sigma", self._FACTOR_BOUNDS)
         self.value_range = value_range
         self._make_generator(seed)
 
@@ -574,11 +482,7 @@ class RandomGaussianBlur(_ColorLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         p = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
         apply = self._per_image(images, seed=seed) < p
         sigma = self._uniform([2], self.sigma[0], self.sigma[1], self.compute_dtype, seed) + 1e-6
@@ -595,15 +499,7 @@ class RandomGaussianBlur(_ColorLayer):
         images = tf.where(_per_image_4d(transformation["should_apply_blur"]), blurred, images)
         return _clip(images, self.value_range[0], self.value_range[1])
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "factor": self.factor,
-            "kernel_size": self.kernel_size,
-            "sigma": self.sigma,
-            "value_range": self.value_range,
-            "seed": self.seed,
-        }
+    _CONFIG_KEYS = ("factor", "kernel_size", "sigma", "value_range", "seed")
 
 
 class RandomColorJitter(_ColorLayer):
@@ -644,13 +540,5 @@ class RandomColorJitter(_ColorLayer):
                 images = layer.transform_images(images, t)
         return tf.cast(images, self.compute_dtype)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "value_range": self.value_range,
-            "brightness_factor": self.brightness_factor,
-            "contrast_factor": self.contrast_factor,
-            "saturation_factor": self.saturation_factor,
-            "hue_factor": self.hue_factor,
-            "seed": self.seed,
-        }
+    _CONFIG_KEYS = ("value_range", "brightness_factor", "contrast_factor", "saturation_factor",
+                    "hue_factor", "seed")  # fmt: skip

@@ -10,6 +10,7 @@ from rill.keras.layers.augmentation.base import (
     batch_size,
     check_choice,
     factor_pair,
+    images_of,
     sample_shape,
     spatial_dims,
 )
@@ -41,6 +42,12 @@ class _AffineLayer(BaseImagePreprocessingLayer):
         self.fill_mode = fill_mode
         self.interpolation = interpolation
 
+    def _init_sampling(self, fill_mode, interpolation, fill_value, seed):
+        """Check and set the sampling arguments the warping layers share, and the seed."""
+        self._check_sampling(fill_mode, interpolation)
+        self.fill_value = fill_value
+        self._make_generator(seed)
+
     def _warp(self, images, transforms, interpolation):
         return projective_warp(images, transforms, interpolation, self.fill_mode,
                                self.fill_value, self.data_format)  # fmt: skip
@@ -71,7 +78,7 @@ class RandomFlip(BaseImagePreprocessingLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         flips = self._per_image(images, seed=seed) <= 0.5
         hw = spatial_dims(images, self.data_format)  # for the boxes' relative coordinates
         return {"flips": tf.reshape(flips, [-1, 1, 1, 1]), "image_hw": hw}
@@ -113,8 +120,7 @@ class RandomFlip(BaseImagePreprocessingLayer):
         boxes = {**boxes, "boxes": b}
         return converters.convert_format(boxes, source="rel_xyxy", target=fmt, height=h, width=w)
 
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed, "mode": self.mode}
+    _CONFIG_KEYS = ("seed", "mode")
 
 
 class RandomRotation(_AffineLayer):
@@ -126,14 +132,12 @@ class RandomRotation(_AffineLayer):
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):  # fmt: skip
         super().__init__(factor=factor, data_format=data_format, **kwargs)
-        self._make_generator(seed)
-        self.fill_value = fill_value
-        self._check_sampling(fill_mode, interpolation)
+        self._init_sampling(fill_mode, interpolation, fill_value, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         h, w = spatial_dims(images, self.data_format)
         angle = self._per_image(images, self.factor[0] * 360.0, self.factor[1] * 360.0,
                                 seed=seed)  # fmt: skip
@@ -146,16 +150,7 @@ class RandomRotation(_AffineLayer):
             return images
         return self._warp(images, transformation["rotation_matrix"], interpolation)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "factor": self.factor,
-            "data_format": self.data_format,
-            "fill_mode": self.fill_mode,
-            "fill_value": self.fill_value,
-            "interpolation": self.interpolation,
-            "seed": self.seed,
-        }
+    _CONFIG_KEYS = ("factor", "fill_mode", "fill_value", "interpolation", "seed")
 
 
 class RandomTranslation(_AffineLayer):
@@ -177,14 +172,12 @@ class RandomTranslation(_AffineLayer):
         self.width_lower, self.width_upper = factor_pair(
             width_factor, "width_factor", (-1.0, 1.0), self._MSG
         )
-        self._check_sampling(fill_mode, interpolation)
-        self.fill_value = fill_value
-        self._make_generator(seed)
+        self._init_sampling(fill_mode, interpolation, fill_value, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         h, w = spatial_dims(images, self.data_format)
         dy = self._per_image(images, self.height_lower, self.height_upper, seed=seed)
         dx = self._per_image(images, self.width_lower, self.width_upper, seed=seed)
@@ -202,17 +195,14 @@ class RandomTranslation(_AffineLayer):
         return tf.stack([one, zero, -translations[:, 0], zero, one, -translations[:, 1],
                          zero, zero], axis=1)  # fmt: skip
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "seed": self.seed,
-            "fill_value": self.fill_value,
-            "data_format": self.data_format,
-        }
+    _CONFIG_KEYS = (
+        "height_factor",
+        "width_factor",
+        "fill_mode",
+        "interpolation",
+        "seed",
+        "fill_value",
+    )
 
 
 class RandomZoom(_AffineLayer):
@@ -233,9 +223,7 @@ class RandomZoom(_AffineLayer):
         self.width_factor = width_factor
         if width_factor is not None:
             self.width_lower, self.width_upper = self._pair(width_factor, "width_factor")
-        self._check_sampling(fill_mode, interpolation)
-        self.fill_value = fill_value
-        self._make_generator(seed)
+        self._init_sampling(fill_mode, interpolation, fill_value, seed)
 
     def _pair(self, factor, name):
         values = factor if isinstance(factor, (tuple, list)) else [factor]
@@ -246,7 +234,7 @@ class RandomZoom(_AffineLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         hz = self._per_image(images, 1.0 + self.height_lower, 1.0 + self.height_upper,
                              seed=seed)  # fmt: skip
         if self.width_factor is not None:
@@ -267,17 +255,14 @@ class RandomZoom(_AffineLayer):
         matrix = tf.stack([wz, zero, x_off, zero, hz, y_off, zero, zero], axis=1)
         return self._warp(images, matrix, interpolation)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "height_factor": self.height_factor,
-            "width_factor": self.width_factor,
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "seed": self.seed,
-            "fill_value": self.fill_value,
-            "data_format": self.data_format,
-        }
+    _CONFIG_KEYS = (
+        "height_factor",
+        "width_factor",
+        "fill_mode",
+        "interpolation",
+        "seed",
+        "fill_value",
+    )
 
 
 class RandomShear(_AffineLayer):
@@ -293,14 +278,12 @@ class RandomShear(_AffineLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.x_factor = factor_pair(x_factor, "x_factor", (0.0, 1.0), self._MSG)
         self.y_factor = factor_pair(y_factor, "y_factor", (0.0, 1.0), self._MSG)
-        self._check_sampling(fill_mode, interpolation)
-        self.fill_value = fill_value
-        self._make_generator(seed)
+        self._init_sampling(fill_mode, interpolation, fill_value, seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         dtype = self.compute_dtype
         sign = tf.where(self._per_image(images, 0.0, 1.0, dtype, seed) > 0.5, -1.0, 1.0)
         shear_y = self._per_image(images, self.y_factor[0], self.y_factor[1], dtype, seed)
@@ -316,17 +299,7 @@ class RandomShear(_AffineLayer):
         matrix = tf.stack([one, s[:, 0], zero, s[:, 1], one, zero, zero, zero], axis=1)
         return self._warp(images, matrix, interpolation)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "x_factor": self.x_factor,
-            "y_factor": self.y_factor,
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "seed": self.seed,
-            "fill_value": self.fill_value,
-            "data_format": self.data_format,
-        }
+    _CONFIG_KEYS = ("x_factor", "y_factor", "fill_mode", "interpolation", "seed", "fill_value")
 
 
 class RandomPerspective(_AffineLayer):
@@ -353,7 +326,7 @@ class RandomPerspective(_AffineLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         b = batch_size(images)
         h, w = spatial_dims(images, self.data_format)
         prob = self._per_image(images, self.factor[0], self.factor[1], seed=seed)
@@ -387,15 +360,7 @@ class RandomPerspective(_AffineLayer):
         apply = tf.reshape(transformation["apply_perspective"], [-1, 1, 1, 1])
         return tf.where(apply, out, images)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "factor": self.factor,
-            "scale": self.scale,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
-            "seed": self.seed,
-        }
+    _CONFIG_KEYS = ("factor", "scale", "interpolation", "fill_value", "seed")
 
 
 class RandomCrop(BaseImagePreprocessingLayer):
@@ -417,7 +382,7 @@ class RandomCrop(BaseImagePreprocessingLayer):
         self.height_axis, self.width_axis = (-2, -1) if first else (-3, -2)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = data["images"] if isinstance(data, dict) else data
+        images = images_of(data)
         dims = images.shape.as_list()
         in_h, in_w = dims[self.height_axis], dims[self.width_axis]
         if in_h is None or in_w is None:
@@ -466,14 +431,7 @@ class RandomCrop(BaseImagePreprocessingLayer):
         shape[self.width_axis] = self.width
         return tuple(shape)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "height": self.height,
-            "width": self.width,
-            "seed": self.seed,
-            "data_format": self.data_format,
-        }
+    _CONFIG_KEYS = ("height", "width", "seed")
 
 
 class _RandomResize(BaseImagePreprocessingLayer):

@@ -7,7 +7,9 @@ import rill as tf
 from rill.keras.layers.augmentation.base import (
     BaseImagePreprocessingLayer,
     batch_size,
-    factor_pair,
+    images_of,
+    lower_clipped_pair,
+    ranked_images,
     sample_shape,
 )
 
@@ -18,10 +20,6 @@ def _random():
     from rill.keras import random  # deferred: keras.random imports keras.ops
 
     return random
-
-
-def _images(data):
-    return data["images"] if isinstance(data, dict) else data
 
 
 def _float_labels(labels, dtype):
@@ -74,7 +72,7 @@ class MixUp(BaseImagePreprocessingLayer):
         self._make_generator(seed)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = _images(data)
+        images = images_of(data)
         b = batch_size(images)
         gen = self.generator if seed is None else seed
         order = _random().shuffle(tf.range(b, dtype="int64"), seed=gen)
@@ -121,7 +119,7 @@ class CutMix(BaseImagePreprocessingLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = _images(data)
+        images = images_of(data)
         if images.shape.rank == 3:
             return None
         b = batch_size(images)
@@ -175,18 +173,7 @@ class RandomErasing(BaseImagePreprocessingLayer):
                  seed=None, data_format=None, **kwargs):  # fmt: skip
         super().__init__(data_format=data_format, **kwargs)
         self._set_factor(factor)
-        lo, hi = self._FACTOR_BOUNDS
-        msg = (
-            "The `scale` argument should be a number (or a list of two numbers) in the range "
-            f"[{lo}, {hi}]. "
-        )
-        if isinstance(scale, (tuple, list)):
-            if len(scale) != 2 or scale[0] > hi or scale[1] < lo:
-                raise ValueError(msg + f"Received: factor={scale}")
-            self.scale = tuple(sorted(scale))
-        else:
-            self.scale = factor_pair(scale, "scale", (lo, hi), msg)
-            self.scale = (max(self.scale[0], lo), self.scale[1])
+        self.scale = lower_clipped_pair(scale, "scale", self._FACTOR_BOUNDS)
         self.fill_value = fill_value
         self.value_range = value_range
         self._make_generator(seed)
@@ -213,11 +200,7 @@ class RandomErasing(BaseImagePreprocessingLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = _images(data)
-        if images.shape.rank not in (3, 4):
-            raise ValueError(
-                f"Expected the input image to be rank 3 or 4. Received inputs.shape={images.shape}"
-            )
+        images = ranked_images(data)
         b = batch_size(images)
         h, w = _hw(self, images)
         gen = self.generator if seed is None else seed

@@ -19,64 +19,12 @@ from rill.keras.layer import Layer
 from rill.keras.layers.input_spec import SpecLayer
 
 __all__ = [
-    "NestedWeights",
     "DropoutRNNCell",
     "SimpleRNNCell",
     "LSTMCell",
     "GRUCell",
     "StackedRNNCells",
 ]
-
-
-class NestedWeights:
-    """Mixin for layers made of sublayers (RNN and its cell, wrappers, multi-head
-    attention): their variables are listed depth-first, as Keras 3 orders them (a
-    layer's own, then each sublayer's, recursively), so ``model.weights``,
-    ``get_weights`` and an optimizer's slots line up with Keras'. A weights file still
-    stores each variable under the sublayer that owns it.
-
-    (rill's ``Layer`` collects a model's variables breadth-first; with that changed to
-    depth-first in the base class, this mixin can go.)"""
-
-    def _tracked_variables(self):
-        out = list(Layer._tracked_variables(self))
-        seen = {id(v) for v in out}
-        for sub in self._sublayers():
-            if not sub._trainable:  # found (as non-trainable) where it belongs
-                continue
-            for v in _depth_first(sub):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
-
-    def _own_for_saving(self):
-        own = Layer._tracked_variables(self)
-        return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
-
-    def save_own_variables(self, store):
-        for i, v in enumerate(self._own_for_saving()):
-            store[str(i)] = v.numpy()
-
-    def load_own_variables(self, store):
-        own = self._own_for_saving()
-        if len(store) != len(own):
-            raise ValueError(
-                f"Layer '{self.name}' expected {len(own)} variables, but received "
-                f"{len(store)} variables during loading. Expected: {[v.name for v in own]}"
-            )
-        for i, v in enumerate(own):
-            v.assign(store[str(i)])
-
-
-def _depth_first(layer):
-    if isinstance(layer, NestedWeights):
-        return layer._tracked_variables()
-    out = list(layer._tracked_variables())
-    for sub in layer._sublayers():
-        if sub._trainable:
-            out.extend(_depth_first(sub))
-    return out
 
 
 def _units(layer_name, units):
@@ -441,7 +389,7 @@ def _output_dim(cell):
     return s[0] if isinstance(s, (list, tuple)) else s
 
 
-class StackedRNNCells(NestedWeights, SpecLayer):
+class StackedRNNCells(SpecLayer):
     """Cells applied one after the other at each time step: the output of one is the input
     of the next; the state is the list of the cells' states."""
 

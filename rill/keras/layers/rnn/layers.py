@@ -21,7 +21,6 @@ from rill.keras.layers.rnn.cells import (
     DropoutRNNCell,
     GRUCell,
     LSTMCell,
-    NestedWeights,
     SimpleRNNCell,
     StackedRNNCells,
     _output_dim,
@@ -47,7 +46,7 @@ def _is(fn, options):
     return any(fn is o for o in options)
 
 
-class RNN(NestedWeights, SpecLayer):
+class RNN(SpecLayer):
     """Run ``cell`` (or a list of cells, stacked) over the time axis of (batch, time, ...)
     inputs. ``call(sequences, initial_state=None, mask=None, training=None)``."""
 
@@ -98,11 +97,6 @@ class RNN(NestedWeights, SpecLayer):
         return [s] if isinstance(s, int) else list(s)
 
     # calling ------------------------------------------------------------------------------
-    def __call__(self, inputs, *args, **kwargs):
-        if kwargs.get("mask") is None and getattr(inputs, "_keras_mask", None) is not None:
-            kwargs["mask"] = inputs._keras_mask  # a mask carried by the inputs (Keras 3)
-        return super().__call__(inputs, *args, **kwargs)
-
     def build(self, sequences_shape, initial_state_shape=None):
         shape = tf.TensorShape(sequences_shape).as_list()
         step_shape = tf.TensorShape([shape[0], *shape[2:]])

@@ -1,0 +1,164 @@
+"""jit_compile benchmarks (issue 19), in one run: rill's executor vs rill on XLA
+(``jit_compile=True``) vs a hand-written ``jax.jit`` function, per workload, with the
+first-call cost (trace + lower + compile) of each.
+
+    W2  a 100-op elementwise chain on a (256,) float32 vector
+    W3b one Adam step of a 784-256-128-10 MLP, batch 128 (forward, backward, update)
+    W4  one fit epoch (10,000 samples, batch 128) of that MLP
+    W5  one CNN training step (conv 3x3x32, max pool, dense; batch 64 of 28x28x1)
+    W6  one LSTM training step (64 units, 20 steps, batch 32)
+
+    .venv/bin/python benchmarks/xla.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _time(fn, repeat):
+    t = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        best = min(best, (time.perf_counter() - t) / repeat)
+    return first, best
+
+
+def w2(tf, jit):
+    f = tf.function(lambda x: _chain(tf.math, x), jit_compile=jit)
+    x = tf.constant(np.ones(256, np.float32))
+    return lambda: f(x)
+
+
+def _chain(m, x):
+    for _ in range(25):
+        x = m.tanh(x * 0.5 + 0.1) - x * 0.01
+    return x
+
+
+def _keras_mlp(keras, jit):
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, activation="relu"),
+                          keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])  # fmt: skip
+    m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    return m
+
+
+def w3b(tf, jit):
+    m = _keras_mlp(tf.keras, jit)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(128, 784)).astype(np.float32), rng.integers(0, 10, 128)
+    return lambda: m.train_on_batch(x, y)
+
+
+def w4(tf, jit):
+    m = _keras_mlp(tf.keras, jit)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(10000, 784)).astype(np.float32), rng.integers(0, 10, 10000)
+    return lambda: m.fit(x, y, batch_size=128, epochs=1, verbose=0)
+
+
+def w5(tf, jit):
+    keras = tf.keras
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3, activation="relu"),
+                          keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(10)])  # fmt: skip
+    m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 64)
+    return lambda: m.train_on_batch(x, y)
+
+
+def w6(tf, jit):
+    keras = tf.keras
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((20, 16)), keras.layers.LSTM(64), keras.layers.Dense(10)])
+    m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 20, 16)).astype(np.float32), rng.integers(0, 10, 32)
+    return lambda: m.train_on_batch(x, y)
+
+
+def jax_w2(jax):
+    f = jax.jit(lambda x: _chain(jax.numpy, x))
+    x = jax.numpy.ones(256, np.float32)
+    return lambda: f(x).block_until_ready()
+
+
+def jax_w3b(jax):
+    jnp = jax.numpy
+    rng = np.random.default_rng(0)
+    sizes = [784, 256, 128, 10]
+    params = [(rng.normal(size=(a, b)).astype(np.float32) * 0.05, np.zeros(b, np.float32))
+              for a, b in zip(sizes, sizes[1:])]  # fmt: skip
+    m = jax.tree_util.tree_map(jnp.zeros_like, params)
+    v = jax.tree_util.tree_map(jnp.zeros_like, params)
+    x, y = rng.normal(size=(128, 784)).astype(np.float32), rng.integers(0, 10, 128)
+
+    def loss(p):
+        h = x
+        for i, (w, b) in enumerate(p):
+            h = h @ w + b
+            h = jax.nn.relu(h) if i < 2 else h
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h), y[:, None], 1))
+
+    @jax.jit
+    def step(p, m, v, t):
+        g = jax.grad(loss)(p)
+        m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
+        v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
+        lr = 1e-3 * jnp.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        p = jax.tree_util.tree_map(lambda a, b, c: a - lr * b / (jnp.sqrt(c) + 1e-7), p, m, v)
+        return p, m, v
+
+    state = [params, m, v]
+
+    def run():
+        state[:] = step(*state, 1.0)
+        jax.block_until_ready(state[0])
+
+    return run
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args()
+    import rill as tf
+
+    try:
+        import jax
+    except ImportError:
+        jax = None
+    rows = []
+    for name, make, jax_make, rep in [("W2", w2, jax_w2, args.repeat * 10), ("W3b", w3b, jax_w3b, args.repeat),
+                                      ("W4", w4, None, 1), ("W5", w5, None, args.repeat),
+                                      ("W6", w6, None, args.repeat)]:  # fmt: skip
+        ex = _time(make(tf, False), rep)
+        xla = _time(make(tf, True), rep)
+        jx = _time(jax_make(jax), rep) if jax_make and jax else (None, None)
+        rows.append((name, ex, xla, jx))
+    print(
+        f"{'':5} {'executor':>12} {'rill XLA':>12} {'jax.jit':>12} {'XLA/jax':>8} {'first call XLA / jax':>22}"
+    )
+    for name, ex, xla, jx in rows:
+        ratio = f"{xla[1] / jx[1]:.2f}x" if jx[1] else "-"
+        jxs = f"{jx[1] * 1e3:10.3f}ms" if jx[1] else f"{'-':>12}"
+        first = f"{xla[0]:.2f}s / {jx[0]:.2f}s" if jx[0] else f"{xla[0]:.2f}s"
+        print(f"{name:5} {ex[1] * 1e3:10.3f}ms {xla[1] * 1e3:10.3f}ms {jxs} {ratio:>8} {first:>22}")
+
+
+if __name__ == "__main__":
+    main()

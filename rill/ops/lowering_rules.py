@@ -1,0 +1,219 @@
+"""Lowerings to JAX for kernels that the generic path (the kernel on ``jax.numpy``) cannot
+take: in-place NumPy code (convolution, pooling), host random streams. Each is a
+``lowering=`` fact of its primitive; ``ctx`` is ``rill.xla``'s LoweringContext, so this
+module imports nothing from JAX itself."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "identity",
+    "conv2d",
+    "conv2d_backprop_input",
+    "conv2d_backprop_filter",
+    "max_pool",
+    "max_pool_grad",
+    "avg_pool",
+    "avg_pool_grad",
+    "relu_grad",
+    "host_random",
+    "stateless_random",
+]
+
+
+def identity(ctx, x):
+    """Identity and StopGradient: the value itself (gradients are rill's, not JAX's)."""
+    return x
+
+
+def _static(v, what):
+    """A host-known integer vector (a static shape): XLA shapes are fixed at compile time."""
+    try:
+        return [int(d) for d in np.asarray(v).reshape(-1)]
+    except Exception as e:  # noqa: BLE001 - a traced value
+        from rill.core.errors import NotLowerable
+
+        raise NotLowerable(f"{what} must be known when compiling ({type(e).__name__})") from e
+
+
+def _channels_last(ctx, x, sr, data_format):
+    """(batch-flattened channels-last array, batch shape), as the NumPy kernels work."""
+    nb = x.ndim - sr - 1
+    bshape = tuple(x.shape[:nb])
+    if data_format == "NCHW":
+        x = ctx.jnp.moveaxis(x, nb, -1)
+    return ctx.jnp.reshape(x, (int(np.prod(bshape)),) + tuple(x.shape[nb:])), bshape
+
+
+def _restore(ctx, y, bshape, data_format):
+    y = ctx.jnp.reshape(y, bshape + tuple(y.shape[1:]))
+    return ctx.jnp.moveaxis(y, -1, len(bshape)) if data_format == "NCHW" else y
+
+
+def conv2d(ctx, x, w, strides, dilations, padding, explicit_paddings, data_format):
+    """Conv2D (any spatial rank) as one ``lax.conv_general_dilated``, grouped when the
+    filter takes fewer channels than the input has."""
+    from rill.ops.patch_ops import window_geometry
+
+    sr = len(strides)
+    xn, bshape = _channels_last(ctx, ctx.jnp.asarray(x), sr, data_format)
+    pads, _ = window_geometry(
+        xn.shape[1:-1], w.shape[:sr], strides, dilations, padding, explicit_paddings
+    )
+    sp = "HWDXYZ"[:sr]
+    y = ctx.lax.conv_general_dilated(
+        xn,
+        w,
+        tuple(strides),
+        [tuple(p) for p in pads],
+        rhs_dilation=tuple(dilations),
+        dimension_numbers=("N" + sp + "C", sp + "IO", "N" + sp + "C"),
+        feature_group_count=xn.shape[-1] // w.shape[sr],
+    )
+    return _restore(ctx, y, bshape, data_format)
+
+
+def _vjp(ctx, fn, primal, dy):
+    _, pull = ctx.jax.vjp(fn, primal)
+    return pull(ctx.jnp.asarray(dy))[0]
+
+
+def conv2d_backprop_input(ctx, sizes, w, dy, **p):
+    """The input gradient of Conv2D: the VJP of its lowering (XLA's transposed conv)."""
+    x0 = ctx.jnp.zeros(_static(sizes, "Conv2DBackpropInput's input_sizes"), dy.dtype)
+    return _vjp(ctx, lambda x: conv2d(ctx, x, w, **p), x0, dy)
+
+
+def conv2d_backprop_filter(ctx, x, fsizes, dy, **p):
+    """The filter gradient of Conv2D: the VJP of its lowering."""
+    w0 = ctx.jnp.zeros(_static(fsizes, "Conv2DBackpropFilter's filter_sizes"), dy.dtype)
+    return _vjp(ctx, lambda w: conv2d(ctx, x, w, **p), w0, dy)
+
+
+def _pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format, init, op):
+    from rill.ops.patch_ops import window_geometry
+
+    sr = len(ksize)
+    xn, bshape = _channels_last(ctx, ctx.jnp.asarray(x), sr, data_format)
+    pads, _ = window_geometry(xn.shape[1:-1], ksize, strides, [1] * sr, padding, explicit_paddings)
+    y = ctx.lax.reduce_window(
+        xn,
+        np.asarray(init, xn.dtype),
+        op,
+        (1, *ksize, 1),
+        (1, *strides, 1),
+        [(0, 0), *[tuple(p) for p in pads], (0, 0)],
+    )
+    return y, bshape
+
+
+def max_pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format):
+    """MaxPool as ``lax.reduce_window`` (max; padding never wins)."""
+    dt = np.dtype(x.dtype)
+    lowest = -np.inf if dt.kind == "f" else np.iinfo(dt).min
+    y, b = _pool(
+        ctx, x, ksize, strides, padding, explicit_paddings, data_format, lowest, ctx.lax.max
+    )
+    return _restore(ctx, y, b, data_format)
+
+
+def max_pool_grad(ctx, x, out, dy, **p):
+    """MaxPoolGrad: each window's gradient to its maximum (the VJP of max_pool)."""
+    return _vjp(ctx, lambda v: max_pool(ctx, v, **p), ctx.jnp.asarray(x), dy)
+
+
+def avg_pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format):
+    """AvgPool: window sums over the count of real (unpadded) elements, as TF divides."""
+    geo = (ksize, strides, padding, explicit_paddings, data_format)
+    total, b = _pool(ctx, x, *geo, 0, ctx.lax.add)
+    ones = ctx.jnp.ones(x.shape, x.dtype)
+    count, _ = _pool(ctx, ones, *geo, 0, ctx.lax.add)
+    return _restore(ctx, total / count, b, data_format)
+
+
+def avg_pool_grad(ctx, sizes, dy, **p):
+    """AvgPoolGrad: the VJP of avg_pool."""
+    x0 = ctx.jnp.zeros(_static(sizes, "AvgPoolGrad's orig_input_shape"), dy.dtype)
+    return _vjp(ctx, lambda v: avg_pool(ctx, v, **p), x0, dy)
+
+
+def relu_grad(ctx, dy, out):
+    """ReluGrad: dy where the relu's output is positive."""
+    return ctx.jnp.where(out > 0, dy, ctx.jnp.zeros((), dy.dtype))
+
+
+# random ---------------------------------------------------------------------------------
+
+
+def _draw(ctx, key, kind, dims, dtype, minval=None, maxval=None):
+    random = ctx.random
+    if kind == "normal":
+        return random.normal(key, dims, dtype)
+    if kind == "uniform":
+        return random.uniform(key, dims, dtype)
+    if kind == "truncated":
+        return random.truncated_normal(key, -2.0, 2.0, dims, dtype)
+    return random.randint(key, dims, minval, maxval, dtype)
+
+
+def host_random(kind, stream):
+    """The lowering of a stateful float sampler: a fresh key per execution from the op's
+    own seeded NumPy stream (``stream(dtype, seed, seed2)``), then JAX's sampler."""
+
+    def lowering(ctx, s, dtype, seed=None, seed2=None):
+        key = ctx.host_key(lambda: stream(dtype, seed, seed2))
+        return _draw(ctx, key, kind, tuple(_static(s, "a random op's shape")), dtype.np)
+
+    return lowering
+
+
+def stateless_random(kind):
+    """The lowering of a stateless sampler: JAX's sampler keyed by the seed pair
+    (deterministic per seed, as the op; JAX's stream, not the executor's numbers)."""
+
+    def lowering(ctx, s, seed, *bounds, dtype=None, **_):
+        dims = tuple(_static(s, "a random op's shape"))
+        key = ctx.seed_key(seed)
+        if kind == "int":
+            lo, hi = bounds
+            return _draw(ctx, key, kind, dims, np.asarray(lo).dtype, lo, hi)
+        return _draw(ctx, key, kind, dims, dtype.np)
+
+    return lowering
+
+
+def _work(x):
+    return np.float32 if np.dtype(x.dtype).itemsize < 4 else x.dtype
+
+
+def _bad_labels(ctx, labels, depth):
+    return (labels < 0) | (labels >= depth)
+
+
+def sparse_xent(ctx, x, labels):
+    """SparseSoftmaxCrossEntropyWithLogits; an out-of-range label gives NaN (XLA's rule,
+    as TF's GPU kernel: no host check inside a compiled computation)."""
+    jnp = ctx.jnp
+    lsm = ctx.jax.nn.log_softmax(jnp.asarray(x).astype(_work(x)), axis=-1)
+    idx = jnp.clip(labels, 0, x.shape[-1] - 1).astype(np.int64)[..., None]
+    loss = -jnp.take_along_axis(lsm, idx, axis=-1)[..., 0]
+    return jnp.where(_bad_labels(ctx, labels, x.shape[-1]), np.nan, loss).astype(x.dtype)
+
+
+def sparse_xent_backprop(ctx, x, labels):
+    """Its gradient with respect to the logits: softmax minus the one-hot labels."""
+    jnp = ctx.jnp
+    sm = ctx.jax.nn.softmax(jnp.asarray(x).astype(_work(x)), axis=-1)
+    onehot = labels[..., None] == jnp.arange(x.shape[-1])
+    g = sm - onehot.astype(sm.dtype)
+    return jnp.where(_bad_labels(ctx, labels, x.shape[-1])[..., None], np.nan, g).astype(x.dtype)
+
+
+def strided_slice_grad(ctx, sh, b, e, s, dy, **masks):
+    """StridedSliceGrad: ``dy`` scattered into zeros of the input's (static) shape."""
+    from rill.ops.indexing_ops import _dims, _walk
+
+    dims = _dims(np.asarray(sh))
+    key, _ = _walk(dims, b.shape[0], np.asarray(b), np.asarray(e), np.asarray(s), **masks)
+    return ctx.jnp.zeros(dims, dy.dtype).at[key].set(dy)

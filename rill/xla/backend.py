@@ -1,0 +1,52 @@
+"""Finding JAX: imported on first use only, with 64-bit types on (rill's int64 shapes and
+float64 tensors must keep their dtypes)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+__all__ = ["load", "available", "install_hint"]
+
+_INSTALL = 'pip install "rill[xla]"'
+_jax = None
+
+
+def install_hint() -> str:
+    """The command that installs the compiler's optional dependencies."""
+    return _INSTALL
+
+
+def available() -> bool:
+    """Whether JAX can be imported (without importing it)."""
+    return _jax is not None or importlib.util.find_spec("jax") is not None
+
+
+def load():
+    """The ``jax`` module, configured for rill (64-bit types enabled)."""
+    global _jax
+    if _jax is None:
+        try:
+            import jax
+        except ImportError as e:
+            raise ImportError(f"rill's XLA compiler needs JAX and jaxlib: {_INSTALL}") from e
+        # JAX truncates to 32 bits by default; rill's dtypes are TF's, int64 and float64
+        # included. The flag is process-wide in JAX, so it is set once, here.
+        jax.config.update("jax_enable_x64", True)
+        _jax = jax
+    return _jax
+
+
+_ACCELERATOR_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm7_plugin", "libtpu")
+
+
+def has_accelerator() -> bool:
+    """Whether JAX runs on a GPU or TPU here (what Keras' ``jit_compile="auto"`` asks:
+    Keras 3 leaves XLA off on CPU-only machines). Imports JAX only when a plugin is there."""
+    if not available():
+        return False
+    if _jax is None and not any(importlib.util.find_spec(p) for p in _ACCELERATOR_PLUGINS):
+        return False
+    try:
+        return any(d.platform != "cpu" for d in load().devices())
+    except RuntimeError:  # a plugin without its device
+        return False

@@ -1,0 +1,303 @@
+"""Lowering one graph's ops to JAX: the context every ``Primitive.lowering`` receives.
+
+Values in a lowering are NumPy arrays where the graph fixes them (constants, static
+shapes: kernels may read them on the host, as ``int(shape[0])``) and JAX arrays
+otherwise. Variables are threaded functionally: ``vars`` maps each variable to its current
+value; reads take it, assignments replace it, and control flow carries the assigned ones
+through ``lax.cond`` / ``lax.while_loop`` / ``lax.scan``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill.core.errors import NotLowerable, OpError
+
+__all__ = ["LoweringContext", "NotLowerable", "assigned_variables"]
+
+
+def _subgraphs(op):
+    return [p for p in op.params.values() if hasattr(p, "graph") and hasattr(p, "arg_idx")]
+
+
+def assigned_variables(graph, out=None) -> dict:
+    """id -> variable for every variable ``graph`` assigns, inside control flow included,
+    in program order."""
+    out = {} if out is None else out
+    for op in graph.ops:
+        var = op.params.get("var") if op.prim.name == "AssignVariableOp" else None
+        if var is not None:
+            out.setdefault(id(var), var)
+        for sub in _subgraphs(op):
+            assigned_variables(sub.graph, out)
+    return out
+
+
+def _is_const(v) -> bool:
+    return isinstance(v, (np.ndarray, np.generic))
+
+
+def _plan_of(sub):
+    """The executor's optimised plan of a subgraph (folded, deduplicated, pruned)."""
+    if sub._plan is None:
+        from rill.tracing.executor import compile_graph
+
+        sub._plan = compile_graph(sub.graph, sub.outputs)
+    return sub._plan
+
+
+class LoweringContext:
+    """What a lowering may use: ``jnp``, ``lax``, ``random``, subgraph lowering, variables."""
+
+    def __init__(self, jax, variables: dict):
+        self.jax = jax
+        self.jnp = jax.numpy
+        self.lax = jax.lax
+        self.random = jax.random
+        self.vars = variables  # id(variable) -> its current value in the computation
+
+    # values ----------------------------------------------------------------------------
+    def dynamic(self, v, dtype=None):
+        """``v`` as a JAX array (of ``dtype``, a NumPy dtype, when given)."""
+        jnp = self.jnp
+        if dtype is None:
+            return jnp.asarray(v)
+        return jnp.asarray(v, dtype=dtype)
+
+    # graphs ----------------------------------------------------------------------------
+    def run_plan(self, plan, graph, args) -> list:
+        """Lower an executor ``Plan`` of ``graph`` on ``args`` (its placeholders' values)."""
+        env = dict(plan.consts)
+        for ph, a in zip(graph.inputs, args):
+            env[id(ph)] = a
+        for node in plan.nodes:
+            outs = self.lower_op(node.op, [env[k] for k in node.ins])
+            for k, v in zip(node.outs, outs):
+                env[k] = v
+        return [env[k] for k in plan.out_keys]
+
+    def run(self, sub, args) -> list:
+        """Lower a ``SubGraph`` (a branch, a loop body) on its op's inputs ``args``."""
+        return self.run_plan(_plan_of(sub), sub.graph, [args[i] for i in sub.arg_idx])
+
+    def lower_op(self, op, ins) -> tuple:
+        """The outputs of ``op`` on ``ins``: folded on the host when every input is known
+        and the op is pure, else its lowering (or its kernel on ``jax.numpy``)."""
+        prim = op.prim
+        try:
+            if not prim.stateful and all(_is_const(v) for v in ins):
+                r = prim.kernel(*ins, **op.params)
+                rs = r if prim.n_out != 1 else (r,)
+                return tuple(
+                    v if o.dtype.is_variant else np.asarray(v, o.dtype.np)
+                    for v, o in zip(rs, op.outputs)
+                )
+            low = prim.lowering
+            if low is not None:
+                r = low(self, *ins, **op.params)
+            elif prim.host:
+                raise NotLowerable(f"{prim.name} runs on the host and has no lowering")
+            else:
+                r = prim.kernel_for(self.jnp)(*ins, **op.params)
+            rs = r if prim.n_out != 1 else (r,)
+            return tuple(self._normalise(v, o) for v, o in zip(rs, op.outputs))
+        except NotLowerable as e:
+            if e.op is None:
+                e.op = op
+            raise
+        except OpError:
+            raise  # the op's own error (bad shapes, bad arguments), as the executor's
+        except Exception as e:  # noqa: BLE001 - the kernel does not trace under JAX
+            raise NotLowerable(f"{type(e).__name__}: {e}", op) from e
+
+    def _normalise(self, v, out):
+        dt = out.dtype
+        if dt.is_variant:
+            return v  # a loop's history: a tuple of stacked arrays
+        if dt.is_string:
+            raise NotLowerable(f"{out.op.prim.name} produces strings, which XLA has no type for")
+        if _is_const(v) or isinstance(v, (bool, int, float, complex)):
+            return np.asarray(v, dt.np)
+        v = self.jnp.asarray(v)
+        return v if v.dtype == dt.np else v.astype(dt.np)
+
+    # variables -------------------------------------------------------------------------
+    def read_variable(self, var):
+        """The variable's current value in the computation."""
+        v = self.vars.get(id(var))
+        if v is None:
+            raise NotLowerable(f"the variable {var.name!r} is not an input of the computation")
+        return v
+
+    def assign_variable(self, var, mode, value):
+        """Replace (``assign``), add to or subtract from a variable's value."""
+        cur = self.read_variable(var)
+        value = self.dynamic(value, cur.dtype)
+        if mode == "assign":
+            new = value
+        elif mode == "assign_add":
+            new = cur + value
+        elif mode == "assign_sub":
+            new = cur - value
+        else:
+            raise NotLowerable(f"variable update {mode!r}")
+        if new.shape != cur.shape:
+            raise NotLowerable(
+                f"the update of {var.name!r} changes its shape from {cur.shape} to {new.shape}"
+            )
+        self.vars[id(var)] = new.astype(cur.dtype)
+        return np.zeros((0,), np.int32)
+
+    def _in_state(self, ids, values, fn):
+        """Run ``fn`` with the variables ``ids`` set to ``values`` (a traced branch or loop
+        body); returns (fn's result, their values after it), leaving ``vars`` as it was."""
+        saved = dict(self.vars)
+        self.vars.update(zip(ids, values))
+        try:
+            r = fn()
+            return r, [self.vars[k] for k in ids]
+        finally:
+            self.vars.clear()
+            self.vars.update(saved)
+
+    def _assigned(self, *subs) -> list:
+        out: dict = {}
+        for s in subs:
+            assigned_variables(s.graph, out)
+        return [k for k in out if k in self.vars]
+
+    # control flow ----------------------------------------------------------------------
+    def cond(self, then_sub, else_sub, args, out_dtypes):
+        """``If``: ``lax.cond`` over the two branches (args[0] is the predicate)."""
+        pred = args[0]
+        if _is_const(pred):  # known while lowering: only the taken branch is compiled
+            return tuple(self.run(then_sub if bool(pred) else else_sub, args))
+        ids = self._assigned(then_sub, else_sub)
+        dyn = [i for i, a in enumerate(args) if not _is_const(a)]
+
+        def branch(sub):
+            def f(operands):
+                vals, state = operands
+                full = list(args)
+                for i, v in zip(dyn, vals):
+                    full[i] = v
+
+                def body():
+                    outs = self.run(sub, full)
+                    return [self.dynamic(o, d) for o, d in zip(outs, out_dtypes)]
+
+                return self._in_state(ids, state, body)
+
+            return f
+
+        p = self.jnp.asarray(pred).astype(bool).reshape(())
+        operands = ([args[i] for i in dyn], [self.vars[k] for k in ids])
+        outs, state = self.lax.cond(p, branch(then_sub), branch(else_sub), operands)
+        self.vars.update(zip(ids, state))
+        return tuple(outs)
+
+    def while_loop(self, cond_sub, body_sub, n, args, out_dtypes, keep_history):
+        """``While``: ``lax.while_loop`` carrying the loop variables and assigned variables."""
+        if keep_history:
+            raise NotLowerable(
+                "a while_loop differentiated by a GradientTape keeps every iteration, and "
+                "XLA needs a fixed bound for that; use tf.scan/map_fn (static length) instead"
+            )
+        ids = self._assigned(cond_sub, body_sub)
+        caps = list(args[n:])
+        init = [self.dynamic(a, d) for a, d in zip(args[:n], out_dtypes)]
+
+        def cond_fn(carry):
+            vs, state = carry
+            r, _ = self._in_state(ids, state, lambda: self.run(cond_sub, list(vs) + caps)[0])
+            return self.jnp.asarray(r).astype(bool).reshape(())
+
+        def body_fn(carry):
+            vs, state = carry
+
+            def body():
+                outs = self.run(body_sub, list(vs) + caps)
+                return [self.dynamic(o, v.dtype) for o, v in zip(outs, vs)]
+
+            return self._in_state(ids, state, body)
+
+        vs, state = self.lax.while_loop(cond_fn, body_fn, (init, [self.vars[k] for k in ids]))
+        self.vars.update(zip(ids, state))
+        return tuple(vs)
+
+    def scan(self, body_sub, nc, ne, args, out_dtypes, reverse, keep_history):
+        """``Scan``: ``lax.scan``; with ``keep_history`` also each step's carry, stacked
+        (indexed like the elements), as the variant output ``ScanGrad`` reads."""
+        ids = self._assigned(body_sub)
+        init = [self.dynamic(a, d) for a, d in zip(args[:nc], out_dtypes)]
+        elems = [self.dynamic(a) for a in args[nc : nc + ne]]
+        caps = list(args[nc + ne :])
+        length = elems[0].shape[0] if ne else 0
+        y_dtypes = out_dtypes[nc:]
+
+        def step(carry, xs):
+            cs, state = carry
+
+            def body():
+                outs = self.run(body_sub, list(cs) + list(xs) + caps)
+                new = [self.dynamic(o, c.dtype) for o, c in zip(outs[:nc], cs)]
+                ys = [self.dynamic(y, d) for y, d in zip(outs[nc:], y_dtypes)]
+                return new, ys + (list(cs) if keep_history else [])
+
+            (new, ys), state = self._in_state(ids, state, body)
+            return (new, state), ys
+
+        (cs, state), ys = self.lax.scan(
+            step, (init, [self.vars[k] for k in ids]), elems, length=length, reverse=reverse
+        )
+        self.vars.update(zip(ids, state))
+        ny = len(y_dtypes)
+        outs = (*cs, *ys[:ny])
+        return (*outs, tuple(ys[ny:])) if keep_history else outs
+
+    def scan_grad(self, history, args, vjp, nc, ne, reverse, avals):
+        """``ScanGrad``: the body's vector-Jacobian product, scanned the other way."""
+        n_caps = len(avals) - nc - ne
+        elems = [self.dynamic(a) for a in args[:ne]]
+        caps = list(args[ne : ne + n_caps])
+        dys = args[ne + n_caps :]
+        dcarry = [self.dynamic(d, a.dtype.np) for d, a in zip(dys[:nc], avals[:nc])]
+        dstacked = [self.dynamic(d) for d in dys[nc:]]
+        dcaps = [self.jnp.zeros(np.shape(c), a.dtype.np) for c, a in zip(caps, avals[nc + ne :])]
+
+        def step(carry, xs):
+            dc, dk = carry
+            hist, es, dy = xs
+            r = self.run(vjp, list(hist) + list(es) + caps + list(dc) + list(dy))
+            new_dc = [self.dynamic(v, d.dtype) for v, d in zip(r[:nc], dc)]
+            de = [self.dynamic(v, e.dtype) for v, e in zip(r[nc : nc + ne], elems)]
+            dk = [a + self.dynamic(b, a.dtype) for a, b in zip(dk, r[nc + ne :])]
+            return (new_dc, dk), de
+
+        length = elems[0].shape[0] if ne else 0
+        (dc, dk), de = self.lax.scan(
+            step,
+            (dcarry, dcaps),
+            (list(history), elems, dstacked),
+            length=length,
+            reverse=not reverse,
+        )
+        return (*dc, *de, *dk)
+
+    # random ----------------------------------------------------------------------------
+    def host_key(self, generator):
+        """A fresh JAX key per execution, drawn from a host NumPy generator (``generator()``
+        returns it): stateful random ops keep rill's seeded streams under XLA."""
+        jax = self.jax
+
+        def draw():
+            return generator().integers(0, 2**32, size=2, dtype=np.uint32)
+
+        return jax.experimental.io_callback(
+            draw, jax.ShapeDtypeStruct((2,), np.uint32), ordered=True
+        )
+
+    def seed_key(self, seed):
+        """The JAX key of a stateless op's seed pair."""
+        s = self.jnp.asarray(seed).reshape(-1)[:2]
+        return self.lax.convert_element_type(s, np.uint32)

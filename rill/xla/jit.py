@@ -1,0 +1,158 @@
+"""One concrete function as one XLA computation: ``XlaPlan``, the ``Plan`` of ``jit_compile``.
+
+The executor's optimised plan (folded, deduplicated, pruned) is lowered op by op into a
+JAX function ``(inputs, variable values) -> (outputs, assigned variables' values)`` that
+``jax.jit`` compiles once per input shape. After each call the assigned variables get
+their new values, so side effects are the executor's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill.core.errors import InvalidArgumentError
+from rill.xla.backend import load
+from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
+
+__all__ = ["XlaPlan", "compile_graph_xla", "lowers", "unsupported_error"]
+
+
+def _check_types(graph, outputs):
+    for t in list(graph.inputs) + list(outputs):
+        if t.dtype.is_string or t.dtype.is_variant:
+            raise NotLowerable(
+                f"the computation takes or returns a {t.dtype.name} tensor ({t.name}), "
+                f"which XLA has no type for",
+                _producer(t),
+            )
+
+
+def _producer(t):
+    """The op that computes ``t``, looking through the Identity ops a function puts on
+    its outputs (the error names the user's op, e.g. AsString, not the Identity)."""
+    op = getattr(t, "op", None)
+    while op is not None and getattr(op.prim, "alias", False) and op.inputs:
+        op = getattr(op.inputs[0], "op", None) or op
+        if not getattr(op.prim, "alias", False):
+            break
+    return op
+
+
+class XlaPlan:
+    """A compiled graph: ``plan(*arrays) -> tuple of arrays``, run by XLA."""
+
+    def __init__(self, graph, plan):
+        jax = load()
+        _check_types(graph, plan.outputs)
+        self.graph = graph
+        self.plan = plan  # the executor's plan: the optimised nodes lowered here
+        self.variables = list(graph.variables)
+        self._var_ids = [id(v) for v in self.variables]
+        known = set(self._var_ids)
+        self.assigned = [v for k, v in assigned_variables(graph).items() if k in known]
+        self._assigned_ids = [id(v) for v in self.assigned]
+        self._jax = jax
+        self._fn = jax.jit(self._lowered)
+
+    def _lowered(self, args, var_values):
+        ctx = LoweringContext(self._jax, dict(zip(self._var_ids, var_values)))
+        outs = ctx.run_plan(self.plan, self.graph, list(args))
+        return [ctx.dynamic(o) for o in outs], [ctx.vars[k] for k in self._assigned_ids]
+
+    def lower(self, *arrays):
+        """Trace and lower for these inputs (raises ``NotLowerable``); JAX's Lowered."""
+        return self._fn.lower(list(arrays), [v._value for v in self.variables])
+
+    def __call__(self, *arrays):
+        outs, new = self._fn(list(arrays), [v._value for v in self.variables])
+        for var, value in zip(self.assigned, new):
+            var._value = np.array(value)  # a writable host copy, as the executor keeps
+        return tuple(np.asarray(o) for o in outs)
+
+
+def compile_graph_xla(graph, outputs=None) -> XlaPlan:
+    """``graph`` optimised by the executor's passes and lowered to one jitted computation."""
+    from rill.tracing.executor import compile_graph
+
+    return XlaPlan(graph, compile_graph(graph, outputs))
+
+
+def lowers(graph, *arrays) -> bool:
+    """Whether ``graph`` lowers to XLA for inputs ``arrays`` (traces it; compiles nothing)."""
+    try:
+        compile_graph_xla(graph).lower(*arrays)
+    except NotLowerable:
+        return False
+    return True
+
+
+def unsupported_error(e: NotLowerable, graph_name: str) -> InvalidArgumentError:
+    """TF's error for a graph that must compile but holds an op XLA cannot take."""
+    op = e.op
+    kind = op.prim.name if op is not None else "?"
+    where = f"\nThe op is created at: {op.site}" if op is not None and op.site else ""
+    name = op.name if op is not None else "?"
+    msg = (
+        f"Detected unsupported operations when trying to compile graph {graph_name} with "
+        f"jit_compile=True: {kind} (op {name!r}: {e.reason}){where}"
+    )
+    return InvalidArgumentError(None, kind, msg)
+
+
+_warned_missing = False
+
+
+class JitPlan:
+    """``jit_compile``'s plan: XLA, or rill's executor where the graph does not lower
+    (``mode`` "auto") or JAX is missing; with ``mode`` True an op that does not lower is
+    TF's InvalidArgumentError, naming it and the user's line."""
+
+    def __init__(self, graph, plan, mode, name):
+        self.plan = plan
+        self._mode = mode
+        self._name = name
+        self._run = None
+        self.xla = None
+        try:
+            self.xla = XlaPlan(graph, plan)
+            self._run = self._first
+        except NotLowerable as e:
+            self._fail(e)
+
+    def _fail(self, e: NotLowerable):
+        if self._mode is True:
+            raise unsupported_error(e, self._name) from None
+        self.xla = None
+        self._run = self.plan  # "auto": the executor runs what XLA cannot
+
+    def _first(self, *arrays):
+        try:
+            out = self.xla(*arrays)
+        except NotLowerable as e:
+            self._fail(e)
+            return self.plan(*arrays)
+        self._run = self.xla
+        return out
+
+    def __call__(self, *arrays):
+        return self._run(*arrays)
+
+
+def jit_plan(graph, plan, mode, name):
+    """The plan a concrete function runs under ``jit_compile=mode`` (True or "auto")."""
+    global _warned_missing
+    from rill.xla.backend import available, install_hint
+
+    if not available():
+        if mode is True and not _warned_missing:
+            import warnings
+
+            _warned_missing = True
+            warnings.warn(
+                f"jit_compile=True needs rill's XLA compiler, which is not installed: "
+                f"{install_hint()}. Running on rill's executor instead.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        return plan
+    return JitPlan(graph, plan, mode, name)

@@ -1,0 +1,29 @@
+"""one_hot and nn.dropout on RaggedTensors (TF dispatches both): the flat values are
+transformed, the row partition kept; checked against NumPy and TF where installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rill as tf
+
+
+def test_one_hot_ragged():
+    rt = tf.ragged.constant([[1, 2], [3], []])
+    out = tf.one_hot(rt, 4)
+    assert isinstance(out, tf.RaggedTensor)
+    np.testing.assert_array_equal(out.row_splits.numpy(), [0, 2, 3, 3])
+    np.testing.assert_array_equal(out.flat_values.numpy(), np.eye(4, dtype=np.float32)[[1, 2, 3]])
+    tft = pytest.importorskip("tensorflow")
+    theirs = tft.one_hot(tft.ragged.constant([[1, 2], [3], []]), 4)
+    assert out.to_list() == theirs.to_list()
+
+
+def test_dropout_ragged_keeps_partition_and_scales():
+    rt = tf.ragged.constant([[1.0, 2.0], [3.0], []])
+    out = tf.nn.dropout(rt, 0.5, seed=1)
+    assert isinstance(out, tf.RaggedTensor)
+    np.testing.assert_array_equal(out.row_splits.numpy(), [0, 2, 3, 3])
+    v, x = out.flat_values.numpy(), np.array([1.0, 2.0, 3.0])
+    assert np.all((v == 0) | np.isclose(v, 2 * x))  # kept values are scaled by 1/(1-rate)

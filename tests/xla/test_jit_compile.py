@@ -1,0 +1,179 @@
+"""``rill.function(jit_compile=...)`` against rill's executor (the same function without
+it): values, variable side effects, control flow, gradients, random ops, errors, Keras."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+import rill as tf  # noqa: E402
+from rill.errors import InvalidArgumentError  # noqa: E402
+from rill.xla import backend as xla_backend  # noqa: E402
+
+
+def _both(fn, *args):
+    """(XLA result, executor result) of ``fn`` on ``args``."""
+    jit = tf.function(fn, jit_compile=True)(*args)
+    ref = tf.function(fn)(*args)
+    return jit, ref
+
+
+def _close(a, b, tol=1e-5):
+    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=tol, atol=tol)
+
+
+def test_control_flow_and_variables_match_the_executor():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(4, 3)).astype(np.float32))
+    v = tf.Variable(np.zeros(3, np.float32))
+
+    def f(x):
+        v.assign_add(tf.reduce_sum(x, 0))  # an assignment, read back below
+        total = tf.reduce_sum(v)
+        i, s = tf.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 0.5 + total), [0, 1.0])
+        y = tf.cond(s > 0, lambda: tf.nn.relu(x) * s, lambda: x - s)
+        sq = tf.scan(lambda c, e: c + e, x)
+        v.assign_sub(tf.ones([3]))
+        return y, sq, i
+
+    v.assign(np.zeros(3, np.float32))
+    got = tf.function(f, jit_compile=True)(x)
+    after_jit = v.numpy()
+    v.assign(np.zeros(3, np.float32))
+    ref = tf.function(f)(x)
+    _close(got, ref)
+    np.testing.assert_allclose(after_jit, v.numpy(), rtol=1e-6)
+    cf = tf.function(f, jit_compile=True).get_concrete_function(x)
+    assert cf._plan is None or cf._plan.xla is not None
+
+
+def test_training_step_with_a_tape_and_a_scan_is_one_computation():
+    rng = np.random.default_rng(1)
+    w = tf.Variable(rng.normal(size=(3, 3)).astype(np.float32))
+    xs = tf.constant(rng.normal(size=(5, 2, 3)).astype(np.float32))
+
+    def step(xs):
+        with tf.GradientTape() as tape:
+            h = tf.scan(lambda h, x: tf.tanh(tf.matmul(x, w) + h), xs, initializer=tf.zeros([2, 3]))
+            loss = tf.reduce_sum(h[-1] ** 2)
+        g = tape.gradient(loss, w)
+        w.assign_sub(0.1 * g)
+        return loss, g
+
+    w0 = w.numpy().copy()
+    fj = tf.function(step, jit_compile=True)
+    got = fj(xs)
+    w_jit = w.numpy().copy()
+    w.assign(w0)
+    ref = tf.function(step)(xs)
+    _close(got, ref, 1e-4)
+    np.testing.assert_allclose(w_jit, w.numpy(), rtol=1e-4, atol=1e-5)
+    assert fj.get_concrete_function(xs)._plan.xla is not None
+
+
+def test_conv_pool_and_cross_entropy_gradients_match():
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.normal(size=(2, 6, 6, 2)))
+    k = tf.constant(rng.normal(size=(3, 3, 2, 4)))
+    labels = tf.constant([1, 3])
+
+    def f(x, k):
+        with tf.GradientTape() as tape:
+            tape.watch([x, k])
+            y = tf.nn.conv2d(x, k, 1, "SAME")
+            y = tf.nn.max_pool2d(tf.nn.relu(y), 2, 2, "VALID") + tf.nn.avg_pool2d(y, 2, 2, "SAME")
+            logits = tf.reduce_mean(y, [1, 2])
+            loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        return loss, tape.gradient(loss, [x, k])
+
+    got, ref = _both(f, x, k)
+    _close(got, ref, 1e-8)
+
+
+def test_random_ops_are_seeded_fresh_per_call_and_shaped():
+    tf.random.set_seed(7)
+    f = tf.function(lambda: tf.random.normal([2000]), jit_compile=True)
+    a, b = f().numpy(), f().numpy()
+    assert a.shape == (2000,) and a.dtype == np.float32 and not np.array_equal(a, b)
+    assert abs(a.mean()) < 0.1 and abs(a.std() - 1) < 0.1
+    g = tf.function(
+        lambda s: tf.random.stateless_uniform([1000], s), jit_compile=True
+    )  # deterministic per seed
+    s = tf.constant([1, 2])
+    u1, u2 = g(s).numpy(), g(s).numpy()
+    np.testing.assert_array_equal(u1, u2)
+    assert 0 <= u1.min() and u1.max() < 1 and abs(u1.mean() - 0.5) < 0.05
+
+
+def test_an_op_xla_cannot_take_raises_tf_error_or_falls_back():
+    def f(x):
+        return tf.strings.as_string(x), x * 2  # the line this test names
+
+    x = tf.constant([1.5])
+    with pytest.raises(InvalidArgumentError, match=r"AsString.*\n.*test_jit_compile\.py:\d+"):
+        tf.function(f, jit_compile=True)(x)
+    s, y = tf.function(f, jit_compile="auto")(x)  # auto: the executor runs it
+    assert s.numpy()[0] == b"1.500000" and y.numpy()[0] == 3.0  # TF's format
+
+
+def test_without_jax_it_warns_once_and_runs_the_executor(monkeypatch):
+    from rill.xla import jit as xla_jit
+
+    monkeypatch.setattr(xla_jit, "_warned_missing", False)
+    monkeypatch.setattr("rill.xla.backend.available", lambda: False)
+    x = tf.constant([1.0, 2.0])
+    with pytest.warns(RuntimeWarning, match=r'pip install "rill\[xla\]"'):
+        y = tf.function(lambda x: x + 1, jit_compile=True)(x)
+    np.testing.assert_array_equal(y.numpy(), [2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tf.function(lambda x: x - 1, jit_compile=True)(x)  # said once only
+
+
+def test_a_new_shape_is_a_new_concrete_function_not_a_relaxed_one():
+    f = tf.function(lambda x: x * 2, jit_compile=True, reduce_retracing=True)
+    f(tf.ones([2]))
+    f(tf.ones([3]))
+    assert f.experimental_get_tracing_count() == 2
+    assert all(cf.graph.inputs[0].shape.is_fully_defined() for _, cf in f._concretes)
+
+
+def test_keras_fit_with_jit_compile_matches_the_executor():
+    keras = tf.keras
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(32, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+    results = []
+    for jit in (True, False):
+        keras.utils.set_random_seed(5)
+        m = keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(8, "relu"), keras.layers.Dense(3)]
+        )
+        m.compile(
+            keras.optimizers.SGD(0.1),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit,
+        )
+        assert m.jit_compile is jit
+        h = m.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        results.append((h.history["loss"], m.evaluate(x, y, verbose=0), m.predict(x, verbose=0)))
+        if jit:
+            cf = m._fns["train_step"]._concretes[0][1]
+            assert cf._plan.xla is not None
+    (lj, ej, pj), (lr, er, pr) = results
+    np.testing.assert_allclose(lj, lr, rtol=1e-4)
+    np.testing.assert_allclose(ej, er, rtol=1e-4)
+    np.testing.assert_allclose(pj, pr, rtol=1e-4, atol=1e-5)
+
+
+def test_keras_auto_leaves_xla_off_on_a_cpu_only_machine():
+    if xla_backend.has_accelerator():
+        pytest.skip("a GPU/TPU is visible to JAX here")
+    m = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    m.compile("sgd", "mse")  # jit_compile="auto", as Keras 3 on TensorFlow
+    assert m.jit_compile is False
