@@ -93,10 +93,7 @@ def gradients(
 
 
 @tf_export("hessians")
-def hessians(
-    ys, xs, name="hessians", colocate_gradients_with_ops=False, gate_gradients=False,
-    aggregation_method=None,
-):  # fmt: skip
+def hessians(ys, xs, gate_gradients=False, aggregation_method=None, name="hessians"):
     """For each x, the Hessian of ``sum(ys)``: shape ``x.shape + x.shape`` (inside a traced
     function; x's shape must be known)."""
     from rill.ops.array_ops import reshape, stack, zeros_like
