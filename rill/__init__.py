@@ -53,7 +53,7 @@ _ = _dt
 _LAZY = (
     "keras", "data", "io", "train", "lookup", "experimental", "version", "sysconfig", "summary",
     "config", "test", "audio", "autodiff", "distribute", "types", "saved_model",
-    "quantization", "profiler", "feature_column",
+    "quantization", "profiler", "feature_column", "graph_util",
 )  # fmt: skip
 # top-level names whose modules load on first use: {name: module that tf_exports it}
 _LAZY_NAMES = {
@@ -73,6 +73,7 @@ _LAZY_NAMES = {
     "TensorArraySpec": "rill.types.specs",
     "OptionalSpec": "rill.types.specs",
     "type_spec_from_value": "rill.types.specs",
+    "import_graph_def": "rill.saved_model.import_graph",
     "read_file": "rill.io",
     "write_file": "rill.io",
     "matching_files": "rill.io",
