@@ -17,6 +17,7 @@ from rill.core.convert import convert_to_tensor, register_tensor_conversion_func
 from rill.core.interfaces import core_ops
 from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.tensor_shape import TensorShape
+from rill.core.variable_scope import CreatorHook
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 
@@ -36,8 +37,10 @@ class VariableAggregation:
     NONE, SUM, MEAN, ONLY_FIRST_REPLICA = 0, 1, 2, 3
 
 
-class Variable:
+class Variable(metaclass=CreatorHook):
     """A tensor-like value that persists across calls and can be assigned to."""
+
+    _rill_creator_base = True  # tf.variable_creator_scope applies to Variable itself only
 
     _rill_variable = True
     _rill_dispatch = False  # op wrappers never redirect a variable (see Tensor's)

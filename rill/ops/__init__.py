@@ -31,6 +31,7 @@ from rill.ops import (  # noqa: F401 - imported for registration
     py_func,
     quantization_ops,
     random_ops,
+    raw_top_ops,
     reduction_ops,
     shape_ops,
     sequence_ops,

@@ -51,23 +51,56 @@ class XlaPlan:
         known = set(self._var_ids)
         self.assigned = [v for k, v in assigned_variables(graph).items() if k in known]
         self._assigned_ids = [id(v) for v in self.assigned]
+        index = {k: i for i, k in enumerate(self._var_ids)}
+        self._written = [(index[id(v)], v) for v in self.assigned]
+        self._n_in = len(graph.inputs)
+        self._n_out = len(plan.out_keys)
+        # Per variable, the (host array, device array) pair this plan last wrote: while the
+        # variable still holds that host array, the next call passes the device array and
+        # skips the host-to-device transfer. The host array is a read-only view, so code
+        # that updates a variable in place (``writable_value``) copies it first and the
+        # identity test then fails.
+        self._held: list = [None] * len(self.variables)
         self._jax = jax
+        # one flat argument list (inputs, then variables) and one flat result (outputs,
+        # then assigned variables): the cheapest call for jit's C++ dispatch
         self._fn = jax.jit(self._lowered)
 
-    def _lowered(self, args, var_values):
-        ctx = LoweringContext(self._jax, dict(zip(self._var_ids, var_values)))
-        outs = ctx.run_plan(self.plan, self.graph, list(args))
-        return [ctx.dynamic(o) for o in outs], [ctx.vars[k] for k in self._assigned_ids]
+    def _lowered(self, *flat):
+        n = self._n_in
+        ctx = LoweringContext(self._jax, dict(zip(self._var_ids, flat[n:])))
+        outs = ctx.run_plan(self.plan, self.graph, list(flat[:n]))
+        return (*[ctx.dynamic(o) for o in outs], *[ctx.vars[k] for k in self._assigned_ids])
+
+    def _var_values(self) -> list:
+        vals = []
+        held = self._held
+        for i, v in enumerate(self.variables):
+            cur = v._value
+            h = held[i]
+            if h is not None:
+                if h[0] is cur:
+                    cur = h[1]
+                else:  # replaced outside this plan: drop the stale device copy
+                    held[i] = None
+            vals.append(cur)
+        return vals
 
     def lower(self, *arrays):
         """Trace and lower for these inputs (raises ``NotLowerable``); JAX's Lowered."""
-        return self._fn.lower(list(arrays), [v._value for v in self.variables])
+        return self._fn.lower(*arrays, *[v._value for v in self.variables])
 
     def __call__(self, *arrays):
-        outs, new = self._fn(list(arrays), [v._value for v in self.variables])
-        for var, value in zip(self.assigned, new):
-            var._value = np.array(value)  # a writable host copy, as the executor keeps
-        return tuple(np.asarray(o) for o in outs)
+        res = self._fn(*arrays, *self._var_values()) if self._held else self._fn(*arrays)
+        n = self._n_out
+        held = self._held
+        for (i, var), value in zip(self._written, res[n:]):
+            # a read-only view of the result (no copy on CPU); np.asarray caches it on the
+            # device array, so it is converted once
+            host = np.asarray(value)
+            var._value = host
+            held[i] = (host, value)
+        return tuple([np.asarray(o) for o in res[:n]])
 
 
 def compile_graph_xla(graph, outputs=None) -> XlaPlan:
