@@ -8,7 +8,7 @@ first-call cost (trace + lower + compile) of each.
     W5  one CNN training step (conv 3x3x32, max pool, dense; batch 64 of 28x28x1)
     W6  one LSTM training step (64 units, 20 steps, batch 32)
 
-    .venv/bin/python benchmarks/xla.py [--repeat N]
+    .venv/bin/python benchmarks/xla.py [--repeat N] [--only W2 W3b ...]
 """
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ def jax_w3b(jax):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--only", nargs="+", metavar="W", help="run only these workloads (W2 W3b ...)")
     args = ap.parse_args()
     import rill as tf
 
@@ -146,6 +147,8 @@ def main():
     for name, make, jax_make, rep in [("W2", w2, jax_w2, args.repeat * 10), ("W3b", w3b, jax_w3b, args.repeat),
                                       ("W4", w4, None, 1), ("W5", w5, None, args.repeat),
                                       ("W6", w6, None, args.repeat)]:  # fmt: skip
+        if args.only and name not in args.only:
+            continue
         ex = _time(make(tf, False), rep)
         xla = _time(make(tf, True), rep)
         jx = _time(jax_make(jax), rep) if jax_make and jax else (None, None)

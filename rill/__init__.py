@@ -61,6 +61,7 @@ _LAZY_NAMES = {
     "AggregationMethod": "rill.framework_misc",
     "CriticalSection": "rill.framework_misc",
     "get_logger": "rill.framework_misc",
+    "nondifferentiable_batch_function": "rill.framework_misc",
     "make_ndarray": "rill.tensor_util",
     "make_tensor_proto": "rill.tensor_util",
     "zeros_initializer": "rill.init_ops",

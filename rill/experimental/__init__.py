@@ -5,6 +5,7 @@ from rill.experimental import dispatch as _dispatch  # noqa: F401 - dispatch_for
 from rill.experimental import extension_type  # noqa: F401 - ExtensionType, its Spec
 from rill.experimental import runtime as _runtime  # noqa: F401 - async_scope, dtypes
 from rill.experimental import dlpack  # noqa: F401 - tf.experimental.dlpack
+from rill.structures import structured_tensor as _structured_tensor  # noqa: F401 - StructuredTensor
 from rill.ops._op import populate as _populate
 
 _populate(globals(), "experimental")

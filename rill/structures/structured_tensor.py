@@ -141,9 +141,18 @@ class StructuredTensor:
                 if static is not None:
                     shape = TensorShape([int(static)] + shape.as_list()[1:])
         if rank > 1 and row_partitions is None:
-            if not out:
+            if out:
+                row_partitions = _partitions_of(next(iter(out.values())), rank)
+            elif shape.is_fully_defined():
+                # A fully known shape gives uniform partitions.
+                dims, n, row_partitions = shape.as_list(), shape[0], []
+                for d in dims[1:]:
+                    row_partitions.append(
+                        RowPartition.from_uniform_row_length(d, nrows=n, dtype=_d.int64)
+                    )
+                    n *= d
+            else:
                 raise ValueError("row_partitions must be specified if rank>1 and fields is empty")
-            row_partitions = _partitions_of(next(iter(out.values())), rank)
         if validate and rank > 0:
             for k, v in out.items():
                 got = _nrows_of(v)
@@ -196,9 +205,7 @@ class StructuredTensor:
 
     @property
     def _type_spec(self) -> StructuredTensor.Spec:
-        return StructuredTensor.Spec(
-            self._shape, {k: _spec_of(v) for k, v in self._fields.items()}
-        )
+        return StructuredTensor.Spec(self._shape, {k: _spec_of(v) for k, v in self._fields.items()})
 
     def _is_eager(self) -> bool:
         return all(hasattr(c, "numpy") for c in self._rill_components())
@@ -237,10 +244,8 @@ class StructuredTensor:
         if not isinstance(row_partition, RowPartition):
             raise TypeError("row_partition must be a RowPartition.")
         if self.rank == 0:
-            raise ValueError("Shape %s must have rank at least 1" % self.shape)
-        fields = {
-            k: _partition_value(v, row_partition) for k, v in self._fields.items()
-        }
+            raise ValueError(f"Shape {self.shape} must have rank at least 1")
+        fields = {k: _partition_value(v, row_partition) for k, v in self._fields.items()}
         nrows = row_partition.static_nrows
         shape = TensorShape([nrows, None] + self._shape.as_list()[1:])
         if row_partition.is_uniform():
@@ -271,15 +276,16 @@ class StructuredTensor:
             )
         if outer_axis == inner_axis:
             return self
-        fields = {
-            k: _merge_dims_value(v, outer_axis, inner_axis) for k, v in self._fields.items()
-        }
+        fields = {k: _merge_dims_value(v, outer_axis, inner_axis) for k, v in self._fields.items()}
         dims = self._shape.as_list()
         merged = dims[outer_axis : inner_axis + 1]
         size = None if None in merged else int(np.prod(merged))
         new_shape = TensorShape(dims[:outer_axis] + [size] + dims[inner_axis + 1 :])
         if outer_axis == 0:
             nrows = _compose_nvals(self, inner_axis)
+            if size is None and hasattr(nrows, "numpy"):
+                size = int(nrows.numpy())
+                new_shape = TensorShape([size] + dims[inner_axis + 1 :])
         else:
             nrows = self._nrows
         parts = _merge_partitions(self._row_partitions, outer_axis, inner_axis)
@@ -346,9 +352,7 @@ class StructuredTensor:
 
     def __repr__(self):
         items = sorted(self._fields.items())
-        body = ",\n        ".join(
-            f'"{k}": {str(v).replace(chr(10), _INDENT)}' for k, v in items
-        )
+        body = ",\n        ".join(f'"{k}": {str(v).replace(chr(10), _INDENT)}' for k, v in items)
         return f"<StructuredTensor(\n    fields={{\n        {body}}},\n    shape={self._shape})>"
 
     __str__ = __repr__
@@ -361,7 +365,7 @@ class StructuredTensor:
         if self._nrows is not None:
             out.append(self._nrows)
         for rp in self._row_partitions:
-            out.append(rp.row_splits)
+            out.append(rp.row_splits())
         return out
 
     def _rill_static_key(self):
@@ -391,7 +395,7 @@ class StructuredTensor:
             nrows, i = comps[i], i + 1
         parts = []
         for rp in self._row_partitions:
-            u = rp.uniform_row_length if rp.is_uniform() else None
+            u = rp.uniform_row_length() if rp.is_uniform() else None
             parts.append(RowPartition(comps[i], uniform_row_length=u, internal=True))
             i += 1
         return StructuredTensor._make(fields, self._shape, nrows, parts)
@@ -503,7 +507,7 @@ def _from_pyval(pyval, path):
                 raise ValueError(f"Error parsing path {path!r}") from exc
         columns: dict = {k: [] for k in keys}
         for child in pyval:
-            _fill_columns(child, columns, 1)
+            _fill_columns(child, columns, rank - 1)
         fields = {k: _from_pyval(v, path + (k,)) for k, v in columns.items()}
         if not fields:
             return _empty_dict_st(pyval, rank)
@@ -567,9 +571,7 @@ def _field_major_to_node_major(keys, values, depth):
     if depth == 0:
         return dict(zip(keys, values))
     n = len(values[0])
-    return [
-        _field_major_to_node_major(keys, [v[i] for v in values], depth - 1) for i in range(n)
-    ]
+    return [_field_major_to_node_major(keys, [v[i] for v in values], depth - 1) for i in range(n)]
 
 
 def _empty_dicts(st):
@@ -580,7 +582,7 @@ def _empty_dicts(st):
     def build(level, start, stop):
         if level == len(st.row_partitions):
             return [{} for _ in range(start, stop)]
-        splits = st.row_partitions[level].row_splits.numpy()
+        splits = st.row_partitions[level].row_splits().numpy()
         return [build(level + 1, int(splits[i]), int(splits[i + 1])) for i in range(start, stop)]
 
     return build(0, 0, n)
@@ -593,7 +595,7 @@ def _partition_value(v, rp):
         u = rp.static_uniform_row_length
         if u is not None:
             return RaggedTensor.from_uniform_row_length(v, u)
-    return RaggedTensor.from_row_splits(v, _a.cast(rp.row_splits, _d.int64), validate=False)
+    return RaggedTensor.from_row_splits(v, _a.cast(rp.row_splits(), _d.int64), validate=False)
 
 
 def _merge_dims_value(v, outer, inner):
@@ -637,7 +639,7 @@ def _row_offsets(v, depth):
         n = v.nrows()
         offsets = _range(n)
         for rp in v.row_partitions[:depth]:
-            offsets = _ix.gather(_a.cast(rp.row_splits, _d.int64), offsets)
+            offsets = _ix.gather(_a.cast(rp.row_splits(), _d.int64), offsets)
         return offsets
     n = _nrows_of(v)
     offsets = _range(n)
@@ -669,8 +671,8 @@ def _merge_partitions(parts, outer, inner):
     parts = list(parts)
     if outer == 0:
         return tuple(parts[inner:])
-    splits = _a.cast(parts[outer - 1].row_splits, _d.int64)
+    splits = _a.cast(parts[outer - 1].row_splits(), _d.int64)
     for rp in parts[outer:inner]:
-        splits = _ix.gather(_a.cast(rp.row_splits, _d.int64), splits)
+        splits = _ix.gather(_a.cast(rp.row_splits(), _d.int64), splits)
     merged = RowPartition.from_row_splits(splits, validate=False, dtype=_d.int64)
     return tuple(parts[: outer - 1] + [merged] + parts[inner:])

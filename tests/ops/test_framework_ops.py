@@ -501,3 +501,34 @@ def test_dtypes_namespace():
     )
     x = np.array([1.3, 2.7, -0.1], np.float32)
     np.testing.assert_array_equal(_np(tf.cast(x, f8)), x.astype(ml_dtypes.float8_e4m3fn))
+
+
+def test_nondifferentiable_batch_function_batches_concurrent_calls():
+    sizes = []
+
+    @tf.nondifferentiable_batch_function(1, 4, 300_000, allowed_batch_sizes=[2, 4])
+    def f(x):
+        sizes.append(int(x.shape[0]))
+        return x * 2.0, tf.reduce_sum(x, axis=1)
+
+    out, barrier = {}, threading.Barrier(3)
+
+    def call(i):
+        barrier.wait()
+        out[i] = f(tf.constant([[float(i), 1.0]]))
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # each caller gets its own rows back, computed in fewer calls than callers
+    for i, (doubled, total) in out.items():
+        np.testing.assert_array_equal(doubled.numpy(), [[2.0 * i, 2.0]])
+        np.testing.assert_array_equal(total.numpy(), [i + 1.0])
+    assert sum(sizes) >= 3 and len(sizes) < 3 and all(s in (2, 4) for s in sizes)
+    # a lone call runs on its own rows (padded to an allowed size inside)
+    single = f(tf.constant([[5.0, 6.0], [7.0, 8.0]]))
+    assert isinstance(single, tuple) and single[1].numpy().tolist() == [11.0, 15.0]
+    with pytest.raises(ValueError, match="max_batch_size"):
+        tf.nondifferentiable_batch_function(1, 4, 10, allowed_batch_sizes=[2, 3])
