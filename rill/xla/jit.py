@@ -51,17 +51,10 @@ class XlaPlan:
         known = set(self._var_ids)
         self.assigned = [v for k, v in assigned_variables(graph).items() if k in known]
         self._assigned_ids = [id(v) for v in self.assigned]
-        index = {k: i for i, k in enumerate(self._var_ids)}
-        self._written = [(index[id(v)], v) for v in self.assigned]
         self._n_in = len(graph.inputs)
         self._n_out = len(plan.out_keys)
-        # Per variable, the (host array, device array) pair this plan last wrote: while the
-        # variable still holds that host array, the next call passes the device array and
-        # skips the host-to-device transfer. The host array is a read-only view, so code
-        # that updates a variable in place (``writable_value``) copies it first and the
-        # identity test then fails.
-        self._held: list = [None] * len(self.variables)
         self._jax = jax
+        self._device_type = type(jax.numpy.zeros(()))  # jaxlib's concrete Array class
         # one flat argument list (inputs, then variables) and one flat result (outputs,
         # then assigned variables): the cheapest call for jit's C++ dispatch
         self._fn = jax.jit(self._lowered)
@@ -72,34 +65,36 @@ class XlaPlan:
         outs = ctx.run_plan(self.plan, self.graph, list(flat[:n]))
         return (*[ctx.dynamic(o) for o in outs], *[ctx.vars[k] for k in self._assigned_ids])
 
-    def _var_values(self) -> list:
-        vals = []
-        held = self._held
-        for i, v in enumerate(self.variables):
-            cur = v._value
-            h = held[i]
-            if h is not None:
-                if h[0] is cur:
-                    cur = h[1]
-                else:  # replaced outside this plan: drop the stale device copy
-                    held[i] = None
-            vals.append(cur)
-        return vals
+    def _on_device(self, a):
+        """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
+        ``np.asarray`` shares its buffer), passed back as is to skip the transfer; else
+        ``a``. JAX arrays are immutable and never donated here, so the view's values are
+        the array's; the shape, dtype and contiguity tests reject views of a part of it."""
+        b = a.base
+        if type(b) is memoryview:
+            o = b.obj
+            if (
+                type(o) is self._device_type
+                and a.shape == o.shape
+                and a.dtype == o.dtype
+                and a.flags.c_contiguous
+            ):
+                return o
+        return a
 
     def lower(self, *arrays):
         """Trace and lower for these inputs (raises ``NotLowerable``); JAX's Lowered."""
         return self._fn.lower(*arrays, *[v._value for v in self.variables])
 
     def __call__(self, *arrays):
-        res = self._fn(*arrays, *self._var_values()) if self._held else self._fn(*arrays)
+        dev = self._on_device
+        res = self._fn(*[dev(a) for a in arrays], *[dev(v._value) for v in self.variables])
         n = self._n_out
-        held = self._held
-        for (i, var), value in zip(self._written, res[n:]):
-            # a read-only view of the result (no copy on CPU); np.asarray caches it on the
-            # device array, so it is converted once
-            host = np.asarray(value)
-            var._value = host
-            held[i] = (host, value)
+        for var, value in zip(self.assigned, res[n:]):
+            # a read-only view of the result (no copy on CPU), which the next call passes
+            # back without a transfer; code that updates a variable in place copies a
+            # read-only value first (``writable_value``)
+            var._value = np.asarray(value)
         return tuple([np.asarray(o) for o in res[:n]])
 
 

@@ -139,6 +139,7 @@ NOT_LOWERED = {
     "QuantizeAndDequantizeV4": HOST,
     "QuantizeV2": HOST,
     "QuantizedConcat": VARIANT,
+    "RaggedFillEmptyRows": HOST,
     "RaggedRange": VALUE_DEPENDENT,
     "RaggedReduceJoin": VARIANT,
     "RaggedRowIds": VALUE_DEPENDENT,
