@@ -31,5 +31,8 @@ from rill.core.dtypes import (  # noqa: F401
     uint64,
     variant,
 )  # fmt: skip
-from rill.ops.array_ops import cast  # noqa: F401
-from rill.ops.cast_ops import complex, saturate_cast  # noqa: F401
+from rill.ops._op import populate as _populate
+
+# cast, complex, saturate_cast: the exported objects (with ragged dispatch where it applies)
+_populate(globals(), "dtypes")
+del _populate

@@ -31,10 +31,11 @@ def _producer(t):
     """The op that computes ``t``, looking through the Identity ops a function puts on
     its outputs (the error names the user's op, e.g. AsString, not the Identity)."""
     op = getattr(t, "op", None)
-    while op is not None and getattr(op.prim, "alias", False) and op.inputs:
-        op = getattr(op.inputs[0], "op", None) or op
-        if not getattr(op.prim, "alias", False):
+    while op is not None and op.prim.alias and op.inputs:
+        source = getattr(op.inputs[0], "op", None)
+        if source is None:  # the identity of a graph input: it is the producer
             break
+        op = source
     return op
 
 

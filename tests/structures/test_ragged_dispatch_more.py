@@ -27,3 +27,10 @@ def test_dropout_ragged_keeps_partition_and_scales():
     np.testing.assert_array_equal(out.row_splits.numpy(), [0, 2, 3, 3])
     v, x = out.flat_values.numpy(), np.array([1.0, 2.0, 3.0])
     assert np.all((v == 0) | np.isclose(v, 2 * x))  # kept values are scaled by 1/(1-rate)
+
+
+def test_tf_dtypes_names_dispatch_on_ragged_tensors_like_the_top_level():
+    r = tf.ragged.constant([[1.0, 2.0], [3.0]])
+    assert tf.dtypes.cast is tf.cast and tf.dtypes.complex is tf.complex
+    assert tf.dtypes.complex(r, r).to_list() == [[1 + 1j, 2 + 2j], [3 + 3j]]
+    assert tf.dtypes.saturate_cast(r * 100.0, tf.int8).to_list() == [[100, 127], [127]]
