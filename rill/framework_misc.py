@@ -110,10 +110,10 @@ class _Batcher:
             if len(self.queue) == 1:
                 me.lead.set()
             self.cond.notify_all()
-        while not me.done.is_set():
-            if me.lead.wait(0.001):
-                self._lead(me)
-                break
+            while not (me.done.is_set() or me.lead.is_set()):
+                self.cond.wait()
+        if not me.done.is_set():
+            self._lead(me)
         me.done.wait()
         if me.error is not None:
             raise me.error
@@ -137,6 +137,7 @@ class _Batcher:
                 self.queue.remove(p)
             if self.queue:  # the next caller leads the next batch
                 self.queue[0].lead.set()
+                self.cond.notify_all()
         self._run(batch, total)
 
     def _run(self, batch, total):
@@ -160,8 +161,10 @@ class _Batcher:
         except Exception as e:  # noqa: BLE001 - every caller of the batch sees the error
             for p in batch:
                 p.error = e
-        for p in batch:
-            p.done.set()
+        with self.cond:
+            for p in batch:
+                p.done.set()
+            self.cond.notify_all()
 
 
 @tf_export("nondifferentiable_batch_function")
