@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
 import typing
 
 from rill.ops import _op
@@ -127,17 +126,14 @@ def _bind(api_fn, args, kwargs) -> dict | None:
 def _fall_through(fn, handler, args, kwargs):
     """The call as if ``handler`` were not registered: the next handler whose type the
     dispatching argument has, else the op itself."""
-    wrapper = _op._DISPATCHERS.get(fn)
-    if wrapper is not None:
-        table = wrapper._table
-        after = False
-        values = list(args) + list(kwargs.values())
-        for cls, h in table:
-            if h is handler:
-                after = True
-                continue
-            if after and _op._find_handler([(cls, h)], values) is h:
-                return h(*args, **kwargs)
+    after = False
+    values = list(args) + list(kwargs.values())
+    for cls, h in _op.dispatch_handlers(fn):
+        if h is handler:
+            after = True
+            continue
+        if after and _op._find_handler([(cls, h)], values) is h:
+            return h(*args, **kwargs)
     return fn(*args, **kwargs)
 
 
@@ -154,23 +150,9 @@ def _mark_dispatching(types) -> None:
                 pass
 
 
-def _expose(fn) -> None:
-    """Point the loaded namespace modules (rill, rill.math...) at ``fn``'s dispatch wrapper:
-    they copied the bare op when they were populated."""
-    wrapper = _op._DISPATCHERS.get(fn)
-    if wrapper is None:
-        return
-    for (ns, leaf), obj in EXPORTS.items():
-        if obj is wrapper:
-            mod = sys.modules.get(f"rill.{ns}" if ns else "rill")
-            if mod is not None and mod.__dict__.get(leaf) is fn:
-                setattr(mod, leaf, wrapper)
-
-
 def _register(fn, target, types, handler) -> None:
     _mark_dispatching(types)
     dispatch_for(fn, tuple(types))(handler)
-    _expose(fn)
     _TARGETS.setdefault(target, []).append((fn, handler))
 
 
@@ -301,6 +283,4 @@ def unregister_dispatch_for(dispatch_target) -> None:
             f"Function {dispatch_target} was not registered using a `@dispatch_for_*` decorator."
         )
     for fn, handler in entries:
-        wrapper = _op._DISPATCHERS.get(fn)
-        if wrapper is not None:
-            wrapper._table[:] = [(c, h) for c, h in wrapper._table if h is not handler]
+        _op.remove_dispatch(fn, handler)

@@ -7,6 +7,7 @@ Every public op module uses these so that an op is: one ``primitive(...)`` decla
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -72,13 +73,30 @@ def dispatch_for(fn, cls):
             wrapper.__wrapped__ = fn
             wrapper._table = table
             _DISPATCHERS[fn] = wrapper
-            for key, obj in list(EXPORTS.items()):
+            for (ns, leaf), obj in list(EXPORTS.items()):
                 if obj is fn:
-                    EXPORTS[key] = wrapper
+                    EXPORTS[(ns, leaf)] = wrapper
+                    # a namespace populated before this registration holds the bare op
+                    mod = sys.modules.get(f"rill.{ns}" if ns else "rill")
+                    if mod is not None and mod.__dict__.get(leaf) is fn:
+                        setattr(mod, leaf, wrapper)
         wrapper._table.append((cls, handler))
         return handler
 
     return deco
+
+
+def dispatch_handlers(fn) -> list:
+    """The ``(types, handler)`` registrations of the public op ``fn``, in order."""
+    wrapper = _DISPATCHERS.get(fn)
+    return [] if wrapper is None else list(wrapper._table)
+
+
+def remove_dispatch(fn, handler) -> None:
+    """Undo ``dispatch_for(fn, ...)(handler)``."""
+    wrapper = _DISPATCHERS.get(fn)
+    if wrapper is not None:
+        wrapper._table[:] = [(c, h) for c, h in wrapper._table if h is not handler]
 
 
 _DISPATCHERS: dict = {}

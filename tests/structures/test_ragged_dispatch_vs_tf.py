@@ -177,14 +177,8 @@ def _ops() -> dict:
 
 
 OPS = _ops()
-_STALE = (
-    "rill.dtypes takes its names before rill.structures registers the ragged handlers "
-    "(tf.complex / tf.saturate_cast at the top level dispatch)"
-)
 _LAZY_IO = "defined in the lazily loaded rill.io.codecs, which registers no ragged handler yet"
 MISSING = {  # TF dispatches these for RaggedTensor; rill does not yet
-    "dtypes.complex": _STALE,
-    "dtypes.saturate_cast": _STALE,
     "io.decode_base64": _LAZY_IO,
     "io.decode_compressed": _LAZY_IO,
     "io.encode_base64": _LAZY_IO,
