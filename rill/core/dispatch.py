@@ -409,6 +409,8 @@ def bind(prim: Primitive, inputs: tuple, params: dict = _EMPTY):
 
 def _bind_slow(prim, inputs, params):
     st = state
+    # read the hooks once: another thread may remove them while this op runs
+    timer, output_check = _op_timer, _output_check
     if st.graph is not None:
         out = st.graph.bind(prim, inputs, params)
     elif any(type(t) is not EagerTensor for t in inputs):
@@ -416,17 +418,17 @@ def _bind_slow(prim, inputs, params):
         # that says where it came from
         out = next(t for t in inputs if type(t) is not EagerTensor)._value
         raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
-    elif _op_timer is None:
+    elif timer is None:
         out = _run_kernel(prim, inputs, params)
     else:  # tf.profiler is tracing: time the kernel
         t0 = _perf_ns()
         out = _run_kernel(prim, inputs, params)
-        _op_timer(prim, t0, _perf_ns())
+        timer(prim, t0, _perf_ns())
     # an op without a gradient rule contributes nothing to a gradient: not recorded
     if st.tapes and not st.stop_recording and prim.grad is not None:
         record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
-    if _output_check is not None:  # tf.debugging.enable_check_numerics (after recording:
-        out = _output_check(prim, inputs, out)  # in a graph it may add ops on the outputs)
+    if output_check is not None:  # tf.debugging.enable_check_numerics (after recording:
+        out = output_check(prim, inputs, out)  # in a graph it may add ops on the outputs)
     return out
 
 
