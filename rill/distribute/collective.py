@@ -170,13 +170,20 @@ _world: list = []
 def _abort_on_uncaught(group: MPIGroup):
     """An uncaught exception on one rank ends the whole job (with its traceback first),
     as mpi4py's ``-m mpi4py`` runner does: the other ranks would otherwise wait."""
-    previous = sys.excepthook
-
     def hook(kind, value, tb):
-        previous(kind, value, tb)
-        sys.stderr.write(f"rill.distribute: rank {group.rank} failed; aborting the job.\n")
-        sys.stderr.flush()
+        import traceback
+
         sys.stdout.flush()
+        sys.stderr.flush()
+        text = "".join(traceback.format_exception(kind, value, tb))
+        text += f"rill.distribute: rank {group.rank} failed; aborting the job.\n"
+        # one write, then a moment before the abort: the launcher forwards this rank's
+        # output through a pipe, and Abort kills the job before it drains what came late
+        try:
+            os.write(2, text.encode("utf-8", "replace"))
+        except OSError:
+            pass
+        time.sleep(0.2)
         group.comm.Abort(1)
 
     sys.excepthook = hook

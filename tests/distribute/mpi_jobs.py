@@ -44,7 +44,8 @@ def _why_not() -> str | None:
         except (OSError, subprocess.TimeoutExpired) as e:
             why = f"MPI cannot start a 2-process job here: {e}"
             continue
-        if res.returncode == 0 and res.stdout.split() == ["2", "2"]:
+        # each rank prints "2"; the launcher may interleave the two lines ("22\n\n")
+        if res.returncode == 0 and "".join(res.stdout.split()) == "22":
             return None
         why = f"MPI cannot start a 2-process job here: {(res.stderr or res.stdout).strip()[-300:]}"
     return why
