@@ -24,6 +24,22 @@ def register_tensor_conversion_function(base_type, conversion_func, priority=100
     """Register ``conversion_func(value, dtype=None, name=None, as_ref=False)`` for a type."""
     _conversion_fns.append((priority, base_type, conversion_func))
     _conversion_fns.sort(key=lambda e: e[0])
+    _conversion_for_type.clear()
+
+
+# type -> its conversion function (None: no registered one), found once per type: the
+# priority-ordered isinstance scan would otherwise run on every conversion of a variable
+_conversion_for_type: dict = {}
+
+
+def _conversion_for(tv):
+    for _, base, fn in _conversion_fns:
+        if issubclass(tv, base):
+            break
+    else:
+        fn = None
+    _conversion_for_type[tv] = fn
+    return fn
 
 
 _INT_RANGE = {d: (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max)) for d in _d.INTS}
@@ -147,7 +163,36 @@ def _kind_of(t) -> str | None:
     return k
 
 
+def _flat_numbers(value, dtype):
+    """(array, DType) for a flat list or tuple of only Python ints or only Python floats,
+    the common case (shapes, axes, small constants), without NumPy's inference and its
+    range reductions; None for anything else (the general path decides)."""
+    kinds = set(map(type, value))
+    if kinds == _INT_ONLY:
+        lo, hi = min(value), max(value)
+        if -(2**31) <= lo and hi < 2**31:
+            inferred = _d.int32
+        elif -(2**63) <= lo and hi < 2**63:
+            inferred = _d.int64
+        else:
+            return None
+    elif kinds == _FLOAT_ONLY:
+        inferred = _d.float32
+    else:
+        return None
+    if dtype is not None and dtype is not inferred:
+        return None
+    return np.array(value, inferred.np), inferred
+
+
+_INT_ONLY, _FLOAT_ONLY = {int}, {float}
+
+
 def _from_python(value, dtype):
+    if (type(value) is list or type(value) is tuple) and value:
+        fast = _flat_numbers(value, dtype)
+        if fast is not None:
+            return fast
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         return _pack(value, dtype)
     try:
@@ -265,6 +310,8 @@ def _to_array(value, dtype):
         if dtype.is_integer or dtype.is_floating or dtype.is_complex:
             return np.asarray(value, dtype.np), dtype  # True -> 1, as TF converts it
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    if tv is list or tv is tuple:
+        return _from_python(value, dtype)
     if isinstance(value, (np.ndarray, np.generic)):
         return _from_numpy(value, dtype)
     if isinstance(value, (str, bytes)):
@@ -296,9 +343,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
                 f"{value.dtype.name}: {value!r}"
             )
         return value
-    for _, base, fn in _conversion_fns:
-        if isinstance(value, base):
-            return fn(value, dtype=dtype, name=name)
+    tv = type(value)
+    fn = _conversion_for_type[tv] if tv in _conversion_for_type else _conversion_for(tv)
+    if fn is not None:
+        return fn(value, dtype=dtype, name=name)
     if dtype is None and dtype_hint is not None:
         try:
             arr, dt = _to_array(value, _d.as_dtype(dtype_hint))

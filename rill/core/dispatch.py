@@ -22,9 +22,14 @@ import numpy as np
 from rill import backend as _backends
 from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError, OpError, ResourceExhaustedError, op_error
-from rill.core.tensor import EagerTensor, wrap
+from rill.core.tensor import EagerTensor, _np_to_dtype, dtype_of_array, wrap
 from rill.core.tensor import Tensor as _Tensor
 from rill.core.tensor_shape import TensorShape
+
+_new = object.__new__
+_DIFFERENTIABLE = _d.DIFFERENTIABLE
+_ndarray = np.ndarray
+_asarray = np.asarray
 
 __all__ = ["Primitive", "primitive", "bind", "AVal", "REGISTRY"]
 
@@ -385,8 +390,14 @@ def _run_kernel(prim, inputs, params):
             out = prim.kernel(inputs[0]._value, inputs[1]._value)
     except Exception as e:  # noqa: BLE001 - every kernel failure becomes a rill error
         out = _quiet_rerun(prim, inputs, params, e)
-    if prim.n_out == 1:
-        return wrap(out)
+    if prim.n_out == 1:  # ``wrap(out)``, inlined: this runs once per eager op
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        t = _new(EagerTensor)
+        t._value = out
+        d = _np_to_dtype.get(out.dtype)
+        t._dtype = d if d is not None else dtype_of_array(out)
+        return t
     return tuple(wrap(o) for o in out)
 
 
@@ -413,17 +424,19 @@ def _bind_slow(prim, inputs, params):
     timer, output_check = _op_timer, _output_check
     if st.graph is not None:
         out = st.graph.bind(prim, inputs, params)
-    elif any(type(t) is not EagerTensor for t in inputs):
-        # a symbolic tensor that escaped its trace: reading its value raises the error
-        # that says where it came from
-        out = next(t for t in inputs if type(t) is not EagerTensor)._value
-        raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
-    elif timer is None:
-        out = _run_kernel(prim, inputs, params)
-    else:  # tf.profiler is tracing: time the kernel
-        t0 = _perf_ns()
-        out = _run_kernel(prim, inputs, params)
-        timer(prim, t0, _perf_ns())
+    else:
+        for t in inputs:
+            if type(t) is not EagerTensor:
+                # a symbolic tensor that escaped its trace: reading its value raises the
+                # error that says where it came from
+                out = t._value
+                raise TypeError(f"{prim.name}: got a symbolic tensor outside of a traced function.")
+        if timer is None:
+            out = _run_kernel(prim, inputs, params)
+        else:  # tf.profiler is tracing: time the kernel
+            t0 = _perf_ns()
+            out = _run_kernel(prim, inputs, params)
+            timer(prim, t0, _perf_ns())
     # an op without a gradient rule contributes nothing to a gradient: not recorded
     if st.tapes and not st.stop_recording and prim.grad is not None:
         record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
@@ -504,14 +517,13 @@ def _stand_in(t):
 
 
 _KEEP_BYTES = 1024  # arrays up to this size stay in tape entries as they are
-_new = object.__new__
 _ZEROS = {}  # dtype -> a read-only one-element zero buffer that stand-ins view
 
 
 def _entry(prim, params, inputs, outs):
     """The tape entry for an op, keeping alive only the values its gradient reads."""
     keep = prim.saves
-    if keep is not None:
+    if keep is not None and len(keep) < len(inputs):
         inputs = tuple(t if i in keep else _stand_in(t) for i, t in enumerate(inputs))
     if not prim.saves_output:
         outs = tuple(_stand_in(o) for o in outs)
@@ -532,8 +544,12 @@ def record(tapes, prim, params, inputs, outs) -> None:
         else:
             continue
         for o in outs:
-            if o.dtype in _d.DIFFERENTIABLE:
-                watched.add(tid_of(o))
+            if o.dtype in _DIFFERENTIABLE:
+                # outputs are new tensors: the first tape to record them numbers them
+                otid = getattr(o, "_tid", None)
+                if otid is None:
+                    otid = o._tid = next_tid()
+                watched.add(otid)
         if entry is None:
             entry = _entry(prim, params, inputs, outs)
         tape._entries.append(entry)

@@ -170,6 +170,7 @@ _world: list = []
 def _abort_on_uncaught(group: MPIGroup):
     """An uncaught exception on one rank ends the whole job (with its traceback first),
     as mpi4py's ``-m mpi4py`` runner does: the other ranks would otherwise wait."""
+
     def hook(kind, value, tb):
         import traceback
 

@@ -355,9 +355,13 @@ def unbroadcast(dy, x):
     """Sum ``dy`` down to ``x``'s shape (undoing broadcasting in the forward op)."""
     from rill.ops.array_ops import shape, sum_to_shape
 
-    xs, ds = x.shape, dy.shape
-    if xs.is_fully_defined() and xs == ds:
-        return dy
+    if type(x) is EagerTensor and type(dy) is EagerTensor:
+        if x._value.shape == dy._value.shape:  # the common case, without TensorShapes
+            return dy
+    else:
+        xs, ds = x.shape, dy.shape
+        if xs.is_fully_defined() and xs == ds:
+            return dy
     return sum_to_shape(dy, shape(x))
 
 

@@ -124,7 +124,13 @@ def _reshape_rule(x, s):
 
 
 def _reshape_kernel(x, s, xp=np):
-    return x.reshape(_reshape_target("Reshape", TensorShape(x.shape), s.reshape(-1)))
+    target = s.reshape(-1).tolist()
+    if -1 not in target:  # the common case: NumPy checks the element count itself
+        try:
+            return x.reshape(target)
+        except (ValueError, TypeError):
+            pass  # the checked path below raises TF's error
+    return x.reshape(_reshape_target("Reshape", TensorShape(x.shape), target))
 
 
 reshape_p = primitive(
@@ -360,7 +366,9 @@ def _bcast_to_rule(x, s):
 
 
 def _broadcast_to_kernel(x, s, xp=np):
-    dims = tuple(int(v) for v in s)
+    dims = tuple(s.tolist()) if type(s) is np.ndarray else tuple(int(v) for v in s)
+    if dims == x.shape:
+        return x
     if len(dims) >= x.ndim:  # TF allocates before it compares the shapes
         check_alloc("BroadcastTo", dims, x.dtype)
     if len(dims) < x.ndim or any(a not in (1, b) for a, b in zip(x.shape[::-1], dims[::-1])):
@@ -371,6 +379,8 @@ def _broadcast_to_kernel(x, s, xp=np):
         )
     # (a broadcast view costs nothing, but TF allocates the result: refusing what TF could
     # not hold keeps a reduction of a 2**40-element view from running without bound)
+    if xp is np and type(x) is np.ndarray and x.flags.c_contiguous and x.size:
+        return _zero_strided_view(x, dims)
     try:
         return xp.broadcast_to(x, dims)
     except ValueError:  # NumPy cannot represent the shape, even without elements
@@ -379,6 +389,17 @@ def _broadcast_to_kernel(x, s, xp=np):
             "BroadcastTo",
             f"shape {list(dims)} is too large for a NumPy array (its dims multiply past 2**63)",
         ) from None
+
+
+def _zero_strided_view(x, dims):
+    """``np.broadcast_to(x, dims)`` for a C-contiguous ``x`` whose shape broadcasts to
+    ``dims``: the same read-only view, built directly (NumPy's version is Python code that
+    costs several microseconds, paid by every reduction's gradient)."""
+    lead = len(dims) - x.ndim
+    strides = (0,) * lead + tuple(0 if a == 1 else st for a, st in zip(x.shape, x.strides))
+    v = np.ndarray(dims, x.dtype, x, 0, strides)
+    v.flags.writeable = False
+    return v
 
 
 broadcast_to_p = primitive(
@@ -400,7 +421,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
 
 
 def _sum_to_shape_kernel(dy, s, xp=np):
-    s = tuple(int(v) for v in s)
+    s = tuple(s.tolist()) if type(s) is np.ndarray else tuple(int(v) for v in s)
     lead = dy.ndim - len(s)
     if lead:
         dy = dy.sum(axis=tuple(range(lead)))

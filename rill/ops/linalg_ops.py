@@ -201,14 +201,12 @@ def _matmul_kernel(
     a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, xp=np
 ):
     # the eager hot path first (a layer's product): no flags, two float matrices alike
-    if (
-        not (transpose_a or transpose_b or adjoint_a or adjoint_b)
-        and a.dtype.char in _FLOAT_CHARS
-        and a.dtype == b.dtype
-        and a.ndim >= 2
-        and b.ndim >= 2
-    ):
-        return xp.matmul(a, b)
+    if not (transpose_a or transpose_b or adjoint_a or adjoint_b):
+        d = a.dtype
+        if b.dtype is d and d in _BLAS_DTYPES and a.ndim == 2 and b.ndim == 2 and xp is np:
+            return a.dot(b)  # the same BLAS product, without matmul's ufunc overhead
+        if d.char in _FLOAT_CHARS and d == b.dtype and a.ndim >= 2 and b.ndim >= 2:
+            return xp.matmul(a, b)
     if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
         raise ValueError("invalid matmul inputs")  # the shape rule gives the message
     if a.dtype not in _MATMUL_NP:
@@ -225,10 +223,14 @@ def _matmul_kernel(
         b = b.swapaxes(-1, -2)
     elif adjoint_b:
         b = b.swapaxes(-1, -2).conj()
+    if a.ndim == 2 and b.ndim == 2 and xp is np and a.dtype in _BLAS_DTYPES:
+        return a.dot(b)  # a gradient's transposed product: BLAS takes the transposed view
     return xp.matmul(a, b)
 
 
 _FLOAT_CHARS = frozenset("efdFD")  # NumPy's float16/32/64, complex64/128 (BLAS or NumPy)
+# where ndarray.dot and matmul both call BLAS's gemm
+_BLAS_DTYPES = frozenset(np.dtype(c) for c in "fdFD")
 
 # Modes for one side of a product: N (as is), T (transpose), H (adjoint), C (conjugate).
 _CONJ_OF = {"N": "C", "T": "H", "H": "T", "C": "N"}  # conj(op(x))

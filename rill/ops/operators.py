@@ -27,23 +27,17 @@ _FLOATISH = _d.INEXACT
 
 def _fast_binary(prim, slow, out_dtype=None, reverse=False):
     """Build an operator method with an eager fast path that defers to ``slow``."""
-    allowed = prim.dtypes
+    allowed = prim.dtypes if prim.dtypes is not None else _d.ALL_SET  # None: the kernel checks
     dispatch = _dispatch
 
-    def fast(a, b):
-        # a is the tensor (self) operand; b the other operand, in operator order below;
-        # the kernel is read per call: set_backend rebinds it
-        try:
-            out = prim.kernel(a, b)
-        except Exception:  # noqa: BLE001 - re-run through the slow path for the real error
-            return None
-        return out if type(out) is _ndarray else _asarray(out)
-
     def op(self, other):
-        if not dispatch._slow and type(self) is EagerTensor:
+        # a plain tf.Variable reads as a tensor of its array when nothing records or traces
+        # the read (Keras variables may autocast their reads: they take the slow path)
+        ts = type(self)
+        if not dispatch._slow and (ts is EagerTensor or ts is Variable):
             d = self._dtype
             to = type(other)
-            if to is EagerTensor:
+            if to is EagerTensor or to is Variable:
                 ok = other._dtype is d
                 b = other._value
             else:
@@ -52,10 +46,14 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                 ok = (to is float and d in _FLOATISH) or to is int
                 b = other
             if ok and d in allowed:
-                out = fast(b, self._value) if reverse else fast(self._value, b)
-                if out is not None:
+                # the kernel is read per call: set_backend rebinds it
+                try:
+                    out = prim.kernel(b, self._value) if reverse else prim.kernel(self._value, b)
+                except Exception:  # noqa: BLE001 - re-run through the slow path for the real error
+                    pass
+                else:
                     t = _new(EagerTensor)
-                    t._value = out
+                    t._value = out if type(out) is _ndarray else _asarray(out)
                     t._dtype = out_dtype or d
                     return t
         if getattr(other, "_rill_dispatch", False):
@@ -141,8 +139,8 @@ def install():
         "__rmod__": _slow_only(m.floormod, True),
         "__pow__": _slow_only(m.pow),
         "__rpow__": _slow_only(m.pow, True),
-        "__matmul__": linalg_ops.matmul,
-        "__rmatmul__": _slow_only(linalg_ops.matmul, True),
+        "__matmul__": _fast_binary(linalg_ops.matmul_p, linalg_ops.matmul),
+        "__rmatmul__": _fast_binary(linalg_ops.matmul_p, linalg_ops.matmul, reverse=True),
         "__lt__": _fast_binary(m.less_p, m.less, _d.bool),
         "__le__": _fast_binary(m.less_equal_p, m.less_equal, _d.bool),
         "__gt__": _fast_binary(m.greater_p, m.greater, _d.bool),
