@@ -33,11 +33,7 @@ _conversion_for_type: dict = {}
 
 
 def _conversion_for(tv):
-    for _, base, fn in _conversion_fns:
-        if issubclass(tv, base):
-            break
-    else:
-        fn = None
+    fn = next((f for _, base, f in _conversion_fns if issubclass(tv, base)), None)
     _conversion_for_type[tv] = fn
     return fn
 
