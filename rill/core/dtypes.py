@@ -122,8 +122,10 @@ class DType:
     def __ne__(self, other):
         return not self.__eq__(other)
 
-    def __hash__(self):
-        return self._enum
+    # every DType is one of the module's singletons (copies and pickles come back through
+    # as_dtype), so identity hashing is consistent with __eq__ and costs no Python call:
+    # `dtype in some_set` runs on every op's dtype check
+    __hash__ = object.__hash__
 
     def __repr__(self):
         return f"tf.{self.name}"

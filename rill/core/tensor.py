@@ -117,7 +117,11 @@ class EagerTensor(Tensor):
     def numpy(self):
         """The value as a NumPy array (a NumPy scalar for 0-d tensors, like TF)."""
         v = self._value
-        return v[()] if v.ndim == 0 else v
+        if v.ndim == 0:
+            return v[()]
+        # a broadcast view (a reduction's gradient) is read-only; TF hands out arrays the
+        # caller may write to
+        return v if v.flags.writeable else v.copy()
 
     def __array__(self, dtype=None, copy=None):
         v = self._value

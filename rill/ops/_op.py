@@ -356,12 +356,15 @@ def unbroadcast(dy, x):
     from rill.ops.array_ops import shape, sum_to_shape
 
     if type(x) is EagerTensor and type(dy) is EagerTensor:
-        if x._value.shape == dy._value.shape:  # the common case, without TensorShapes
+        xs = x._value.shape
+        if xs == dy._value.shape:  # the common case, without TensorShapes
             return dy
-    else:
-        xs, ds = x.shape, dy.shape
-        if xs.is_fully_defined() and xs == ds:
+        return sum_to_shape(dy, list(xs))
+    xs = x.shape
+    if xs.is_fully_defined():
+        if xs == dy.shape:
             return dy
+        return sum_to_shape(dy, xs.as_list())  # a constant: no Shape op to run
     return sum_to_shape(dy, shape(x))
 
 

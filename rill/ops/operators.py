@@ -12,6 +12,7 @@ import numpy as np
 
 from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
+from rill.core.dispatch import bind
 from rill.core.errors import InvalidArgumentError, op_error
 from rill.core.tensor import EagerTensor, Tensor
 from rill.core.variables import Variable
@@ -56,6 +57,11 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     t._value = out if type(out) is _ndarray else _asarray(out)
                     t._dtype = out_dtype or d
                     return t
+        elif ts is EagerTensor and type(other) is EagerTensor:
+            # a tape records (or a trace captures): two eager tensors alike need no
+            # conversion, so the op is what the public function would bind
+            if other._dtype is self._dtype and self._dtype in allowed:
+                return bind(prim, (other, self) if reverse else (self, other))
         if getattr(other, "_rill_dispatch", False):
             return NotImplemented  # let RaggedTensor/SparseTensor's reflected operator run
         return slow(other, self) if reverse else slow(self, other)

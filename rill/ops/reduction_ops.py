@@ -129,7 +129,8 @@ def _broadcast_back(dy, x, axis, keepdims):
     """Broadcast a reduction's upstream gradient back to the input's shape."""
     if not keepdims:
         dy = reshape(dy, _keepdims_shape_t(x, axis))
-    return broadcast_to(dy, shape(x))
+    xs = x.shape
+    return broadcast_to(dy, xs.as_list() if xs.is_fully_defined() else shape(x))
 
 
 def _keepdims(keepdims):
@@ -198,7 +199,8 @@ def _mean_kernel(x, axis=None, keepdims=False, xp=np):
 
 def _mean_grad(inputs, out, dy, axis=None, keepdims=False):
     x = inputs[0]
-    return (realdiv(_broadcast_back(dy, x, axis, keepdims), _reduction_size(x, out)),)
+    # divided before it is broadcast: the same quotient in every element, computed once
+    return (_broadcast_back(realdiv(dy, _reduction_size(x, out)), x, axis, keepdims),)
 
 
 reduce_mean_p = primitive("Mean", _mean_kernel, reduce_rule("Mean"), _mean_grad, dtypes=_NUM)
