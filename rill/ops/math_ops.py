@@ -334,15 +334,33 @@ def negative(x, name=None):
 
 @tf_export("math.divide_no_nan")
 def divide_no_nan(x, y, name=None):
-    """x / y, with 0 wherever y == 0 (gradient 0 there too)."""
-    # local: import cycle with array_ops
-    from rill.ops.array_ops import ones_like, where_v2, zeros_like
-
+    """x / y, with 0 wherever y == 0 (gradient 0 there too); integers divide as floats."""
     x, y = binary_args(x, y, hint=True)
-    zero = equal(y, zeros_like(y))
-    safe_y = where_v2(zero, ones_like(y), y)
-    q = truediv(x, safe_y)
-    return where_v2(zero, zeros_like(q), q)
+    ft = _INT_TO_FLOAT.get(x.dtype) if x.dtype is y.dtype else None
+    if ft is not None:
+        from rill.ops.array_ops import cast  # local: import cycle with array_ops
+
+        x, y = cast(x, ft), cast(y, ft)
+    return bind(div_no_nan_p, (x, y))
+
+
+def _div_no_nan_kernel(x, y, xp=np):
+    zero = y == 0
+    q = x / xp.where(zero, xp.ones_like(y), y)  # no division by zero, so no warning
+    return xp.where(zero, xp.zeros_like(q), q)
+
+
+def _div_no_nan_grad(inputs, out, dy):
+    x, y = _conj_if_complex(inputs[0]), _conj_if_complex(inputs[1])
+    return (
+        unbroadcast(divide_no_nan(dy, y), inputs[0]),
+        unbroadcast(multiply(dy, divide_no_nan(divide_no_nan(negative(x), y), y)), inputs[1]),
+    )
+
+
+div_no_nan_p = _binary_primitive(
+    "DivNoNan", _div_no_nan_kernel, _div_no_nan_grad, _d.INEXACT, saves=(0, 1), saves_output=False
+)
 
 
 # --------------------------------------------------------------------------------------

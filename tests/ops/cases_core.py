@@ -12,6 +12,10 @@ for name in ("AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference"):
     case(name, rnd(3, 1), rnd(1, 4))
 case("RealDiv", rnd(3, 4), pos(3, 4))
 case("RealDiv", rnd(2, 3), pos(3))
+case("DivNoNan", rnd(3, 4), pos(3, 4))
+case("DivNoNan", rnd(2, 3), pos(3))
+# where y is 0 the result and both gradients are 0; only x is perturbed there
+case("DivNoNan", rnd(2, 3), np.array([0.0, 2.0, -1.5]), wrt=[0])
 case("FloorMod", pos(3, 4) * 3, pos(3, 4))
 case("FloorDiv", pos(3, 4) * 3, pos(3, 4), grad=False)
 case("FloorDiv", np.array([7, -7, 6]), np.array([2, 2, -4]), grad=False)

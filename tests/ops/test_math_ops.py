@@ -89,6 +89,31 @@ def test_divide_no_nan_and_its_gradient():
     np.testing.assert_array_equal(t.gradient(z, x).numpy(), [0.0, 0.25])
 
 
+def test_divide_no_nan_is_zero_wherever_y_is_zero_even_for_nan_or_inf_x():
+    x = np.array([[np.nan, np.inf, 3.0], [1.0, -2.0, 0.0]], np.float32)
+    y = np.array([0.0, 4.0, 0.0], np.float32)
+    got = tf.math.divide_no_nan(tf.constant(x), tf.constant(y)).numpy()
+    with np.errstate(all="ignore"):
+        want = np.where(y == 0, np.float32(0), x / y)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.float32
+    # integers divide as floats (int32 -> float64), like tf.math.truediv
+    q = tf.math.divide_no_nan(tf.constant([3, 4]), tf.constant([0, 8]))
+    assert q.dtype == tf.float64
+    np.testing.assert_array_equal(q.numpy(), [0.0, 0.5])
+
+
+def test_divide_no_nan_gradient_with_respect_to_y_is_the_quotient_rule_or_zero():
+    x, y = tf.Variable([1.0, 2.0, 3.0]), tf.Variable([0.0, 2.0, 4.0])
+    with tf.GradientTape() as t:
+        z = tf.reduce_sum(tf.math.divide_no_nan(x, y))
+    gx, gy = t.gradient(z, [x, y])
+    xv, yv = x.numpy(), y.numpy()
+    safe = np.where(yv == 0, 1.0, yv)
+    np.testing.assert_allclose(gx.numpy(), np.where(yv == 0, 0.0, 1 / safe))
+    np.testing.assert_allclose(gy.numpy(), np.where(yv == 0, 0.0, -xv / safe**2))
+
+
 def test_logical_xor_and_bitwise_shifts():
     p, q = tf.constant([True, True, False, False]), tf.constant([True, False, True, False])
     np.testing.assert_array_equal(tf.math.logical_xor(p, q).numpy(), [False, True, True, False])
