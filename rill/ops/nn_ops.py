@@ -320,6 +320,9 @@ def _softmax(xp, x, axis):
         return x.copy()
     xu = _upcast(x)
     e = xp.exp(xu - xp.max(xu, axis=axis, keepdims=True))
+    if xp is np:  # in place: e is this function's own array
+        e /= np.add.reduce(e, axis=axis, keepdims=True)
+        return _down(e, x)
     return _down(e / xp.sum(e, axis=axis, keepdims=True), x)
 
 
@@ -486,6 +489,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 
 def _check_labels(xp, labels, depth):
+    if labels.size == 0 or (xp is np and labels.min() >= 0 and labels.max() < depth):
+        return
     bad = (labels < 0) | (labels >= depth)
     if xp.any(bad):
         v = labels[bad].reshape(-1)[0]
@@ -525,7 +530,16 @@ def _sparse_xent_kernel(x, labels, xp=np):
         raise ValueError("shape mismatch")
     if labels.size == 0:
         return xp.zeros(labels.shape, dtype=x.dtype)
-    lsm = _log_softmax(xp, _upcast(x), -1)
+    xu = _upcast(x)
+    if xp is np and depth:
+        # -log_softmax at the label: logsumexp(s) - s[label] with s = x - max(x), picking
+        # by row index (take_along_axis builds index grids, several times the cost here)
+        s = xu - np.maximum.reduce(xu, axis=-1, keepdims=True)
+        lse = np.log(np.add.reduce(np.exp(s), axis=-1))
+        rows = s.reshape(-1, depth)
+        picked = rows[np.arange(rows.shape[0]), labels.reshape(-1)].reshape(labels.shape)
+        return _down(lse - picked, x)
+    lsm = _log_softmax(xp, xu, -1)
     picked = xp.take_along_axis(lsm, labels[..., None].astype(np.intp), axis=-1)[..., 0]
     return _down(-picked, x)
 
@@ -536,7 +550,10 @@ def _sparse_backprop_kernel(x, labels, xp=np):
     if labels.shape != x.shape[:-1]:
         raise ValueError("shape mismatch")
     sm = _softmax(xp, _upcast(x), -1)
-    if labels.size:
+    if labels.size and xp is np:
+        rows = sm.reshape(-1, depth)  # a view: sm is a fresh C-contiguous array
+        rows[np.arange(rows.shape[0]), labels.reshape(-1)] -= 1
+    elif labels.size:
         idx = labels[..., None].astype(np.intp)
         xp.put_along_axis(sm, idx, xp.take_along_axis(sm, idx, axis=-1) - 1, axis=-1)
     return _down(sm, x)
