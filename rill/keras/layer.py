@@ -88,6 +88,14 @@ def _shape_of(x):
     return None
 
 
+def _leaves(value):
+    """The leaves of a tracked attribute: most are one layer or one variable, which need
+    no structure walk (weights are collected on every training step)."""
+    if isinstance(value, (Layer, Variable)):
+        return (value,)
+    return nest.flatten(value)
+
+
 class Layer(Operation):
     """Base class of Keras layers: subclass it and implement ``build`` and ``call``."""
 
@@ -152,7 +160,7 @@ class Layer(Operation):
     def _sublayers(self) -> list:
         out = []
         for v in self.__dict__.get("_tracked", ()):
-            for leaf in nest.flatten(v):
+            for leaf in _leaves(v):
                 if isinstance(leaf, Layer) and all(leaf is not o for o in out):
                     out.append(leaf)
         return out
@@ -174,7 +182,7 @@ class Layer(Operation):
     def _tracked_variables(self) -> list:
         out = list(self._own_weights)
         for v in self.__dict__.get("_tracked", ()):
-            for leaf in nest.flatten(v):
+            for leaf in _leaves(v):
                 if isinstance(leaf, Variable) and all(leaf is not o for o in out):
                     out.append(leaf)
         return out

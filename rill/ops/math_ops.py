@@ -345,6 +345,8 @@ def divide_no_nan(x, y, name=None):
 
 
 def _div_no_nan_kernel(x, y, xp=np):
+    if xp is np and y.ndim == 0:  # a scalar divisor (a loss's mean): no masks to build
+        return np.asarray(x / y) if y != 0 else np.zeros(x.shape, np.result_type(x, y))
     zero = y == 0
     q = x / xp.where(zero, xp.ones_like(y), y)  # no division by zero, so no warning
     return xp.where(zero, xp.zeros_like(q), q)

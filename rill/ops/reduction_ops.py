@@ -158,7 +158,12 @@ def _reduction_size(x, out):
 # --------------------------------------------------------------------------------------
 
 
+_F32_F64 = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
 def _sum_kernel(x, axis=None, keepdims=False, xp=np):
+    if xp is np and x.dtype in _F32_F64:  # np.sum's own reduction, without its wrapper
+        return np.asarray(np.add.reduce(x, axis=axis, keepdims=keepdims))
     out = xp.sum(x, axis=axis, keepdims=keepdims)
     return xp.asarray(out, dtype=x.dtype)
 
@@ -194,6 +199,11 @@ def _mean_kernel(x, axis=None, keepdims=False, xp=np):
     if x.size == 0 or 0 in [x.shape[a] for a in (range(x.ndim) if axis is None else axis)]:
         s = xp.sum(x, axis=axis, keepdims=keepdims)
         return xp.asarray(s / 0, dtype=x.dtype) if s.size else xp.asarray(s, dtype=x.dtype)
+    if xp is np and x.dtype in _F32_F64:
+        # what np.mean computes for these dtypes (a sum in the input's dtype, divided by
+        # the count), without its Python wrapper
+        s = np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return np.asarray(s / (x.size // max(s.size, 1)), dtype=x.dtype)
     return xp.asarray(xp.mean(x, axis=axis, keepdims=keepdims), dtype=x.dtype)
 
 

@@ -579,3 +579,23 @@ def test_l2_normalize_module_function_and_complex():
     )
     with pytest.raises(ValueError):
         reduction_ops.l2_normalize(x, axis=0, dim=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape,axis,keepdims",
+    [
+        ((128, 10), None, False),
+        ((128, 10), 1, True),
+        ((7,), None, False),
+        ((3, 4, 5), [0, 2], False),
+    ],
+)
+def test_float_sum_and_mean_equal_numpys_bit_for_bit(dtype, shape, axis, keepdims):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    ax = tuple(axis) if isinstance(axis, list) else axis
+    got_sum = tf.reduce_sum(tf.constant(x), axis=axis, keepdims=keepdims).numpy()
+    got_mean = tf.reduce_mean(tf.constant(x), axis=axis, keepdims=keepdims).numpy()
+    np.testing.assert_array_equal(got_sum, np.sum(x, axis=ax, keepdims=keepdims))
+    np.testing.assert_array_equal(got_mean, np.mean(x, axis=ax, keepdims=keepdims))
+    assert got_sum.dtype == dtype and got_mean.dtype == dtype
