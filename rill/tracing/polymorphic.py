@@ -557,6 +557,7 @@ class ConcreteFunction:
         self._arg_names = None
         self._arg_kinds = None
         self._jit_compile = None  # set by Function: True, "auto" or None (see _jit_mode)
+        self._single_output = None  # whether _pack's result is its one tensor (found once)
 
     @classmethod
     def _from_trace(cls, graph, values, result, name):
@@ -738,6 +739,16 @@ class ConcreteFunction:
         return jit_plan(self.graph, plan, self._jit_compile, self.name)
 
     def _pack(self, tensors):
+        single = getattr(self, "_single_output", None)
+        if single is None:  # found once: a function returning one tensor needs no rebuild
+            t = self._outputs_template
+            single = self._single_output = (
+                list(self._out_index) == [("t", 0)]
+                and not nest.is_nested(t)
+                and not nest._is_composite(t)
+            )
+        if single:
+            return tensors[0]
         flat = [tensors[i] if k == "t" else i for k, i in self._out_index]
         return nest.pack_sequence_as(self._outputs_template, flat, expand_composites=True)
 

@@ -89,14 +89,19 @@ class XlaPlan:
 
     def __call__(self, *arrays):
         dev = self._on_device
-        res = self._fn(*[dev(a) for a in arrays], *[dev(v._value) for v in self.variables])
+        if self.variables:
+            res = self._fn(*map(dev, arrays), *[dev(v._value) for v in self.variables])
+        else:  # a pure function of its inputs: the shortest call
+            res = self._fn(*map(dev, arrays))
         n = self._n_out
-        for var, value in zip(self.assigned, res[n:]):
-            # a read-only view of the result (no copy on CPU), which the next call passes
-            # back without a transfer; code that updates a variable in place copies a
-            # read-only value first (``writable_value``)
-            var._value = np.asarray(value)
-        return tuple([np.asarray(o) for o in res[:n]])
+        if self.assigned:
+            for var, value in zip(self.assigned, res[n:]):
+                # a read-only view of the result (no copy on CPU), which the next call
+                # passes back without a transfer; code that updates a variable in place
+                # copies a read-only value first (``writable_value``)
+                var._value = np.asarray(value)
+            res = res[:n]
+        return tuple(map(np.asarray, res))
 
 
 def compile_graph_xla(graph, outputs=None) -> XlaPlan:
