@@ -55,6 +55,7 @@ def dispatch_for(fn, cls):
         wrapper = _DISPATCHERS.get(fn)
         if wrapper is None:
             table = []
+            pair = [_EAGER_PAIR.get(fn, fn)]
 
             def wrapper(*args, **kwargs):
                 if not kwargs:  # the eager hot path: only eager tensors, nothing to find
@@ -62,7 +63,7 @@ def dispatch_for(fn, cls):
                         if type(a) is not EagerTensor:
                             break
                     else:
-                        return fn(*args)
+                        return pair[0](*args) if len(args) == 2 else fn(*args)
                 h = _find_handler(table, args) or _find_handler(table, kwargs.values())
                 if h is not None:
                     return h(*args, **kwargs)
@@ -72,6 +73,7 @@ def dispatch_for(fn, cls):
             wrapper.__doc__ = fn.__doc__
             wrapper.__wrapped__ = fn
             wrapper._table = table
+            wrapper._pair = pair
             _DISPATCHERS[fn] = wrapper
             for (ns, leaf), obj in list(EXPORTS.items()):
                 if obj is fn:
@@ -84,6 +86,20 @@ def dispatch_for(fn, cls):
         return handler
 
     return deco
+
+
+# op -> the Python operator method that computes it (math.add -> Tensor.__add__): called
+# with two eager tensors it gives exactly the op's result, through the operators' fast
+# path, so ``tf.add(a, b)`` costs what ``a + b`` does (set by rill.ops.operators)
+_EAGER_PAIR: dict = {}
+
+
+def set_eager_pair(fn, method) -> None:
+    """Route ``fn(x, y)`` on two eager tensors through operator ``method``."""
+    _EAGER_PAIR[fn] = method
+    wrapper = _DISPATCHERS.get(fn)
+    if wrapper is not None:
+        wrapper._pair[0] = method
 
 
 def dispatch_handlers(fn) -> list:

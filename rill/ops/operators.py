@@ -18,7 +18,7 @@ from rill.core.tensor import EagerTensor, Tensor
 from rill.core.variables import Variable
 from rill.ops import indexing_ops, linalg_ops, unary_ops
 from rill.ops import math_ops as m
-from rill.ops._op import binary_args, convert_to_tensor
+from rill.ops._op import binary_args, convert_to_tensor, set_eager_pair
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -168,3 +168,9 @@ def install():
     for name, fn in table.items():
         setattr(Tensor, name, fn)
         setattr(Variable, name, fn)
+    for op, name in (
+        (m.add, "__add__"), (m.subtract, "__sub__"), (m.multiply, "__mul__"),
+        (m.truediv, "__truediv__"), (linalg_ops.matmul, "__matmul__"), (m.less, "__lt__"),
+        (m.less_equal, "__le__"), (m.greater, "__gt__"), (m.greater_equal, "__ge__"),
+    ):  # fmt: skip
+        set_eager_pair(op, table[name])
