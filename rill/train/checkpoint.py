@@ -406,7 +406,7 @@ def _full_name(var) -> str:
     return name[:-2] if name.endswith(":0") else name
 
 
-def _save(root, prefix: str) -> str:
+def _save(root, prefix: str, options=None) -> str:
     from rill.train import tensor_bundle
 
     prefix = os.fspath(prefix)
@@ -420,8 +420,46 @@ def _save(root, prefix: str) -> str:
     ]
     graph = np.array(_graph_proto(root, entries), dtype=object)
     tensors.append((_GRAPH_KEY, graph, _d.string))
-    tensor_bundle.write_bundle(prefix, tensors)
+    callback = getattr(options, "experimental_sharding_callback", None)
+    if callback is None:
+        tensor_bundle.write_bundle(prefix, tensors)
+    else:
+        tensor_bundle.write_sharded_bundle(prefix, _shard(callback, tensors, entries, root))
     return prefix
+
+
+def _shard(callback, tensors, entries, root) -> list:
+    """The data files' contents as ``callback`` (a ``ShardingCallback``) groups the
+    tensors: per shard, ``(key, slice_spec, array, dtype)``."""
+    from rill.core.convert import constant
+    from rill.device_spec import DeviceSpec
+    from rill.train.checkpoint_view import ShardableTensor
+
+    device = DeviceSpec.from_string("/job:localhost/replica:0/task:0/device:CPU:0")
+    shardable = []
+    for key, arr, dtype in tensors:
+        t = constant(arr, dtype=dtype)
+        trackable = entries[key][0] if key in entries else root
+        shardable.append(ShardableTensor(None, t, dtype, device, key, t.shape, "", key, trackable))
+    out = []
+    for shard in callback(shardable):
+        out.append(
+            [
+                (key, spec, np.asarray(t.numpy() if hasattr(t, "numpy") else t), _dtype_of(t))
+                for key, slices in shard.items()
+                for spec, t in slices.items()
+                if t is not None  # recorded in the object graph, no value saved (as TF)
+            ]
+        )
+    return out
+
+
+def _dtype_of(t):
+    return (
+        t.dtype
+        if hasattr(t, "dtype") and isinstance(t.dtype, _d.DType)
+        else _d.as_dtype(np.asarray(t).dtype)
+    )
 
 
 def _saved_model_variables(path: str) -> str:
@@ -950,7 +988,7 @@ class Checkpoint:
 
     def write(self, file_prefix, options=None) -> str:
         """Save to ``file_prefix`` (no counter, no ``checkpoint`` state file)."""
-        return _save(self, file_prefix)
+        return _save(self, file_prefix, options)
 
     def save(self, file_prefix, options=None) -> str:
         """Increment ``save_counter``, write ``f"{file_prefix}-{n}"`` and record it in the
@@ -964,7 +1002,7 @@ class Checkpoint:
         counter = self.save_counter
         with init_scope():
             counter.assign_add(1)
-        path = self.write(f"{file_prefix}-{int(counter.numpy())}")
+        path = self.write(f"{file_prefix}-{int(counter.numpy())}", options=options)
         _write_state(os.path.dirname(path) or ".", path, [path])
         return path
 
@@ -1295,7 +1333,7 @@ class CheckpointManager:
         remove_stale_temporaries(self._directory, self._name)
         remove_stale_temporaries(self._directory, "checkpoint")
 
-    def save(self, checkpoint_number=None, check_interval: bool = True) -> str | None:
+    def save(self, checkpoint_number=None, check_interval: bool = True, options=None) -> str | None:
         """Write a numbered checkpoint and delete the ones beyond ``max_to_keep``; None
         when ``checkpoint_interval`` steps have not passed since the last save."""
         step = None
@@ -1312,7 +1350,7 @@ class CheckpointManager:
             counter.assign_add(1)
         number = counter if checkpoint_number is None else checkpoint_number
         self._remove_stale_temporaries()
-        path = self._checkpoint.write(f"{self._prefix}-{int(np.asarray(number))}")
+        path = self._checkpoint.write(f"{self._prefix}-{int(np.asarray(number))}", options=options)
         self._latest_checkpoint = path
         self._maybe_delete.pop(path, None)
         self._maybe_delete[path] = time.time()

@@ -1,10 +1,11 @@
 """``tf.train.CheckpointOptions`` and ``tf.train.checkpoints_iterator``.
 
-rill's checkpoints are written synchronously by the host to one data file, so the
-options are recorded for code that inspects them: an I/O device has no meaning on NumPy,
-``enable_async`` saves still complete before ``save`` returns, and a sharding callback is
-kept but the data file is never split. ``experimental_write_callbacks`` are callables
-that ``Checkpoint.save`` callers may run after writing.
+rill's checkpoints are written synchronously by the host, so some options are recorded
+for code that inspects them: an I/O device has no meaning on NumPy, and ``enable_async``
+saves still complete before ``save`` returns. A sharding callback (``ShardByTaskPolicy``,
+``MaxShardSizePolicy``) splits the data over files as TF does.
+``experimental_write_callbacks`` are callables that ``Checkpoint.save`` callers may run
+after writing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 
 from rill.ops._op import tf_export
 from rill.train.checkpoint import latest_checkpoint
+from rill.train.checkpoint_view import ShardingCallback
 
 __all__ = ["CheckpointOptions", "checkpoints_iterator"]
 
@@ -49,6 +51,13 @@ class CheckpointOptions:
             list(experimental_write_callbacks) if experimental_write_callbacks is not None else None
         )
         self.experimental_skip_slot_variables = bool(experimental_skip_slot_variables)
+        if experimental_sharding_callback is not None:
+            if not isinstance(experimental_sharding_callback, ShardingCallback):
+                raise ValueError(
+                    f"CheckpointOptions: experimental_sharding_callback must be a "
+                    f"tf.train.experimental.ShardingCallback (such as ShardByTaskPolicy or "
+                    f"MaxShardSizePolicy), got {type(experimental_sharding_callback).__name__}."
+                )
         self.experimental_sharding_callback = experimental_sharding_callback
 
     def __repr__(self) -> str:

@@ -8,6 +8,11 @@ shard, and the masked CRC32C of those bytes. Numbers are stored as their raw lit
 bytes; a string tensor as the varint64 length of every element, the masked CRC32C of
 those lengths (as uint64s), then the elements' bytes.
 
+A tensor saved in slices (``write_sharded_bundle`` with slice specs, as a sharding policy
+splits a large tensor over data files) has an index entry with its dtype, full shape and
+the slices' extents; each slice is stored as a tensor of its own under the key TF derives
+from the name and extents (``slice_key``), and reading assembles them.
+
 Writing: each file goes to a temporary name in the target directory (``.<name>.tmp<pid>-
 <random>``), is fsynced, and is renamed into place, data first and index last; the index
 is what makes a bundle visible. ``remove_stale_temporaries`` deletes temporaries whose
@@ -36,7 +41,8 @@ from rill.train import sstable
 
 __all__ = [
     "write_bundle", "BundleReader", "data_path", "temp_path", "remove_stale_temporaries",
-    "atomic_write", "is_bundle_index",
+    "atomic_write", "is_bundle_index", "write_sharded_bundle", "parse_slice_spec",
+    "slice_spec", "slice_key",
 ]  # fmt: skip
 
 _VERSION_PRODUCER = 1  # TF's kTensorBundleVersion
@@ -193,6 +199,69 @@ def atomic_write(path: str, data: bytes) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Slices (a tensor saved in parts: partitioned variables, sharding policies)
+# --------------------------------------------------------------------------------------
+
+
+def parse_slice_spec(spec: str) -> tuple[list, list]:
+    """``(full_shape, [(start, length), ...])`` of a TF slice spec such as
+    ``"6 4 0,2:-"`` (``-``: the whole dimension, as ``(0, -1)``)."""
+    *full, extents = spec.split()
+    full_shape = [int(n) for n in full]
+    out = []
+    for part in extents.split(":"):
+        if part == "-":
+            out.append((0, -1))
+        else:
+            start, length = part.split(",")
+            out.append((int(start), int(length)))
+    if len(out) != len(full_shape):
+        raise ValueError(
+            f"Slice spec {spec!r} has {len(out)} extents for a rank-{len(full_shape)} shape."
+        )
+    return full_shape, out
+
+
+def slice_spec(full_shape, offset, shape) -> str:
+    """TF's slice spec string of the part of ``full_shape`` at ``offset`` of ``shape``."""
+    dims = " ".join(str(int(n)) for n in full_shape)
+    return f"{dims} " + ":".join(f"{int(o)},{int(n)}" for o, n in zip(offset, shape))
+
+
+def _ordered_num(n: int) -> bytes:
+    """OrderedCode's increasing unsigned number: a length byte, then big-endian bytes."""
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return bytes([len(body)]) + body
+
+
+def _ordered_signed(v: int) -> bytes:
+    """OrderedCode's increasing signed number: the byte count in unary in the leading
+    bits (ones, then the sign), then the two's-complement value."""
+    x = ~v if v < 0 else v
+    n = 1
+    while x >= 1 << (7 * n - 1):  # n bytes hold 7n - 1 value bits besides the sign
+        n += 1
+    raw = bytearray((v & ((1 << (8 * n)) - 1)).to_bytes(n, "big"))
+    header = ((1 << n) - 1) << (16 - n) & 0xFFFF  # n ones from the top of 2 bytes
+    raw[0] ^= header >> 8
+    if n > 1:
+        raw[1] ^= header & 0xFF
+    return bytes(raw)
+
+
+def _ordered_string(s: bytes) -> bytes:
+    return s.replace(b"\xff", b"\xff\x00").replace(b"\x00", b"\x00\xff") + b"\x00\x01"
+
+
+def slice_key(name: str, extents) -> bytes:
+    """The index key of one slice of tensor ``name`` (TF's ``EncodeTensorNameSlice``)."""
+    out = [_ordered_num(0), _ordered_string(name.encode()), _ordered_num(len(extents))]
+    for start, length in extents:
+        out.append(_ordered_signed(start) + _ordered_signed(length))
+    return b"".join(out)
+
+
+# --------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------
 
@@ -217,39 +286,70 @@ def _fixed_lengths(lengths: list, order: str) -> bytes:
     return b"".join(struct.pack(order + ("I" if n <= 0xFFFFFFFF else "Q"), n) for n in lengths)
 
 
+def _tensor_bytes(arr: np.ndarray, dtype) -> tuple[list, int]:
+    """The chunks a tensor is stored as and their masked CRC32C."""
+    if dtype.is_string:
+        return _string_bytes(arr)
+    raw = np.ascontiguousarray(arr, dtype.np.newbyteorder("<"))
+    chunks = [raw.reshape(-1).view(np.uint8)] if raw.size else []
+    return chunks, _mask(_crc(chunks[0] if chunks else b""))
+
+
 def write_bundle(prefix: str, tensors) -> None:
     """Write ``tensors`` (``(key, array, DType)`` triples, written to the data file in
     this order) as the bundle ``prefix``: one data shard, then the index."""
+    write_sharded_bundle(prefix, [[(key, "", arr, dtype) for key, arr, dtype in tensors]])
+
+
+def write_sharded_bundle(prefix: str, shards) -> None:
+    """Write ``shards`` (each a list of ``(key, slice_spec, array, DType)``, ``slice_spec``
+    ``""`` for a whole tensor) as the bundle ``prefix``: data file ``i`` of ``N`` holds
+    shard ``i`` in its order; the index maps each key, and each slice, to its bytes."""
     classes = _classes()
     entry_cls = classes["BundleEntryProto"]
-    header = classes["BundleHeaderProto"](num_shards=1, endianness=_LITTLE)
+    num_shards = max(len(shards), 1)
+    header = classes["BundleHeaderProto"](num_shards=num_shards, endianness=_LITTLE)
     header.version.producer = _VERSION_PRODUCER
-    entries = {}
+    entries: dict = {}
+    sliced: dict = {}  # key -> the entry that lists its slices
     staged = _Staged()
     try:
-        f = staged.open(data_path(prefix))
-        with f:
-            offset = 0
-            for key, arr, dtype in tensors:
-                if key in entries or not key:
-                    raise ValueError(f"checkpoint key {key!r} is empty or used twice")
-                arr = np.asarray(arr)
-                if dtype.is_string:
-                    chunks, crc = _string_bytes(arr)
-                else:
-                    raw = np.ascontiguousarray(arr, dtype.np.newbyteorder("<"))
-                    chunks = [raw.reshape(-1).view(np.uint8)] if raw.size else []
-                    crc = _mask(_crc(chunks[0] if chunks else b""))
-                size = sum(len(c) for c in chunks)
-                for c in chunks:
-                    f.write(c)
-                e = entry_cls(dtype=dtype.as_datatype_enum, offset=offset, size=size, crc32c=crc)
-                e.shape.SetInParent()
-                for n in arr.shape:
-                    e.shape.dim.add(size=n)
-                entries[key.encode()] = e.SerializeToString()
-                offset += size
-            _sync_close(f)
+        for shard_id in range(num_shards):
+            f = staged.open(data_path(prefix, shard_id, num_shards))
+            with f:
+                offset = 0
+                for key, spec, arr, dtype in shards[shard_id] if shards else ():
+                    arr = np.asarray(arr)
+                    if not key or key.startswith("\x00"):
+                        raise ValueError(f"checkpoint key {key!r} is empty or starts with NUL")
+                    chunks, crc = _tensor_bytes(arr, dtype)
+                    size = sum(len(c) for c in chunks)
+                    for c in chunks:
+                        f.write(c)
+                    e = entry_cls(
+                        dtype=dtype.as_datatype_enum,
+                        shard_id=shard_id,
+                        offset=offset,
+                        size=size,
+                        crc32c=crc,
+                    )
+                    e.shape.SetInParent()
+                    for n in arr.shape:
+                        e.shape.dim.add(size=n)
+                    offset += size
+                    spec = spec.strip() if spec else ""
+                    if spec:
+                        index_key = _add_slice(key, spec, arr, dtype, shard_id, sliced, entry_cls)
+                    else:
+                        index_key = key.encode()
+                    if index_key in entries or (not spec and key in sliced):
+                        raise ValueError(f"checkpoint key {key!r} (slice {spec!r}) is used twice")
+                    entries[index_key] = e.SerializeToString()
+                _sync_close(f)
+        for key, e in sliced.items():
+            if key.encode() in entries:
+                raise ValueError(f"checkpoint key {key!r} is saved both whole and in slices")
+            entries[key.encode()] = e.SerializeToString()
         items = [(b"", header.SerializeToString())] + sorted(entries.items())
         index = sstable.build_table(items)
         f = staged.open(prefix + ".index")
@@ -260,6 +360,32 @@ def write_bundle(prefix: str, tensors) -> None:
     except BaseException:
         staged.discard()
         raise
+
+
+def _add_slice(key, spec, arr, dtype, shard_id, sliced, entry_cls) -> bytes:
+    """Record slice ``spec`` of ``key`` in the key's full entry; its index key."""
+    full_shape, extents = parse_slice_spec(spec)
+    want = [n if length < 0 else length for n, (_, length) in zip(full_shape, extents)]
+    if list(arr.shape) != want:
+        raise ValueError(
+            f"checkpoint key {key!r}: slice {spec!r} has shape {want} but its tensor has "
+            f"shape {list(arr.shape)}"
+        )
+    full = sliced.get(key)
+    if full is None:
+        # the full entry names the shard of the first slice, as TF's merge leaves it
+        full = sliced[key] = entry_cls(dtype=dtype.as_datatype_enum, shard_id=shard_id)
+        full.shape.SetInParent()
+        for n in full_shape:
+            full.shape.dim.add(size=n)
+    elif [d.size for d in full.shape.dim] != full_shape or full.dtype != dtype.as_datatype_enum:
+        raise ValueError(f"checkpoint key {key!r}: its slices disagree on the full shape or dtype")
+    s = full.slices.add()
+    for start, length in extents:
+        ext = s.extent.add()
+        if length >= 0:  # a whole dimension is an empty extent
+            ext.start, ext.length = start, length
+    return slice_key(key, extents)
 
 
 # --------------------------------------------------------------------------------------
@@ -274,7 +400,7 @@ def is_bundle_index(head: bytes, size: int) -> bool:
 
 
 class _Entry:
-    __slots__ = ("key", "dtype", "shape", "shard", "offset", "size", "crc")
+    __slots__ = ("key", "dtype", "shape", "shard", "offset", "size", "crc", "slices")
 
 
 class BundleReader:
@@ -333,6 +459,7 @@ class BundleReader:
             )
         entry_cls = classes["BundleEntryProto"]
         self.entries: dict = {}
+        self._slices: dict = {}  # the index entries of tensor slices, by encoded key
         for raw_key, value in items[1:]:
             try:
                 key = raw_key.decode()
@@ -348,7 +475,10 @@ class BundleReader:
                     f"Corrupted checkpoint index {index_path}: unreadable entry for tensor "
                     f"'{key}'.",
                 ) from None
-            self.entries[key] = self._check_entry(key, e)
+            if raw_key.startswith(b"\x00"):  # a slice's key: not a tensor of its own
+                self._slices[raw_key] = self._check_entry(repr(raw_key), e)
+            else:
+                self.entries[key] = self._check_entry(key, e)
         self._shard_sizes: dict = {}
 
     def _corrupt(self, key: str, why: str) -> DataLossError:
@@ -358,13 +488,6 @@ class BundleReader:
 
     def _check_entry(self, key: str, e) -> _Entry:
         """The entry's facts, checked for consistency without reading any data."""
-        if e.slices:
-            raise UnimplementedError(
-                None,
-                None,
-                f"Checkpoint {self.prefix}: tensor '{key}' is saved in slices (a partitioned "
-                "variable), which rill does not read.",
-            )
         try:
             dtype = _d.as_dtype(e.dtype)
             if dtype.is_variant or dtype.name == "resource":
@@ -380,6 +503,12 @@ class BundleReader:
             n *= s
         if not 0 <= e.shard_id < self.num_shards:
             raise self._corrupt(key, f"shard {e.shard_id} of {self.num_shards}")
+        out = _Entry()
+        out.key, out.dtype, out.shape, out.shard = key, dtype, shape, e.shard_id
+        out.offset, out.size, out.crc, out.slices = e.offset, e.size, e.crc32c, None
+        if e.slices:
+            out.slices = [self._extents(key, s, shape) for s in e.slices]
+            return out
         if e.offset < 0 or e.size < 0:
             raise self._corrupt(key, f"negative offset {e.offset} or size {e.size}")
         if np_dtype is not None and e.size != n * np_dtype.itemsize:
@@ -393,9 +522,19 @@ class BundleReader:
             raise self._corrupt(
                 key, f"{e.size} bytes cannot hold {n} strings (shape {list(shape)})"
             )
-        out = _Entry()
-        out.key, out.dtype, out.shape, out.shard = key, dtype, shape, e.shard_id
-        out.offset, out.size, out.crc = e.offset, e.size, e.crc32c
+        return out
+
+    def _extents(self, key: str, proto, shape: tuple) -> list:
+        """A slice's ``(start, length)`` per dimension (length -1: all of it), checked
+        against the tensor's shape."""
+        if len(proto.extent) != len(shape):
+            raise self._corrupt(key, f"a slice of rank {len(proto.extent)} of shape {list(shape)}")
+        out = []
+        for ext, n in zip(proto.extent, shape):
+            length = ext.length if ext.HasField("length") else -1
+            if length < -1 or ext.start < 0 or ext.start + max(length, 0) > n:
+                raise self._corrupt(key, f"slice [{ext.start}, +{length}) of a dimension of {n}")
+            out.append((ext.start, length))
         return out
 
     # -- queries ---------------------------------------------------------------------
@@ -450,8 +589,43 @@ class BundleReader:
         return data
 
     def get(self, key: str) -> np.ndarray:
-        """The tensor stored under ``key``, its CRC32C verified."""
+        """The tensor stored under ``key``, its CRC32C verified (assembled from its
+        slices when it was saved in parts)."""
         e = self._entry(key)
+        if e.slices is not None:
+            return self._assemble(e)
+        return self._get(e)
+
+    def _assemble(self, e: _Entry) -> np.ndarray:
+        parts = []
+        for extents in e.slices:
+            part = self._slices.get(slice_key(e.key, extents))
+            if part is None:
+                raise self._corrupt(e.key, f"the data of its slice {extents} is missing")
+            # a slice entry's shape must be what its extents say
+            want = tuple(n if ln < 0 else ln for n, (_, ln) in zip(e.shape, extents))
+            if part.shape != want or part.dtype != e.dtype:
+                raise self._corrupt(
+                    e.key, f"slice {extents} is stored as {part.dtype.name}{list(part.shape)}"
+                )
+            # reading first bounds the allocation below by the data files' real sizes
+            parts.append((extents, self._get(part)))
+        total = 1
+        for n in e.shape:
+            total *= n
+        if sum(a.size for _, a in parts) != total:
+            raise self._corrupt(e.key, f"its slices do not cover its shape {list(e.shape)}")
+        out = np.empty(e.shape, object if e.dtype.is_string else e.dtype.np)
+        seen = np.zeros(e.shape, bool)
+        for extents, arr in parts:
+            where = tuple(slice(s, None if ln < 0 else s + ln) for s, ln in extents)
+            if seen[where].any():
+                raise self._corrupt(e.key, f"its slices overlap at {extents}")
+            seen[where] = True
+            out[where] = arr
+        return out
+
+    def _get(self, e: _Entry) -> np.ndarray:
         data = self._read(e)
         if e.dtype.is_string:
             return self._strings(e, data)
