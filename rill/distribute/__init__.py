@@ -13,6 +13,7 @@ from rill.distribute import (  # noqa: F401 - register the exports
     input_lib,
     ps_strategy,
     resolvers,
+    server,
     strategies,
     values,
 )

@@ -5,6 +5,7 @@ import types as _types
 
 from rill.distribute import cluster_coordinator as _coordinator  # noqa: F401
 from rill.distribute import experimental_lib as _lib  # noqa: F401 - register the exports
+from rill.distribute import failure_handling as _failure_handling  # noqa: F401
 from rill.distribute import partitioners as _partitioners  # noqa: F401
 from rill.distribute import ps_strategy as _ps_strategy  # noqa: F401
 from rill.distribute import rpc as _rpc  # noqa: F401
