@@ -261,7 +261,9 @@ def render_doc(api: dict, result: dict, known: dict) -> str:
     ]
     for ns, v in nss.items():
         n = len(v["present"])
-        note = v["reason"] if v["in_scope"] else f"**{v['reason']}**"
+        # an in-scope namespace: why its missing names are missing (their own reasons)
+        why = "; ".join(dict.fromkeys(v["missing"].values())) or v["reason"]
+        note = why if v["in_scope"] else f"**{v['reason']}**"
         if n == v["total"]:
             note = "-"
         lines.append(f"| `{tf_name(ns)}` | {n} | {v['total']} | {pct(n, v['total'])} | {note} |")
