@@ -59,11 +59,16 @@ def dispatch_for(fn, cls):
 
             def wrapper(*args, **kwargs):
                 if not kwargs:  # the eager hot path: only eager tensors, nothing to find
-                    for a in args:
-                        if type(a) is not EagerTensor:
-                            break
+                    if len(args) == 2:  # a binary op: its operator's fast path if it has one
+                        x, y = args
+                        if type(x) is EagerTensor and type(y) is EagerTensor:
+                            return pair[0](x, y)
                     else:
-                        return pair[0](*args) if len(args) == 2 else fn(*args)
+                        for a in args:
+                            if type(a) is not EagerTensor:
+                                break
+                        else:
+                            return fn(*args)
                 h = _find_handler(table, args) or _find_handler(table, kwargs.values())
                 if h is not None:
                     return h(*args, **kwargs)
