@@ -384,10 +384,14 @@ def _quiet_rerun(prim, inputs, params, exc):
 
 def _run_kernel(prim, inputs, params):
     try:
-        if params or len(inputs) != 2:
+        if params:
             out = prim.kernel(*[t._value for t in inputs], **params)
-        else:  # the common binary op: no list to build, no keywords to unpack
+        elif len(inputs) == 2:  # the common binary op: no list to build, no keywords
             out = prim.kernel(inputs[0]._value, inputs[1]._value)
+        elif len(inputs) == 1:  # and the common unary op
+            out = prim.kernel(inputs[0]._value)
+        else:
+            out = prim.kernel(*[t._value for t in inputs])
     except Exception as e:  # noqa: BLE001 - every kernel failure becomes a rill error
         out = _quiet_rerun(prim, inputs, params, e)
     if prim.n_out == 1:  # ``wrap(out)``, inlined: this runs once per eager op
@@ -410,6 +414,10 @@ def bind(prim: Primitive, inputs: tuple, params: dict = _EMPTY):
             if t._dtype is not d:
                 check_dtypes(prim, inputs)
         if prim.dtypes is not None and d not in prim.dtypes:
+            check_dtypes(prim, inputs)
+    elif len(inputs) == 1 and prim.n_typed is None:
+        # a unary op: its one dtype against the allowed ones (check_dtypes says what failed)
+        if prim.dtypes is not None and inputs[0]._dtype not in prim.dtypes:
             check_dtypes(prim, inputs)
     elif prim.dtypes is not None or prim.same_dtype:
         check_dtypes(prim, inputs)
