@@ -61,7 +61,8 @@ def map_entry(name, key_type, value_type, value_ref=None) -> tuple:
 _rep = {"repeated": True}
 
 # tensorflow/core/framework: tensor_shape.proto, tensor.proto, attr_value.proto,
-# node_def.proto, versions.proto, graph.proto; protobuf/config.proto (RunMetadata);
+# node_def.proto, versions.proto, graph.proto, function.proto, op_def.proto;
+# protobuf/config.proto (RunMetadata);
 # summary.proto; util/event.proto
 _CORE = [
     message(
@@ -135,9 +136,85 @@ _CORE = [
         field("min_consumer", 2, INT32),
         field("bad_consumers", 3, INT32, **_rep),
     ),
+    # function.proto and op_def.proto: a GraphDef's function library
+    message(
+        "OpDef",
+        field("name", 1, STRING),
+        field("input_arg", 2, MSG, "OpDef.ArgDef", **_rep),
+        field("output_arg", 3, MSG, "OpDef.ArgDef", **_rep),
+        field("attr", 4, MSG, "OpDef.AttrDef", **_rep),
+        field("summary", 5, STRING),
+        field("description", 6, STRING),
+        field("is_aggregate", 16, BOOL),
+        field("is_stateful", 17, BOOL),
+        field("is_commutative", 18, BOOL),
+        field("allows_uninitialized_input", 19, BOOL),
+        field("control_output", 20, STRING, **_rep),
+        nested=[
+            message(
+                "ArgDef",
+                field("name", 1, STRING),
+                field("description", 2, STRING),
+                field("type", 3, INT32),
+                field("type_attr", 4, STRING),
+                field("number_attr", 5, STRING),
+                field("type_list_attr", 6, STRING),
+                field("handle_data", 7, MSG, "OpDef.ArgDef.DtypeAndShape", **_rep),
+                field("is_ref", 16, BOOL),
+                nested=[
+                    # ResourceHandleProto.DtypeAndShape, wire-identical
+                    message(
+                        "DtypeAndShape",
+                        field("dtype", 1, INT32),
+                        field("shape", 2, MSG, "TensorShapeProto"),
+                    )
+                ],
+            ),
+            message(
+                "AttrDef",
+                field("name", 1, STRING),
+                field("type", 2, STRING),
+                field("default_value", 3, MSG, "AttrValue"),
+                field("description", 4, STRING),
+                field("has_minimum", 5, BOOL),
+                field("minimum", 6, INT64),
+                field("allowed_values", 7, MSG, "AttrValue"),
+            ),
+        ],
+    ),
+    message("OpList", field("op", 1, MSG, "OpDef", **_rep)),
+    message(
+        "FunctionDef",
+        field("signature", 1, MSG, "OpDef"),
+        field("node_def", 3, MSG, "NodeDef", **_rep),
+        field("ret", 4, MSG, "FunctionDef.RetEntry", **_rep),
+        field("attr", 5, MSG, "FunctionDef.AttrEntry", **_rep),
+        field("control_ret", 6, MSG, "FunctionDef.ControlRetEntry", **_rep),
+        field("arg_attr", 7, MSG, "FunctionDef.ArgAttrEntry", **_rep),
+        field("resource_arg_unique_id", 8, MSG, "FunctionDef.ResourceArgUniqueIdEntry", **_rep),
+        nested=[
+            map_entry("RetEntry", STRING, STRING),
+            map_entry("AttrEntry", STRING, MSG, "AttrValue"),
+            map_entry("ControlRetEntry", STRING, STRING),
+            message(
+                "ArgAttrs",
+                field("attr", 1, MSG, "FunctionDef.ArgAttrs.AttrEntry", **_rep),
+                nested=[map_entry("AttrEntry", STRING, MSG, "AttrValue")],
+            ),
+            map_entry("ArgAttrEntry", UINT32, MSG, "FunctionDef.ArgAttrs"),
+            map_entry("ResourceArgUniqueIdEntry", UINT32, UINT32),
+        ],
+    ),
+    message("GradientDef", field("function_name", 1, STRING), field("gradient_func", 2, STRING)),
+    message(
+        "FunctionDefLibrary",
+        field("function", 1, MSG, "FunctionDef", **_rep),
+        field("gradient", 2, MSG, "GradientDef", **_rep),
+    ),
     message(
         "GraphDef",
         field("node", 1, MSG, "NodeDef", **_rep),
+        field("library", 2, MSG, "FunctionDefLibrary"),
         field("version", 3, INT32),
         field("versions", 4, MSG, "VersionDef"),
     ),

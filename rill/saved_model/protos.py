@@ -1,11 +1,10 @@
 """TensorFlow's SavedModel messages, declared for ``rill.core.protos``.
 
-saved_model.proto, meta_graph.proto, function.proto, op_def.proto (the parts a
-FunctionDef needs), saved_object_graph.proto, struct.proto and fingerprint.proto, with
-TensorFlow's package, names and field numbers, so rill's files are TensorFlow's files.
-Enums are declared as ``int32`` (the same varint on the wire). ``GraphDef`` in
-``rill.core.protos`` has no function library; ``GraphDefWithLibrary`` is the same message
-with it (field 2), and is what ``MetaGraphDef.graph_def`` holds here.
+saved_model.proto, meta_graph.proto, saved_object_graph.proto, struct.proto and
+fingerprint.proto, with TensorFlow's package, names and field numbers, so rill's files
+are TensorFlow's files. Enums are declared as ``int32`` (the same varint on the wire).
+The graph messages (GraphDef with its function library, FunctionDef, OpDef) are
+``rill.core.protos``'.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from rill.core.protos import (
     INT64,
     MSG,
     STRING,
-    UINT32,
     UINT64,
     declare,
     field,
@@ -32,86 +30,6 @@ SINT64 = 18  # FieldDescriptorProto.TYPE_SINT64 (StructuredValue.int64_value)
 _rep = {"repeated": True}
 _OBJ_REF = "TrackableObjectGraph.TrackableObject.ObjectReference"
 
-_FUNCTION = [
-    message(
-        "OpDef",
-        field("name", 1, STRING),
-        field("input_arg", 2, MSG, "OpDef.ArgDef", **_rep),
-        field("output_arg", 3, MSG, "OpDef.ArgDef", **_rep),
-        field("attr", 4, MSG, "OpDef.AttrDef", **_rep),
-        field("summary", 5, STRING),
-        field("description", 6, STRING),
-        field("is_aggregate", 16, BOOL),
-        field("is_stateful", 17, BOOL),
-        field("is_commutative", 18, BOOL),
-        field("allows_uninitialized_input", 19, BOOL),
-        field("control_output", 20, STRING, **_rep),
-        nested=[
-            message(
-                "ArgDef",
-                field("name", 1, STRING),
-                field("description", 2, STRING),
-                field("type", 3, INT32),
-                field("type_attr", 4, STRING),
-                field("number_attr", 5, STRING),
-                field("type_list_attr", 6, STRING),
-                field("handle_data", 7, MSG, "OpDef.ArgDef.DtypeAndShape", **_rep),
-                field("is_ref", 16, BOOL),
-                nested=[
-                    # ResourceHandleProto.DtypeAndShape, wire-identical
-                    message(
-                        "DtypeAndShape",
-                        field("dtype", 1, INT32),
-                        field("shape", 2, MSG, "TensorShapeProto"),
-                    )
-                ],
-            ),
-            message(
-                "AttrDef",
-                field("name", 1, STRING),
-                field("type", 2, STRING),
-                field("default_value", 3, MSG, "AttrValue"),
-                field("description", 4, STRING),
-                field("has_minimum", 5, BOOL),
-                field("minimum", 6, INT64),
-                field("allowed_values", 7, MSG, "AttrValue"),
-            ),
-        ],
-    ),
-    message("OpList", field("op", 1, MSG, "OpDef", **_rep)),
-    message(
-        "FunctionDef",
-        field("signature", 1, MSG, "OpDef"),
-        field("node_def", 3, MSG, "NodeDef", **_rep),
-        field("ret", 4, MSG, "FunctionDef.RetEntry", **_rep),
-        field("attr", 5, MSG, "FunctionDef.AttrEntry", **_rep),
-        field("control_ret", 6, MSG, "FunctionDef.ControlRetEntry", **_rep),
-        field("arg_attr", 7, MSG, "FunctionDef.ArgAttrEntry", **_rep),
-        field("resource_arg_unique_id", 8, MSG, "FunctionDef.ResourceArgUniqueIdEntry", **_rep),
-        nested=[
-            map_entry("RetEntry", STRING, STRING),
-            map_entry("AttrEntry", STRING, MSG, "AttrValue"),
-            map_entry("ControlRetEntry", STRING, STRING),
-            message("ArgAttrs", field("attr", 1, MSG, "FunctionDef.ArgAttrs.AttrEntry", **_rep),
-                    nested=[map_entry("AttrEntry", STRING, MSG, "AttrValue")]),
-            map_entry("ArgAttrEntry", UINT32, MSG, "FunctionDef.ArgAttrs"),
-            map_entry("ResourceArgUniqueIdEntry", UINT32, UINT32),
-        ],
-    ),
-    message("GradientDef", field("function_name", 1, STRING), field("gradient_func", 2, STRING)),
-    message(
-        "FunctionDefLibrary",
-        field("function", 1, MSG, "FunctionDef", **_rep),
-        field("gradient", 2, MSG, "GradientDef", **_rep),
-    ),
-    message(
-        "GraphDefWithLibrary",  # tensorflow.GraphDef with its function library
-        field("node", 1, MSG, "NodeDef", **_rep),
-        field("library", 2, MSG, "FunctionDefLibrary"),
-        field("version", 3, INT32),
-        field("versions", 4, MSG, "VersionDef"),
-    ),
-]  # fmt: skip
 
 _STRUCT = [
     message("NoneValue"),
@@ -261,7 +179,7 @@ _SAVED = [
     message(
         "MetaGraphDef",
         field("meta_info_def", 1, MSG, "MetaGraphDef.MetaInfoDef"),
-        field("graph_def", 2, MSG, "GraphDefWithLibrary"),
+        field("graph_def", 2, MSG, "GraphDef"),
         field("saver_def", 3, MSG, "SaverDef"),
         field("signature_def", 5, MSG, "MetaGraphDef.SignatureDefEntry", **_rep),
         field("asset_file_def", 6, MSG, "AssetFileDef", **_rep),
@@ -304,7 +222,6 @@ def classes() -> dict:
     """Every message class by name, the SavedModel ones included (needs ``protobuf``)."""
     import rill.train.tensor_bundle  # noqa: F401 - declares the checkpoint messages first
 
-    declare("rill/tensorflow_function.proto", _FUNCTION)
     declare("rill/tensorflow_struct.proto", _STRUCT)
     declare("rill/tensorflow_saved_model.proto", _SAVED)
     return message_classes()

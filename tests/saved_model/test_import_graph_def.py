@@ -28,7 +28,7 @@ def _node(gd, name, op, inputs=(), **attrs):
 
 
 def _mlp_graph(w):
-    gd = classes()["GraphDefWithLibrary"]()
+    gd = classes()["GraphDef"]()
     _node(gd, "x", "Placeholder", dtype=tf.float32)
     _node(gd, "w", "Const", value=w, dtype=tf.float32)
     _node(gd, "mm", "MatMul", ["x", "w"], T=tf.float32, transpose_a=False, transpose_b=False)
@@ -88,7 +88,7 @@ print([np.round(v.numpy(), 5).tolist() for v in f(x)])
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-1500:]
     want = r.stdout.strip().splitlines()[-1]
-    gd = classes()["GraphDefWithLibrary"].FromString(path.read_bytes())
+    gd = classes()["GraphDef"].FromString(path.read_bytes())
     x = np.array([[1.0, 1.0], [2.0, -1.0], [0.5, 0.25]], np.float32)
     outs = tf.import_graph_def(
         gd, input_map={"x:0": x}, return_elements=["Identity:0", "Identity_1:0"]
