@@ -75,6 +75,8 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     Computes ``t * clip_norm / max(l2norm(t), clip_norm)``; a zero norm leaves t unchanged
     (with a finite gradient).
     """
+    if _is_indexed_slices(t):  # clipped by the norm of its values; stays sparse, as in TF
+        return _like_slices(t, clip_by_norm(t.values, clip_norm, axes))
     values = convert_to_tensor(t)
     # a negative clip_norm counts as zero (TF's documented rule), never flipping t's sign
     if isinstance(clip_norm, (int, float)):
@@ -95,6 +97,16 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     return realdiv(scaled, maximum(norm, convert_to_tensor(clip_norm, dtype=norm.dtype)))
 
 
+def _is_indexed_slices(t) -> bool:
+    """An IndexedSlices (a sparse gradient): rill.structures marks its class."""
+    return getattr(t, "_rill_indexed_slices", False)
+
+
+def _like_slices(t, values):
+    """An IndexedSlices like ``t`` with new ``values``."""
+    return type(t)(values, t.indices, t.dense_shape)
+
+
 def _check_sequence(t_list, op):
     if not isinstance(t_list, collections.abc.Sequence) or isinstance(t_list, (str, bytes)):
         raise TypeError(f"{op}: `t_list` should be a sequence of tensors. Received {type(t_list)}.")
@@ -104,7 +116,9 @@ def _check_sequence(t_list, op):
 def global_norm(t_list, name=None):
     """sqrt(sum of squares of all entries of all tensors in ``t_list``); None entries skipped."""
     _check_sequence(t_list, "global_norm")
-    values = [convert_to_tensor(v) for v in t_list if v is not None]
+    values = [
+        convert_to_tensor(v.values if _is_indexed_slices(v) else v) for v in t_list if v is not None
+    ]
     if not values:
         return convert_to_tensor(0.0, dtype=_d.float32)
     dt = values[0].dtype
@@ -146,6 +160,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     for v in t_list:
         if v is None:
             clipped.append(None)
+            continue
+        if _is_indexed_slices(v):
+            values = convert_to_tensor(v.values)
+            clipped.append(_like_slices(v, identity(multiply(values, cast(scale, values.dtype)))))
             continue
         v = convert_to_tensor(v)
         clipped.append(identity(multiply(v, cast(scale, v.dtype))))

@@ -189,3 +189,30 @@ def test_serialize_matches_keras():
         "lion",
     ]:
         assert type(R.get(alias)).__name__ == type(K.get(alias)).__name__
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"clipnorm": 1.0}),
+        ("SGD", {"global_clipnorm": 1.0}),
+        ("SGD", {"clipvalue": 0.5}),
+        ("SGD", {"momentum": 0.5, "clipvalue": 0.5}),
+        ("Adam", {"global_clipnorm": 1.0}),
+    ],
+)
+def test_sparse_gradients_are_clipped_by_their_values_as_keras_does(name, kwargs):
+    """A gather's gradient is IndexedSlices with a repeated row: clipping acts on its
+    values (norm over the slices, values clipped before the repeated rows are summed)."""
+
+    def run(fw, opt):
+        v = fw.Variable(np.ones((5, 3), np.float32))
+        for _ in range(2):
+            with fw.GradientTape() as tape:
+                y = fw.reduce_sum(fw.gather(v, [0, 2, 2]) * 3.0)
+            opt.apply_gradients([(tape.gradient(y, v), v)])
+        return v.numpy()
+
+    got = run(rill, getattr(R, name)(learning_rate=0.1, **kwargs))
+    want = run(tensorflow, getattr(K, name)(learning_rate=0.1, **kwargs))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

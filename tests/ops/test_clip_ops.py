@@ -258,3 +258,22 @@ def test_stop_gradient_in_second_order():
             y = x * x * x
         dy = tf.stop_gradient(inner.gradient(y, x))
     assert outer.gradient(dy, x) is None
+
+
+def test_indexed_slices_stay_sparse_and_are_clipped_by_their_values_norm():
+    values = np.array([[3.0, 4.0], [6.0, 8.0]], np.float32)
+    s = tf.IndexedSlices(tf.constant(values), tf.constant([0, 0]), tf.constant([3, 2]))
+    norm = np.sqrt((values**2).sum())  # over the slices' values, repeated rows included
+    r = tf.clip_by_norm(s, 5.0)
+    assert isinstance(r, tf.IndexedSlices)
+    np.testing.assert_allclose(r.values.numpy(), values * 5.0 / norm, rtol=1e-6)
+    np.testing.assert_array_equal(r.indices.numpy(), [0, 0])
+    np.testing.assert_array_equal(r.dense_shape.numpy(), [3, 2])
+    dense = np.array([1.0, 2.0], np.float32)
+    total = np.sqrt((values**2).sum() + (dense**2).sum())
+    np.testing.assert_allclose(tf.linalg.global_norm([s, tf.constant(dense)]).numpy(), total)
+    clipped, n = tf.clip_by_global_norm([s, None, tf.constant(dense)], 1.0)
+    assert isinstance(clipped[0], tf.IndexedSlices) and clipped[1] is None
+    np.testing.assert_allclose(clipped[0].values.numpy(), values / total, rtol=1e-6)
+    np.testing.assert_allclose(clipped[2].numpy(), dense / total, rtol=1e-6)
+    np.testing.assert_allclose(n.numpy(), total, rtol=1e-6)

@@ -49,6 +49,23 @@ def _dense(g):
     return g if isinstance(g, Tensor) else convert_to_tensor(g)
 
 
+def _sparse_or_dense(g):
+    """An IndexedSlices gradient as it is, anything else as a dense tensor."""
+    return g if isinstance(g, _tf.IndexedSlices) else _dense(g)
+
+
+def _values(g):
+    """The values of a gradient: an IndexedSlices' rows, or the tensor itself."""
+    return g.values if isinstance(g, _tf.IndexedSlices) else g
+
+
+def _map_values(g, fn):
+    """``fn`` applied to a gradient's values, keeping an IndexedSlices sparse."""
+    if isinstance(g, _tf.IndexedSlices):
+        return _tf.IndexedSlices(fn(g.values), g.indices, g.dense_shape)
+    return fn(g)
+
+
 _PLAIN_VARIABLES = (Variable, KerasVariable)
 _FUSED_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _HOOKS = ("update_step", "assign", "assign_add", "assign_sub")
@@ -394,14 +411,17 @@ class Optimizer:
         if not grads:  # every gradient was applied sparsely
             self._iterations.assign_add(1)
             return
-        grads = [_dense(g) for g in grads]
+        # IndexedSlices stay sparse up to clipping: clipnorm/global_clipnorm clip their
+        # values (as tf.clip_by_norm does), then every gradient is made dense
+        grads = [_sparse_or_dense(g) for g in grads]
         if "rill.distribute" in sys.modules:  # under a strategy: sum over the replicas
             from rill.distribute import keras_support
 
+            grads = [_dense(g) for g in grads]
             grads = keras_support.aggregate_gradients(self, grads, trainable_variables)
         scale = self.loss_scale_factor
         if scale is not None:
-            grads = [g / scale for g in grads]
+            grads = [_map_values(g, lambda v: v / scale) for g in grads]
         self._backend_apply_gradients(grads, trainable_variables)
         for v in trainable_variables:
             if getattr(v, "constraint", None) is not None:
@@ -488,7 +508,7 @@ class Optimizer:
         if self.gradient_accumulation_steps:
             self._accumulate_and_maybe_update(grads, trainable_variables)
         else:
-            grads = self._clip_gradients(grads)
+            grads = [_dense(g) for g in self._clip_gradients(grads)]
             self._apply_weight_decay(trainable_variables)
             self._backend_update_step(grads, trainable_variables, self.learning_rate)
 
@@ -506,6 +526,7 @@ class Optimizer:
         Eagerly this is a Python branch. When traced, the update runs every step and its
         writes are then kept or rolled back with ``where`` (no side effects inside a
         ``cond`` branch), which gives the same values."""
+        grads = [_dense(g) for g in grads]
         steps = self.gradient_accumulation_steps
         is_update = _tf.equal((self._iterations + 1) % steps, 0)
         acc = [
@@ -589,15 +610,15 @@ class Optimizer:
         if self.clipnorm and self.clipnorm > 0:
             return [_tf.clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            sq = [_tf.reduce_sum(_tf.square(g)) for g in grads]
+            sq = [_tf.reduce_sum(_tf.square(_values(g))) for g in grads]
             norm = _tf.sqrt(_tf.reduce_sum(_tf.stack(sq)))
             c = self.global_clipnorm
             scale = c * _tf.minimum(1.0 / norm, 1.0 / c)
             scale = scale + (norm - norm)  # nan for a non-finite norm, like Keras
-            return [g * _tf.cast(scale, g.dtype) for g in grads]
+            return [_map_values(g, lambda v: v * _tf.cast(scale, v.dtype)) for g in grads]
         if self.clipvalue and self.clipvalue > 0:
             c = self.clipvalue
-            return [_tf.clip_by_value(g, -c, c) for g in grads]
+            return [_map_values(g, lambda v: _tf.clip_by_value(v, -c, c)) for g in grads]
         return grads
 
     # weight decay ----------------------------------------------------------------------
