@@ -317,6 +317,14 @@ class Function:
         if self._input_signature is not None:
             cf, flat = self._signature_call(args, kwargs)
             return cf._call_flat(flat)
+        if not kwargs and len(args) == self._fast_n:
+            for a in args:
+                if type(a) is not EagerTensor:
+                    break
+            else:  # only eager tensors: their key and the graph's inputs need no walk
+                cf = self._cache.get(tuple([(a._dtype, a._value.shape) for a in args]))
+                if cf is not None:
+                    return cf._call_flat(list(args))
         values = self._canonical(args, kwargs)
         key = _key(values)
         cf = self._cache.get(key)
