@@ -23,17 +23,24 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _time(fn, repeat):
-    t = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t
-    best = float("inf")
-    for _ in range(3):
+def _time_interleaved(fns, repeat, rounds=7):
+    """``[(first call s, best per-call s)]`` for each of ``fns``: their first calls (trace
+    + lower + compile), then ``rounds`` rounds that each time every fn ``repeat`` times in
+    turn, so a burst of load on the shared machine spoils one round of every variant rather
+    than every run of one; the best round counts."""
+    first = []
+    for fn in fns:
         t = time.perf_counter()
-        for _ in range(repeat):
-            fn()
-        best = min(best, (time.perf_counter() - t) / repeat)
-    return first, best
+        fn()
+        first.append(time.perf_counter() - t)
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            for _ in range(repeat):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - t) / repeat)
+    return list(zip(first, best))
 
 
 def w2(tf, jit):
@@ -174,9 +181,12 @@ def main():
                                       ("W6", w6, None, args.repeat)]:  # fmt: skip
         if args.only and name not in args.only:
             continue
-        ex = _time(make(tf, False), rep)
-        xla = _time(make(tf, True), rep)
-        jx = _time(jax_make(jax), rep) if jax_make and jax else (None, None)
+        fns = [make(tf, False), make(tf, True)]
+        if jax_make and jax:
+            fns.append(jax_make(jax))
+        timed = _time_interleaved(fns, rep, rounds=3 if name == "W4" else 7)
+        ex, xla = timed[0], timed[1]
+        jx = timed[2] if len(timed) > 2 else (None, None)
         rows.append((name, ex, xla, jx))
     print(
         f"{'':5} {'executor':>12} {'rill XLA':>12} {'jax.jit':>12} {'XLA/jax':>8} {'first call XLA / jax':>22}"
