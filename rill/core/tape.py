@@ -373,6 +373,11 @@ def register_indexed_slices(cls, add) -> None:
     _slices_class, _concat_slices = cls, add
 
 
+def is_indexed_slices(x) -> bool:
+    """Whether ``x`` is an ``IndexedSlices`` (the class the structures layer registered)."""
+    return _slices_class is not None and isinstance(x, _slices_class)
+
+
 def indexed_slices(values, indices, dense_shape):
     """An ``IndexedSlices`` gradient (for gradient rules below the structures layer)."""
     if _slices_class is None:

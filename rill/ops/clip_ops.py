@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections.abc
 
 from rill.core import dtypes as _d
+from rill.core.tape import indexed_slices, is_indexed_slices
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     InvalidArgumentError,
@@ -75,7 +76,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     Computes ``t * clip_norm / max(l2norm(t), clip_norm)``; a zero norm leaves t unchanged
     (with a finite gradient).
     """
-    if _is_indexed_slices(t):  # clipped by the norm of its values; stays sparse, as in TF
+    if is_indexed_slices(t):  # clipped by the norm of its values; stays sparse, as in TF
         return _like_slices(t, clip_by_norm(t.values, clip_norm, axes))
     values = convert_to_tensor(t)
     # a negative clip_norm counts as zero (TF's documented rule), never flipping t's sign
@@ -97,14 +98,9 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     return realdiv(scaled, maximum(norm, convert_to_tensor(clip_norm, dtype=norm.dtype)))
 
 
-def _is_indexed_slices(t) -> bool:
-    """An IndexedSlices (a sparse gradient): rill.structures marks its class."""
-    return getattr(t, "_rill_indexed_slices", False)
-
-
 def _like_slices(t, values):
     """An IndexedSlices like ``t`` with new ``values``."""
-    return type(t)(values, t.indices, t.dense_shape)
+    return indexed_slices(values, t.indices, t.dense_shape)
 
 
 def _check_sequence(t_list, op):
@@ -117,7 +113,7 @@ def global_norm(t_list, name=None):
     """sqrt(sum of squares of all entries of all tensors in ``t_list``); None entries skipped."""
     _check_sequence(t_list, "global_norm")
     values = [
-        convert_to_tensor(v.values if _is_indexed_slices(v) else v) for v in t_list if v is not None
+        convert_to_tensor(v.values if is_indexed_slices(v) else v) for v in t_list if v is not None
     ]
     if not values:
         return convert_to_tensor(0.0, dtype=_d.float32)
@@ -161,7 +157,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         if v is None:
             clipped.append(None)
             continue
-        if _is_indexed_slices(v):
+        if is_indexed_slices(v):
             values = convert_to_tensor(v.values)
             clipped.append(_like_slices(v, identity(multiply(values, cast(scale, values.dtype)))))
             continue

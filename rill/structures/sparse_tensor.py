@@ -293,8 +293,6 @@ class IndexedSlices:
     ``dense_shape`` (TF's representation of sparse gradients; ``tf.sparse.mask`` takes it)."""
 
     __slots__ = ("_values", "_indices", "_dense_shape")
-    # lower layers (clip_ops) recognise it by this, as they cannot import this module
-    _rill_indexed_slices = True
 
     def __init__(self, values, indices, dense_shape=None):
         self._values = convert_to_tensor(values)
