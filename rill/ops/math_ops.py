@@ -272,8 +272,6 @@ _INT_TO_FLOAT = {
 @tf_export("math.truediv", "truediv", "math.divide", "divide")
 def truediv(x, y, name=None):
     """x / y; integer inputs are cast to float first (int32 -> float64, like TF)."""
-    from rill.ops.array_ops import cast  # local: import cycle with array_ops
-
     x, y = binary_args(x, y, hint=True)
     if x.dtype is not y.dtype:
         raise op_error(
@@ -281,10 +279,18 @@ def truediv(x, y, name=None):
             "truediv",
             f"x and y must have the same dtype, got {x.dtype.name} != {y.dtype.name}",
         )
-    ft = _INT_TO_FLOAT.get(x.dtype)
-    if ft is not None:
-        x, y = cast(x, ft), cast(y, ft)
-    return bind(realdiv_p, (x, y))
+    return bind(realdiv_p, _ints_as_floats(x, y))
+
+
+def _ints_as_floats(x, y):
+    """Two tensors of one integer dtype cast to the float TF divides them in (int32 ->
+    float64); anything else as it is."""
+    ft = _INT_TO_FLOAT.get(x.dtype) if x.dtype is y.dtype else None
+    if ft is None:
+        return x, y
+    from rill.ops.array_ops import cast  # local: import cycle with array_ops
+
+    return cast(x, ft), cast(y, ft)
 
 
 @tf_export("math.floordiv")
@@ -335,13 +341,7 @@ def negative(x, name=None):
 @tf_export("math.divide_no_nan")
 def divide_no_nan(x, y, name=None):
     """x / y, with 0 wherever y == 0 (gradient 0 there too); integers divide as floats."""
-    x, y = binary_args(x, y, hint=True)
-    ft = _INT_TO_FLOAT.get(x.dtype) if x.dtype is y.dtype else None
-    if ft is not None:
-        from rill.ops.array_ops import cast  # local: import cycle with array_ops
-
-        x, y = cast(x, ft), cast(y, ft)
-    return bind(div_no_nan_p, (x, y))
+    return bind(div_no_nan_p, _ints_as_floats(*binary_args(x, y, hint=True)))
 
 
 def _div_no_nan_kernel(x, y, xp=np):

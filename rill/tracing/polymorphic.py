@@ -91,7 +91,7 @@ _PY_SCALARS = (int, float, bool, str, bytes, complex, type(None))
 
 def _leaf_key(x):
     t = type(x)
-    if t is EagerTensor:
+    if t is EagerTensor:  # Function.__call__'s eager fast path builds this same key
         return (x._dtype, x._value.shape)
     if t in _PY_SCALARS:
         return (t, x)
@@ -747,7 +747,7 @@ class ConcreteFunction:
         return jit_plan(self.graph, plan, self._jit_compile, self.name)
 
     def _pack(self, tensors):
-        single = getattr(self, "_single_output", None)
+        single = self._single_output
         if single is None:  # found once: a function returning one tensor needs no rebuild
             t = self._outputs_template
             single = self._single_output = (

@@ -89,10 +89,7 @@ class XlaPlan:
 
     def __call__(self, *arrays):
         dev = self._on_device
-        if self.variables:
-            res = self._fn(*map(dev, arrays), *[dev(v._value) for v in self.variables])
-        else:  # a pure function of its inputs: the shortest call
-            res = self._fn(*map(dev, arrays))
+        res = self._fn(*map(dev, arrays), *[dev(v._value) for v in self.variables])
         n = self._n_out
         if self.assigned:
             for var, value in zip(self.assigned, res[n:]):
