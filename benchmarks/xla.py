@@ -8,7 +8,7 @@ first-call cost (trace + lower + compile) of each.
     W5  one CNN training step (conv 3x3x32, max pool, dense; batch 64 of 28x28x1)
     W6  one LSTM training step (64 units, 20 steps, batch 32)
 
-    .venv/bin/python benchmarks/xla.py [--repeat N] [--only W2 W3b ...]
+    .venv/bin/python benchmarks/xla.py [--repeat N] [--rounds R] [--only W2 W3b ...]
 """
 
 from __future__ import annotations
@@ -166,7 +166,10 @@ def jax_w4(jax):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=20)
+    # many short rounds: the best round of each variant then more likely falls in a quiet
+    # moment of the shared machine than with a few long ones
+    ap.add_argument("--repeat", type=int, default=5, help="calls per round (W2: 10x)")
+    ap.add_argument("--rounds", type=int, default=21, help="interleaved rounds (W4: a third)")
     ap.add_argument("--only", nargs="+", metavar="W", help="run only these workloads (W2 W3b ...)")
     args = ap.parse_args()
     import rill as tf
@@ -184,7 +187,7 @@ def main():
         fns = [make(tf, False), make(tf, True)]
         if jax_make and jax:
             fns.append(jax_make(jax))
-        timed = _time_interleaved(fns, rep, rounds=3 if name == "W4" else 7)
+        timed = _time_interleaved(fns, rep, rounds=max(3, args.rounds // 3) if name == "W4" else args.rounds)
         ex, xla = timed[0], timed[1]
         jx = timed[2] if len(timed) > 2 else (None, None)
         rows.append((name, ex, xla, jx))

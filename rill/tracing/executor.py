@@ -64,6 +64,11 @@ class Plan:
         except Exception:  # noqa: BLE001 - find the failing op and report it properly
             return self._interpret(arrays)
 
+    def call_tensors(self, tensors, outputs) -> list:
+        """The plan on eager ``tensors``: its results as EagerTensors of ``outputs``' dtypes."""
+        arrays = self(*[t._value for t in tensors])
+        return [wrap(a, o._dtype) for a, o in zip(arrays, outputs)]
+
     def _interpret(self, arrays):
         """Run op by op (slow path, after a failure) to raise the error at the right op."""
         env = dict(self.consts)

@@ -20,7 +20,7 @@ from rill.core import dtypes as _d
 from rill.core import nest
 from rill.core import runtime as _runtime
 from rill.core.convert import convert_to_tensor
-from rill.core.tensor import EagerTensor, Tensor, TensorSpec, wrap
+from rill.core.tensor import EagerTensor, Tensor, TensorSpec
 from rill.core.tensor_shape import TensorShape
 from rill.core.variables import is_variable
 from rill.tracing.abstract import trace_abstract
@@ -734,9 +734,7 @@ class ConcreteFunction:
         plan = self._plan
         if plan is None:
             plan = self._plan = self._compile()
-        arrays = plan(*[t._value for t in tensors])
-        outs = self.graph.outputs
-        return self._pack([wrap(a, o._dtype) for a, o in zip(arrays, outs)])
+        return self._pack(plan.call_tensors(tensors, self.graph.outputs))
 
     def _compile(self):
         plan = compile_graph(self.graph)

@@ -8,9 +8,12 @@ their new values, so side effects are the executor's.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from rill.core.errors import InvalidArgumentError
+from rill.core.tensor import wrap
 from rill.xla.backend import load
 from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
 
@@ -39,6 +42,11 @@ def _producer(t):
     return op
 
 
+def _dead():
+    """A cleared weak reference's answer: matches no value."""
+    return None
+
+
 class XlaPlan:
     """A compiled graph: ``plan(*arrays) -> tuple of arrays``, run by XLA."""
 
@@ -54,6 +62,13 @@ class XlaPlan:
         self._assigned_ids = [id(v) for v in self.assigned]
         self._n_in = len(graph.inputs)
         self._n_out = len(plan.out_keys)
+        self._host_inputs: dict = {}  # id -> weakref of last call's host-valued tensors
+        # a weak reference to each variable's value when last passed (a host view of a
+        # device array): a variable whose value is still that view needs no look-up, and
+        # the cache keeps no replaced value alive
+        self._var_views: list = [_dead] * len(self.variables)
+        index = {id(v): i for i, v in enumerate(self.variables)}
+        self._assigned_idx = [index[id(v)] for v in self.assigned]
         self._jax = jax
         self._device_type = type(jax.numpy.zeros(()))  # jaxlib's concrete Array class
         # one flat argument list (inputs, then variables) and one flat result (outputs,
@@ -70,35 +85,89 @@ class XlaPlan:
         """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
         ``np.asarray`` shares its buffer), passed back as is to skip the transfer; else
         ``a``. JAX arrays are immutable and never donated here, so the view's values are
-        the array's; the shape, dtype and contiguity tests reject views of a part of it."""
+        the array's; the shape, dtype and contiguity tests reject views of a part of it
+        (a view of the view has the view, not the buffer, as its base)."""
         b = a.base
         if type(b) is memoryview:
             o = b.obj
             if (
                 type(o) is self._device_type
-                and a.shape == o.shape
+                and a.shape == b.shape
                 and a.dtype == o.dtype
                 and a.flags.c_contiguous
             ):
                 return o
         return a
 
+    def _resident(self, holder):
+        """The device array of ``holder``'s value (a tensor or variable). A host value is
+        transferred once and ``holder`` keeps a read-only host view of the device copy
+        (same values), so later calls pass it without a transfer; code that updates a
+        variable in place copies a read-only value first (``writable_value``)."""
+        a = holder._value
+        d = self._on_device(a)
+        if d is a:
+            d = self._jax.device_put(a)  # ~75 us of Python: worth it only for reused values
+            holder._value = np.asarray(d)
+        return d
+
+    def _tensor_args(self, tensors) -> list:
+        """The device arrays or host arrays to pass for eager ``tensors``. A host array is
+        transferred by jit's C++ dispatch (a few us); a tensor that comes back as a host
+        value in the next call (a constant fed every call) is made device-resident once
+        instead. Fresh tensors (a new batch each step) stay on the cheap path."""
+        seen, self._host_inputs = self._host_inputs, {}
+        args = []
+        for t in tensors:
+            a = t._value
+            d = self._on_device(a)
+            if d is a:
+                r = seen.get(id(t))
+                if r is not None and r() is t:
+                    d = self._resident(t)
+                else:
+                    self._host_inputs[id(t)] = weakref.ref(t)
+            args.append(d)
+        return args
+
     def lower(self, *arrays):
         """Trace and lower for these inputs (raises ``NotLowerable``); JAX's Lowered."""
         return self._fn.lower(*arrays, *[v._value for v in self.variables])
 
+    def _variable_args(self) -> list:
+        """The variables' device arrays (made resident where a value is new)."""
+        views = self._var_views
+        out = []
+        for i, v in enumerate(self.variables):
+            a = v._value
+            if views[i]() is a:
+                out.append(a.base.obj)
+            else:
+                out.append(self._resident(v))
+                views[i] = weakref.ref(v._value)
+        return out
+
+    def _write_back(self, res):
+        """Give the assigned variables their new values: read-only views of the results
+        (no copy on CPU), which the next call passes back without a transfer."""
+        views = self._var_views
+        for i, var, value in zip(self._assigned_idx, self.assigned, res[self._n_out :]):
+            var._value = a = np.asarray(value)
+            views[i] = weakref.ref(a)
+
     def __call__(self, *arrays):
-        dev = self._on_device
-        res = self._fn(*map(dev, arrays), *[dev(v._value) for v in self.variables])
-        n = self._n_out
+        res = self._fn(*map(self._on_device, arrays), *self._variable_args())
         if self.assigned:
-            for var, value in zip(self.assigned, res[n:]):
-                # a read-only view of the result (no copy on CPU), which the next call
-                # passes back without a transfer; code that updates a variable in place
-                # copies a read-only value first (``writable_value``)
-                var._value = np.asarray(value)
-            res = res[:n]
-        return tuple(map(np.asarray, res))
+            self._write_back(res)
+        return tuple([np.asarray(r) for r in res[: self._n_out]])
+
+    def call_tensors(self, tensors, outputs) -> list:
+        """The computation on eager ``tensors``: its results as EagerTensors of ``outputs``'
+        dtypes. The per-call path: every step before the dispatch delays the computation."""
+        res = self._fn(*self._tensor_args(tensors), *self._variable_args())
+        if self.assigned:
+            self._write_back(res)
+        return [wrap(np.asarray(r), o._dtype) for r, o in zip(res, outputs)]
 
 
 def compile_graph_xla(graph, outputs=None) -> XlaPlan:
@@ -142,31 +211,30 @@ class JitPlan:
         self.plan = plan
         self._mode = mode
         self._name = name
-        self._run = None
         self.xla = None
         try:
             self.xla = XlaPlan(graph, plan)
-            self._run = self._first
         except NotLowerable as e:
             self._fail(e)
 
     def _fail(self, e: NotLowerable):
         if self._mode is True:
             raise unsupported_error(e, self._name) from None
+        # "auto": the executor runs what XLA cannot (an instance attribute shadows the
+        # method below)
         self.xla = None
-        self._run = self.plan  # "auto": the executor runs what XLA cannot
+        self.call_tensors = self.plan.call_tensors
 
-    def _first(self, *arrays):
+    def call_tensors(self, tensors, outputs) -> list:
+        """The plan on eager ``tensors`` (see ``Plan.call_tensors``); the first call lowers
+        and compiles (JAX traces lazily), and later ones go straight to XLA."""
         try:
-            out = self.xla(*arrays)
+            out = self.xla.call_tensors(tensors, outputs)
         except NotLowerable as e:
             self._fail(e)
-            return self.plan(*arrays)
-        self._run = self.xla
+            return self.plan.call_tensors(tensors, outputs)
+        self.call_tensors = self.xla.call_tensors
         return out
-
-    def __call__(self, *arrays):
-        return self._run(*arrays)
 
 
 def jit_plan(graph, plan, mode, name):
