@@ -1,6 +1,7 @@
 """jit_compile benchmarks (issue 19), in one run: rill's executor vs rill on XLA
-(``jit_compile=True``) vs a hand-written ``jax.jit`` function, per workload, with the
-first-call cost (trace + lower + compile) of each.
+(``jit_compile=True``) vs a hand-written ``jax.jit`` function, and, where TensorFlow can be
+imported, the same workload in TensorFlow with ``jit_compile`` off and on; per workload,
+with the first-call cost (trace + lower + compile) of each.
 
     W2  a 100-op elementwise chain on a (256,) float32 vector
     W3b one Adam step of a 784-256-128-10 MLP, batch 128 (forward, backward, update)
@@ -9,6 +10,7 @@ first-call cost (trace + lower + compile) of each.
     W6  one LSTM training step (64 units, 20 steps, batch 32)
 
     .venv/bin/python benchmarks/xla.py [--repeat N] [--rounds R] [--only W2 W3b ...]
+    PYTHONPATH=. peers/bin/python benchmarks/xla.py   # with TensorFlow (and JAX) installed
 """
 
 from __future__ import annotations
@@ -164,6 +166,21 @@ def jax_w4(jax):
     return run
 
 
+def _tensorflow():
+    """TensorFlow on one intra-op thread (like rill and JAX here), or None."""
+    try:
+        import tensorflow
+    except ImportError:
+        return None
+    tensorflow.config.threading.set_intra_op_parallelism_threads(1)
+    tensorflow.config.threading.set_inter_op_parallelism_threads(1)
+    return tensorflow
+
+
+def _ms(t):
+    return f"{t * 1e3:9.3f}ms" if t is not None else f"{'-':>11}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     # many short rounds: the best round of each variant then more likely falls in a quiet
@@ -171,6 +188,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5, help="calls per round (W2: 10x)")
     ap.add_argument("--rounds", type=int, default=21, help="interleaved rounds (W4: a third)")
     ap.add_argument("--only", nargs="+", metavar="W", help="run only these workloads (W2 W3b ...)")
+    ap.add_argument("--no-tf", action="store_true", help="leave TensorFlow out")
     args = ap.parse_args()
     import rill as tf
 
@@ -178,27 +196,36 @@ def main():
         import jax
     except ImportError:
         jax = None
+    real_tf = None if args.no_tf else _tensorflow()
     rows = []
     for name, make, jax_make, rep in [("W2", w2, jax_w2, args.repeat * 10), ("W3b", w3b, jax_w3b, args.repeat),
                                       ("W4", w4, jax_w4, 1), ("W5", w5, None, args.repeat),
                                       ("W6", w6, None, args.repeat)]:  # fmt: skip
         if args.only and name not in args.only:
             continue
-        fns = [make(tf, False), make(tf, True)]
+        # variants: rill executor, rill XLA, then jax.jit, TF graph, TF XLA where available
+        fns = {"ex": make(tf, False), "xla": make(tf, True)}
         if jax_make and jax:
-            fns.append(jax_make(jax))
-        timed = _time_interleaved(fns, rep, rounds=max(3, args.rounds // 3) if name == "W4" else args.rounds)
-        ex, xla = timed[0], timed[1]
-        jx = timed[2] if len(timed) > 2 else (None, None)
-        rows.append((name, ex, xla, jx))
+            fns["jax"] = jax_make(jax)
+        if real_tf is not None:
+            fns["tf"], fns["tf_xla"] = make(real_tf, False), make(real_tf, True)
+        rounds = max(3, args.rounds // 3) if name == "W4" else args.rounds
+        timed = dict(zip(fns, _time_interleaved(list(fns.values()), rep, rounds=rounds)))
+        rows.append((name, timed))
     print(
-        f"{'':5} {'executor':>12} {'rill XLA':>12} {'jax.jit':>12} {'XLA/jax':>8} {'first call XLA / jax':>22}"
+        f"{'':5} {'executor':>11} {'rill XLA':>11} {'jax.jit':>11} {'TF':>11} {'TF XLA':>11} "
+        f"{'XLA/jax':>8} {'XLA/TF XLA':>10}   first call: rill XLA / jax / TF XLA"
     )
-    for name, ex, xla, jx in rows:
-        ratio = f"{xla[1] / jx[1]:.2f}x" if jx[1] else "-"
-        jxs = f"{jx[1] * 1e3:10.3f}ms" if jx[1] else f"{'-':>12}"
-        first = f"{xla[0]:.2f}s / {jx[0]:.2f}s" if jx[0] else f"{xla[0]:.2f}s"
-        print(f"{name:5} {ex[1] * 1e3:10.3f}ms {xla[1] * 1e3:10.3f}ms {jxs} {ratio:>8} {first:>22}")
+    none = (None, None)
+    for name, t in rows:
+        ex, xla, jx, tg, tx = (t.get(k, none) for k in ("ex", "xla", "jax", "tf", "tf_xla"))
+        r_jax = f"{xla[1] / jx[1]:.2f}x" if jx[1] else "-"
+        r_tf = f"{xla[1] / tx[1]:.2f}x" if tx[1] else "-"
+        first = " / ".join(f"{f:.2f}s" if f is not None else "-" for f in (xla[0], jx[0], tx[0]))
+        print(
+            f"{name:5} {_ms(ex[1])} {_ms(xla[1])} {_ms(jx[1])} {_ms(tg[1])} {_ms(tx[1])} "
+            f"{r_jax:>8} {r_tf:>10}   {first}"
+        )
 
 
 if __name__ == "__main__":
