@@ -214,9 +214,13 @@ read_variable_p = primitive(
 )
 
 
+_NO_VALUE = np.zeros((0,), np.int32)
+_NO_VALUE.flags.writeable = False  # one shared empty result (read-only: no one can fill it)
+
+
 def _assign_kernel(value, var, mode):
     var._apply(mode, value)
-    return np.zeros((0,), np.int32)
+    return _NO_VALUE
 
 
 assign_variable_p = primitive(
