@@ -177,3 +177,48 @@ def test_keras_auto_leaves_xla_off_on_a_cpu_only_machine():
     m = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     m.compile("sgd", "mse")  # jit_compile="auto", as Keras 3 on TensorFlow
     assert m.jit_compile is False
+
+
+def test_device_resident_values_follow_every_update():
+    """Values passed to compiled calls stay on the device between calls (a variable read,
+    a tensor fed again); eager updates, other compiled functions' assignments and the
+    tensors' own values must all still be seen as the executor sees them."""
+    v = tf.Variable(np.arange(4, dtype=np.float32))
+    w = tf.Variable(np.ones(4, np.float32))
+    read = tf.function(lambda x: v * 2.0 + x * w, jit_compile=True)
+    bump = tf.function(lambda: v.assign_add(w * 3.0), jit_compile=True)
+    x = tf.constant(np.full(4, 0.5, np.float32))
+
+    def expected():  # NumPy, from the variables' current values
+        return v.numpy() * 2.0 + 0.5 * w.numpy()
+
+    for _ in range(3):  # the second call of x makes it device-resident
+        np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
+    v.assign_add(np.ones(4, np.float32))  # an eager in-place update of a resident value
+    np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
+    bump()  # another compiled function assigns v
+    np.testing.assert_allclose(v.numpy(), np.arange(4) + 1.0 + 3.0, rtol=1e-6)
+    np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
+    w.assign(np.full(4, -1.0, np.float32))  # a new array for w
+    np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
+    # the resident tensor keeps its values, and numpy() hands out a writable copy
+    got = x.numpy()
+    np.testing.assert_array_equal(got, np.full(4, 0.5, np.float32))
+    got[0] = 9.0
+    np.testing.assert_array_equal(x.numpy(), np.full(4, 0.5, np.float32))
+
+
+def test_keras_optimizer_updates_a_variable_that_xla_made_resident():
+    # predict under XLA makes the weights device-resident (read-only host views); the
+    # fused eager optimizer then updates them (copying first), and XLA sees the update
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+    model.compile(jit_compile=True)
+    x = np.ones((4, 3), np.float32)
+    model.predict(x, verbose=0)
+    kernel = model.layers[0].kernel
+    before = kernel.numpy()
+    opt = tf.keras.optimizers.SGD(0.5)
+    opt.apply_gradients([(tf.ones_like(kernel), kernel)])
+    np.testing.assert_allclose(kernel.numpy(), before - 0.5, rtol=1e-6)
+    want = x @ kernel.numpy() + model.layers[0].bias.numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5)
