@@ -121,31 +121,15 @@ class _Batches:
             return
         x, y, sw = self.arrays
         order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-        steps = min(self.steps, -(-self.n // self.batch_size))
-
-        def batch(s):
+        # gathered here, in turn: a worker thread that gathers the next batch ahead waits
+        # for the GIL while a step runs Python, which cost small models more than it saved
+        for s in range(min(self.steps, -(-self.n // self.batch_size))):
             idx = order[s * self.batch_size : (s + 1) * self.batch_size]
-            return (
+            yield (
                 _slice(x, idx),
                 None if y is None else _slice(y, idx),
                 None if sw is None else tf.convert_to_tensor(sw[idx]),
             )
-
-        if steps < 2:
-            yield from map(batch, range(steps))
-            return
-        # the next batch is gathered on a worker thread while the caller runs this one's
-        # step (NumPy's gather and the step's kernels release the GIL), as Keras' input
-        # pipeline prefetches; the order and the batches are the same
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1, thread_name_prefix="rill-batches") as pool:
-            pending = pool.submit(batch, 0)
-            for s in range(steps):
-                ready = pending.result()
-                if s + 1 < steps:
-                    pending = pool.submit(batch, s + 1)
-                yield ready
 
 
 class Model(Layer):

@@ -1,5 +1,5 @@
-"""fit/evaluate/predict's array batches: gathered one step ahead on a worker thread, in
-the same order and with the same contents as slicing the arrays in turn."""
+"""fit/evaluate/predict's array batches: the same order and contents as slicing the
+arrays in turn, the steps limit, early stops and errors."""
 
 import numpy as np
 import pytest
@@ -40,7 +40,7 @@ def test_steps_limit_and_early_stop():
     assert [b[0].numpy()[0, 0] for b in got] == [0.0, 16.0, 32.0]
     it = iter(_Batches(x, None, batch_size=8))
     first = next(it)
-    it.close()  # the consumer stops early (stop_training): the worker is released
+    it.close()  # the consumer stops early (stop_training)
     assert first[0].shape == (8, 2)
 
 
@@ -50,7 +50,7 @@ def test_error_in_a_batch_reaches_the_caller(monkeypatch):
     calls = []
     real = models._take_rows
 
-    def failing(a, idx):  # the third batch's gather fails (on the worker thread)
+    def failing(a, idx):  # the third batch's gather fails
         calls.append(idx[0])
         if len(calls) == 3:
             raise RuntimeError("bad rows")
