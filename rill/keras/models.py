@@ -121,8 +121,8 @@ class _Batches:
             return
         x, y, sw = self.arrays
         order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-        # gathered here, in turn: a worker thread that gathers the next batch ahead waits
-        # for the GIL while a step runs Python, which cost small models more than it saved
+        # gathered in turn on this thread: gathering ahead on a worker thread (tried) waits
+        # for the GIL while a step runs Python, and slowed small models' steps 2-3x
         for s in range(min(self.steps, -(-self.n // self.batch_size))):
             idx = order[s * self.batch_size : (s + 1) * self.batch_size]
             yield (
