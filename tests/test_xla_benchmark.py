@@ -1,0 +1,61 @@
+"""benchmarks/xla.py keeps working: its workloads compute the same values on rill's
+executor and on XLA, and the runner prints a row per workload."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+import rill as tf  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = ROOT / "benchmarks" / "xla.py"
+    spec = importlib.util.spec_from_file_location("rill_bench_xla", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    yield mod
+    sys.modules.pop(spec.name, None)
+
+
+def test_chain_matches_numpy_on_both_paths(bench):
+    x = np.ones(256, np.float32)
+    want = x
+    for _ in range(25):  # the chain, written again in NumPy
+        want = np.tanh(want * 0.5 + 0.1) - want * 0.01
+    for jit in (False, True):
+        got = bench.w2(tf, jit)()
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_runner_prints_a_row_per_workload():
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "xla.py"),
+            "--only",
+            "W2",
+            "--repeat",
+            "1",
+            "--rounds",
+            "1",
+            "--no-tf",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("W2")]
+    assert len(rows) == 1
+    assert rows[0][1].endswith("ms") and rows[0][2].endswith("ms")  # executor, rill XLA
