@@ -47,6 +47,11 @@ def _dead():
     return None
 
 
+# dtypes whose device arrays NumPy cannot view in place (bfloat16 comes back as a copy):
+# values of these stay on the host and jit's dispatch transfers them each call
+_NO_HOST_VIEW: set = set()
+
+
 class XlaPlan:
     """A compiled graph: ``plan(*arrays) -> tuple of arrays``, run by XLA."""
 
@@ -107,8 +112,14 @@ class XlaPlan:
         a = holder._value
         d = self._on_device(a)
         if d is a:
+            if a.dtype in _NO_HOST_VIEW:
+                return a  # jit's C++ dispatch transfers it, as for a fresh tensor
             d = self._jax.device_put(a)  # ~75 us of Python: worth it only for reused values
-            holder._value = np.asarray(d)
+            view = np.asarray(d)
+            if self._on_device(view) is not d:  # e.g. bfloat16: NumPy sees it through a copy
+                _NO_HOST_VIEW.add(a.dtype)
+                return a
+            holder._value = view
         return d
 
     def _tensor_args(self, tensors) -> list:
@@ -143,8 +154,10 @@ class XlaPlan:
             if views[i]() is a:
                 out.append(a.base.obj)
             else:
-                out.append(self._resident(v))
-                views[i] = weakref.ref(v._value)
+                d = self._resident(v)
+                if d is not v._value:  # resident: its host view is remembered
+                    views[i] = weakref.ref(v._value)
+                out.append(d)
         return out
 
     def _write_back(self, res):
@@ -153,7 +166,7 @@ class XlaPlan:
         views = self._var_views
         for i, var, value in zip(self._assigned_idx, self.assigned, res[self._n_out :]):
             var._value = a = np.asarray(value)
-            views[i] = weakref.ref(a)
+            views[i] = weakref.ref(a) if type(a.base) is memoryview else _dead
 
     def __call__(self, *arrays):
         res = self._fn(*map(self._on_device, arrays), *self._variable_args())

@@ -222,3 +222,36 @@ def test_keras_optimizer_updates_a_variable_that_xla_made_resident():
     np.testing.assert_allclose(kernel.numpy(), before - 0.5, rtol=1e-6)
     want = x @ kernel.numpy() + model.layers[0].bias.numpy()
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5)
+
+
+def test_bfloat16_values_are_not_put_on_the_device_every_call(monkeypatch):
+    # NumPy sees a bfloat16 device array only through a copy, so such values cannot be
+    # kept device-resident: they must take jit's own transfer, not a device_put per call
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    v = tf.Variable(np.arange(4, dtype=np.float32).astype(ml_dtypes.bfloat16))
+    x = tf.constant(np.ones(4, np.float32).astype(ml_dtypes.bfloat16))
+    f = tf.function(lambda x: v * x + v, jit_compile=True)
+    f(x), f(x)  # the second call tries to make x resident and learns it cannot
+    jax = xla_backend.load()
+    calls = []
+    monkeypatch.setattr(jax, "device_put", lambda *a, **k: calls.append(a) or a[0])
+    for _ in range(3):
+        got = f(x)
+    assert calls == []  # no per-call device_put
+    want = np.arange(4, dtype=np.float32) * 1.0 + np.arange(4, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(got.numpy(), np.float32), want)
+
+
+def test_bfloat16_variable_assigned_by_xla_again_and_again():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    start = np.array([1, 2, 3, 0], np.float32)
+    step = np.array([1, 0, 1, 1], np.float32)
+    v = tf.Variable(start.astype(ml_dtypes.bfloat16))
+    x = tf.constant(step.astype(ml_dtypes.bfloat16))
+    bump = tf.function(lambda x: v.assign_add(x * 2.0), jit_compile=True)
+    for _ in range(4):
+        bump(x)
+    np.testing.assert_array_equal(v.numpy().astype(np.float32), start + 4 * 2 * step)
+    v.assign_add(x)  # eagerly, on the value XLA wrote
+    read = tf.function(lambda: v * 1.0, jit_compile=True)
+    np.testing.assert_array_equal(read().numpy().astype(np.float32), start + 9 * step)
