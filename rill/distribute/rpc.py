@@ -212,6 +212,7 @@ class Server:
         self._address = _parse_address(address)
         self._methods: dict = {}
         self._tcp = None
+        self._serving = False
         self._lock = threading.Lock()
 
     @property
@@ -236,13 +237,22 @@ class Server:
 
     def start(self) -> None:
         """Start serving, on a background thread."""
-        if self._tcp is not None:
+        if self._serving:
             return
-        self._tcp = _TCPServer(self._address, _Handler)
-        self._tcp.rpc_server = self
+        self._serving = True
         threading.Thread(
-            target=self._tcp.serve_forever, name="rill-rpc-server", daemon=True
+            target=self._bind().serve_forever, name="rill-rpc-server", daemon=True
         ).start()
+
+    def _bind(self, host=None):
+        """The listening socket, bound now if it is not yet (on ``host``, default the
+        address's own): ``tf.distribute.Server`` binds when it is made, as TF does, and
+        serves later."""
+        if self._tcp is None:
+            addr_host, port = self._address
+            self._tcp = _TCPServer((addr_host if host is None else host, port), _Handler)
+            self._tcp.rpc_server = self
+        return self._tcp
 
     def _invoke(self, method_name, tensors) -> list:
         method = self._methods.get(method_name)
@@ -275,9 +285,11 @@ class Server:
     def _stop(self) -> None:
         """Stop serving and close the socket."""
         if self._tcp is not None:
-            self._tcp.shutdown()
+            if self._serving:  # shutdown() waits for a serving loop: only when one runs
+                self._tcp.shutdown()
             self._tcp.server_close()
             self._tcp = None
+        self._serving = False
 
 
 # --------------------------------------------------------------------------- client

@@ -134,7 +134,7 @@ class Server:
         try:
             # bound now (as TF binds), on every interface, so that target is known and
             # a port already in use fails here
-            self._tcp = rpc._TCPServer(("", port), rpc._Handler)
+            self._tcp = self._rpc._bind(host="")
         except OSError as e:
             raise errors.UnknownError(
                 None,
@@ -142,8 +142,6 @@ class Server:
                 f"Could not start server for /job:{self._server_def.job_name}/task:"
                 f"{self._server_def.task_index} on port {port}: {e}.",
             ) from e
-        self._tcp.rpc_server = self._rpc
-        self._rpc._tcp = self._tcp  # the rpc API's register() and address use it
         self._thread = None
         self._stopped = threading.Event()
         if start:
@@ -179,9 +177,8 @@ class Server:
     def _stop(self) -> None:
         """Stop serving and free the port."""
         if self._thread is not None:
-            self._tcp.shutdown()
-        self._tcp.server_close()
-        self._rpc._tcp = None
+            self._tcp.shutdown()  # this server's own serving loop (see _serve)
+        self._rpc._stop()  # closes the socket
         self._stopped.set()
 
     def __del__(self):
