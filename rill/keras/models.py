@@ -121,10 +121,10 @@ class _Batches:
             return
         x, y, sw = self.arrays
         order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-        # gathered in turn on this thread: gathering ahead on a worker thread (tried) waits
-        # for the GIL while a step runs Python, and slowed small models' steps 2-3x
-        for s in range(min(self.steps, -(-self.n // self.batch_size))):
+        for s in range(self.steps):
             idx = order[s * self.batch_size : (s + 1) * self.batch_size]
+            if idx.size == 0:
+                return
             yield (
                 _slice(x, idx),
                 None if y is None else _slice(y, idx),

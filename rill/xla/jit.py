@@ -168,18 +168,21 @@ class XlaPlan:
             var._value = a = np.asarray(value)
             views[i] = weakref.ref(a) if type(a.base) is memoryview else _dead
 
-    def __call__(self, *arrays):
-        res = self._fn(*map(self._on_device, arrays), *self._variable_args())
+    def _run(self, inputs) -> tuple:
+        """The computation on device or host ``inputs`` and the variables; its outputs (the
+        assigned variables get their new values)."""
+        res = self._fn(*inputs, *self._variable_args())
         if self.assigned:
             self._write_back(res)
-        return tuple([np.asarray(r) for r in res[: self._n_out]])
+        return res[: self._n_out]
+
+    def __call__(self, *arrays):
+        return tuple([np.asarray(r) for r in self._run(map(self._on_device, arrays))])
 
     def call_tensors(self, tensors, outputs) -> list:
         """The computation on eager ``tensors``: its results as EagerTensors of ``outputs``'
-        dtypes. The per-call path: every step before the dispatch delays the computation."""
-        res = self._fn(*self._tensor_args(tensors), *self._variable_args())
-        if self.assigned:
-            self._write_back(res)
+        dtypes (the per-call path: every step before the dispatch delays the computation)."""
+        res = self._run(self._tensor_args(tensors))
         return [wrap(np.asarray(r), o._dtype) for r, o in zip(res, outputs)]
 
 
