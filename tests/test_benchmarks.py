@@ -1,26 +1,20 @@
 """The benchmark runner keeps working: every workload runs for NumPy and rill (tiny repeat
 counts: this checks that the code runs and computes the right thing, not its speed)."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import rill
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("rill_bench_run", ROOT / "benchmarks" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    yield mod
-    sys.modules.pop(spec.name, None)
+    return load_benchmark("run.py")
 
 
 def test_every_workload_runs_for_numpy_and_rill(bench):

@@ -1,8 +1,6 @@
 """benchmarks/eager_steps.py keeps working: its rill step and its NumPy floor train the same
 model the same way (the floor's hand-written gradients agree with rill's tape)."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,19 +8,14 @@ import pytest
 
 import rill as tf
 from rill import keras
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "benchmarks" / "eager_steps.py"
-    spec = importlib.util.spec_from_file_location("rill_bench_eager_steps", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    yield mod
-    sys.modules.pop(spec.name, None)
+    return load_benchmark("eager_steps.py")
 
 
 def test_floor_gradients_match_the_tape(bench):

@@ -1,7 +1,6 @@
 """benchmarks/xla.py keeps working: its workloads compute the same values on rill's
 executor and on XLA, and the runner prints a row per workload."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,19 +11,14 @@ import pytest
 pytest.importorskip("jax")
 
 import rill as tf  # noqa: E402
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "benchmarks" / "xla.py"
-    spec = importlib.util.spec_from_file_location("rill_bench_xla", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    yield mod
-    sys.modules.pop(spec.name, None)
+    return load_benchmark("xla.py")
 
 
 def test_chain_matches_numpy_on_both_paths(bench):

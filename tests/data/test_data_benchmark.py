@@ -1,24 +1,15 @@
 """benchmarks/data_pipeline.py keeps working (tiny sizes: that it runs and computes the
 right sums, not its speed)."""
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "rill_bench_data", ROOT / "benchmarks" / "data_pipeline.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return mod
+    return load_benchmark("data_pipeline.py")
 
 
 def test_workloads_run_for_rill():

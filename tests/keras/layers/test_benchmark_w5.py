@@ -1,17 +1,14 @@
 """benchmarks/keras_layers.py (W5) keeps working: rill's worker trains the CNN for a step
 (tiny sizes: this checks that the code runs, not its speed)."""
 
-import importlib.util
 from pathlib import Path
+
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_w5_worker_runs_for_rill():
-    spec = importlib.util.spec_from_file_location(
-        "rill_bench_w5", ROOT / "benchmarks" / "keras_layers.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_benchmark("keras_layers.py")
     best, median = mod.run("rill", threads=1, steps=1, repeats=1)
     assert 0 < best <= median
