@@ -106,8 +106,10 @@ def jax_w2(jax):
     return lambda: f(x).block_until_ready()
 
 
-def _jax_mlp_step(jax):
-    """The W3b/W4 model in JAX: initial (params, m, v) and a jitted Adam step on a batch."""
+def _jax_mlp_step(jax, donate=False):
+    """The W3b/W4 model in JAX: initial (params, m, v) and a jitted Adam step on a batch;
+    ``donate``: the step donates (params, m, v), updating them in place as rill's XLA
+    path does with the variables it assigns."""
     jnp = jax.numpy
     rng = np.random.default_rng(0)
     sizes = [784, 256, 128, 10]
@@ -123,7 +125,6 @@ def _jax_mlp_step(jax):
             h = jax.nn.relu(h) if i < 2 else h
         return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h), y[:, None], 1))
 
-    @jax.jit
     def step(p, m, v, t, x, y):
         g = jax.grad(loss)(p, x, y)
         m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
@@ -132,11 +133,11 @@ def _jax_mlp_step(jax):
         p = jax.tree_util.tree_map(lambda a, b, c: a - lr * b / (jnp.sqrt(c) + 1e-7), p, m, v)
         return p, m, v
 
-    return [params, m, v], step
+    return [params, m, v], jax.jit(step, donate_argnums=(0, 1, 2) if donate else ())
 
 
-def jax_w3b(jax):
-    state, step = _jax_mlp_step(jax)
+def jax_w3b(jax, donate=False):
+    state, step = _jax_mlp_step(jax, donate)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(128, 784)).astype(np.float32), rng.integers(0, 10, 128)
 
@@ -147,10 +148,10 @@ def jax_w3b(jax):
     return run
 
 
-def jax_w4(jax):
+def jax_w4(jax, donate=False):
     """W4 as a hand-written JAX loop: one shuffled epoch of jitted steps, batch 128 (the
     last, smaller batch is a second compiled shape, as in Keras' fit)."""
-    state, step = _jax_mlp_step(jax)
+    state, step = _jax_mlp_step(jax, donate)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(10000, 784)).astype(np.float32), rng.integers(0, 10, 10000)
     t = [0]
@@ -207,24 +208,29 @@ def main():
         fns = {"ex": make(tf, False), "xla": make(tf, True)}
         if jax_make and jax:
             fns["jax"] = jax_make(jax)
+            if name in ("W3b", "W4"):  # the loop with its state donated too
+                fns["jax_don"] = jax_make(jax, donate=True)
         if real_tf is not None:
             fns["tf"], fns["tf_xla"] = make(real_tf, False), make(real_tf, True)
         rounds = max(3, args.rounds // 3) if name == "W4" else args.rounds
         timed = dict(zip(fns, _time_interleaved(list(fns.values()), rep, rounds=rounds)))
         rows.append((name, timed))
     print(
-        f"{'':5} {'executor':>11} {'rill XLA':>11} {'jax.jit':>11} {'TF':>11} {'TF XLA':>11} "
-        f"{'XLA/jax':>8} {'XLA/TF XLA':>10}   first call: rill XLA / jax / TF XLA"
+        f"{'':5} {'executor':>11} {'rill XLA':>11} {'jax.jit':>11} {'jax donated':>11} "
+        f"{'TF':>11} {'TF XLA':>11} {'XLA/jax':>8} {'XLA/jax don':>11} {'XLA/TF XLA':>10}"
+        f"   first call: rill XLA / jax / TF XLA"
     )
     none = (None, None)
     for name, t in rows:
-        ex, xla, jx, tg, tx = (t.get(k, none) for k in ("ex", "xla", "jax", "tf", "tf_xla"))
+        keys = ("ex", "xla", "jax", "jax_don", "tf", "tf_xla")
+        ex, xla, jx, jd, tg, tx = (t.get(k, none) for k in keys)
         r_jax = f"{xla[1] / jx[1]:.2f}x" if jx[1] else "-"
+        r_don = f"{xla[1] / jd[1]:.2f}x" if jd[1] else "-"
         r_tf = f"{xla[1] / tx[1]:.2f}x" if tx[1] else "-"
         first = " / ".join(f"{f:.2f}s" if f is not None else "-" for f in (xla[0], jx[0], tx[0]))
         print(
-            f"{name:5} {_ms(ex[1])} {_ms(xla[1])} {_ms(jx[1])} {_ms(tg[1])} {_ms(tx[1])} "
-            f"{r_jax:>8} {r_tf:>10}   {first}"
+            f"{name:5} {_ms(ex[1])} {_ms(xla[1])} {_ms(jx[1])} {_ms(jd[1])} {_ms(tg[1])} "
+            f"{_ms(tx[1])} {r_jax:>8} {r_don:>11} {r_tf:>10}   {first}"
         )
 
 

@@ -53,3 +53,17 @@ def test_runner_prints_a_row_per_workload():
     rows = [line.split() for line in out.stdout.splitlines() if line.startswith("W2")]
     assert len(rows) == 1
     assert rows[0][1].endswith("ms") and rows[0][2].endswith("ms")  # executor, rill XLA
+
+
+def test_jax_peer_steps_agree_with_and_without_donation(bench):
+    jax = pytest.importorskip("jax")
+    x = np.random.default_rng(1).normal(size=(128, 784)).astype(np.float32)
+    y = np.arange(128) % 10
+    finals = []
+    for donate in (False, True):
+        state, step = bench._jax_mlp_step(jax, donate)
+        for _ in range(2):
+            state[:] = step(*state, 1.0, x, y)
+        finals.append([np.asarray(a) for a in jax.tree_util.tree_leaves(state)])
+    for a, b in zip(*finals):
+        np.testing.assert_array_equal(a, b)

@@ -410,6 +410,58 @@ def _sole_owner(v) -> bool:
     return _refs(v) == _SOLE
 
 
+# deferred values ---------------------------------------------------------------------
+# A compiled computation (rill.xla) leaves each variable it assigns holding the new value
+# as the device array it computed, converted only when something reads it: no host view
+# then pins the buffer, so the next call can donate it and update it in place, as TF's
+# XLA aliases resource variables. Such a variable's class is a subclass of its own whose
+# ``_value`` property converts on the first read and restores the class, so a variable
+# holding a host array pays nothing per read.
+_deferred_classes: dict = {}
+
+
+def _deferred_class(host: type) -> type:
+    sub = _deferred_classes.get(host)
+    if sub is None:
+
+        def read(self):
+            d = self.__dict__
+            value = d["_value"] = np.asarray(d["_value"])
+            self.__class__ = host
+            return value
+
+        def write(self, value):
+            self.__dict__["_value"] = value
+            self.__class__ = host
+
+        def reduce_ex(self, protocol):
+            read(self)  # copy and pickle see the variable's own class
+            return self.__reduce_ex__(protocol)
+
+        # same names as ``host``: reprs and messages show the user's class
+        namespace = {"_value": property(read, write), "__reduce_ex__": reduce_ex,
+                     "_rill_host_class": host, "__module__": host.__module__,
+                     "__qualname__": host.__qualname__, "__doc__": host.__doc__}  # fmt: skip
+        sub = _deferred_classes[host] = type(host)(host.__name__, (host,), namespace)
+    return sub
+
+
+def defer_value(v, source) -> None:
+    """Give variable ``v`` the value ``source`` (an array-like such as a device array, of
+    ``v``'s dtype and shape), converted with ``np.asarray`` when first read."""
+    cls = type(v)
+    host = cls.__dict__.get("_rill_host_class", cls)
+    v.__dict__["_value"] = source
+    if cls is host:
+        v.__class__ = _deferred_class(host)
+
+
+def held_value(v):
+    """``v``'s value as held, without converting: a NumPy array, or the source of a
+    deferred value (see ``defer_value``)."""
+    return v.__dict__["_value"]
+
+
 def _convert_variable(v, dtype=None, name=None):
     if dtype is not None and dtype is not v._dtype:
         raise ValueError(

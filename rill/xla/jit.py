@@ -14,6 +14,7 @@ import numpy as np
 
 from rill.core.errors import InvalidArgumentError
 from rill.core.tensor import wrap
+from rill.core.variables import defer_value, held_value
 from rill.xla.backend import load
 from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
 
@@ -72,13 +73,19 @@ class XlaPlan:
         # device array): a variable whose value is still that view needs no look-up, and
         # the cache keeps no replaced value alive
         self._var_views: list = [_dead] * len(self.variables)
-        index = {id(v): i for i, v in enumerate(self.variables)}
-        self._assigned_idx = [index[id(v)] for v in self.assigned]
+        # an assigned variable of a fully defined shape gives its buffer to the update
+        # (donation: XLA writes the new value in place of the old); jit copies a host
+        # value first, and skips donating a buffer a host view still reads, so only the
+        # device array an earlier call left deferred in the variable is updated in place
+        self._donated = [
+            id(v) in set(self._assigned_ids) and v.shape.is_fully_defined() for v in self.variables
+        ]
         self._jax = jax
         self._device_type = type(jax.numpy.zeros(()))  # jaxlib's concrete Array class
         # one flat argument list (inputs, then variables) and one flat result (outputs,
         # then assigned variables): the cheapest call for jit's C++ dispatch
-        self._fn = jax.jit(self._lowered)
+        donate = tuple(self._n_in + i for i, d in enumerate(self._donated) if d)
+        self._fn = jax.jit(self._lowered, donate_argnums=donate)
 
     def _lowered(self, *flat):
         n = self._n_in
@@ -146,12 +153,17 @@ class XlaPlan:
         return self._fn.lower(*arrays, *[v._value for v in self.variables])
 
     def _variable_args(self) -> list:
-        """The variables' device arrays (made resident where a value is new)."""
+        """The variables' device arrays: a deferred value's own, else made resident where a
+        value is new; a host value to be donated as it is (jit copies it, so the buffer
+        XLA updates is never one a host array or another argument shares)."""
         views = self._var_views
+        donated = self._donated
         out = []
         for i, v in enumerate(self.variables):
-            a = v._value
-            if views[i]() is a:
+            a = held_value(v)
+            if type(a) is not np.ndarray or donated[i]:
+                out.append(a)
+            elif views[i]() is a:
                 out.append(a.base.obj)
             else:
                 d = self._resident(v)
@@ -161,12 +173,10 @@ class XlaPlan:
         return out
 
     def _write_back(self, res):
-        """Give the assigned variables their new values: read-only views of the results
-        (no copy on CPU), which the next call passes back without a transfer."""
-        views = self._var_views
-        for i, var, value in zip(self._assigned_idx, self.assigned, res[self._n_out :]):
-            var._value = a = np.asarray(value)
-            views[i] = weakref.ref(a) if type(a.base) is memoryview else _dead
+        """Give the assigned variables their new values, deferred: the results stay on the
+        device until read, and the next call passes (and donates) them as they are."""
+        for var, value in zip(self.assigned, res[self._n_out :]):
+            defer_value(var, value)
 
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the

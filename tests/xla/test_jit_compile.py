@@ -255,3 +255,77 @@ def test_bfloat16_variable_assigned_by_xla_again_and_again():
     v.assign_add(x)  # eagerly, on the value XLA wrote
     read = tf.function(lambda: v * 1.0, jit_compile=True)
     np.testing.assert_array_equal(read().numpy().astype(np.float32), start + 9 * step)
+
+
+def test_assigned_variables_stay_deferred_and_are_updated_in_place():
+    """A compiled update leaves the variable's new value on the device, unconverted, and
+    the next call donates that buffer (XLA writes the update in place); the variable reads
+    the same values as under the executor throughout, and reading turns it back into a
+    plain variable."""
+    from rill.core.variables import held_value
+
+    start = np.arange(6, dtype=np.float32).reshape(2, 3)
+    v = tf.Variable(start)
+    step = tf.function(lambda d: v.assign_add(d * 2.0), jit_compile=True)
+    d = tf.constant(np.full((2, 3), 0.25, np.float32))
+    step(d)
+    held = held_value(v)
+    assert not isinstance(held, np.ndarray)  # still the device array XLA computed
+    assert isinstance(v, tf.Variable) and type(v).__name__ == "Variable"
+    step(d)
+    assert held.is_deleted()  # donated: the second call wrote into its buffer
+    np.testing.assert_allclose(v.numpy(), start + 2 * 0.5, rtol=1e-6)
+    assert type(v) is tf.Variable  # read: a plain variable again
+    # eager ops and the executor see the deferred value too
+    step(d)
+    np.testing.assert_allclose((v * 1.0).numpy(), start + 3 * 0.5, rtol=1e-6)
+    step(d)
+    ref = tf.function(lambda: v + 1.0)()
+    np.testing.assert_allclose(ref.numpy(), start + 4 * 0.5 + 1.0, rtol=1e-6)
+
+
+def test_a_donated_update_never_changes_a_value_read_before_it():
+    """Tensors read from a variable keep their values when a compiled call updates the
+    variable, also when one of them is an argument of that same call (its buffer must not
+    be both donated and read)."""
+    v = tf.Variable(np.ones(4, np.float32))
+    step = tf.function(lambda x: v.assign(v * 3.0 + x), jit_compile=True)
+    zero = tf.constant(np.zeros(4, np.float32))
+    step(zero)
+    before = v.read_value()  # a host view of the deferred value
+    np.testing.assert_array_equal(before.numpy(), np.full(4, 3.0, np.float32))
+    step(before)  # fed back as the input of the call that updates v
+    np.testing.assert_array_equal(before.numpy(), np.full(4, 3.0, np.float32))
+    np.testing.assert_array_equal(v.numpy(), np.full(4, 12.0, np.float32))
+    for _ in range(2):
+        step(before)
+    np.testing.assert_array_equal(before.numpy(), np.full(4, 3.0, np.float32))
+    np.testing.assert_array_equal(v.numpy(), np.full(4, (12.0 * 3 + 3) * 3 + 3, np.float32))
+
+
+def test_deferred_variables_copy_pickle_and_print_as_themselves():
+    import copy
+    import pickle
+
+    from rill.keras.variables import Variable as KerasVariable
+
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+    model.compile("sgd", "mse", jit_compile=True)
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    kernel = model.layers[0].kernel
+    for make_copy in (copy.copy, copy.deepcopy, repr):
+        model.train_on_batch(x, y)
+        # deferred by the compiled step, yet named and typed as the Keras variable it is
+        assert type(kernel) is not KerasVariable and isinstance(kernel, KerasVariable)
+        assert type(kernel).__name__ == "Variable"
+        made = make_copy(kernel)
+        assert type(kernel) is KerasVariable  # copying read the value
+        if make_copy is repr:
+            assert "numpy=" in made
+        else:
+            np.testing.assert_array_equal(made.numpy(), kernel.numpy())
+    core = tf.Variable(np.ones(3, np.float32))
+    tf.function(lambda: core.assign_add(np.ones(3, np.float32)), jit_compile=True)()
+    back = pickle.loads(pickle.dumps(core))
+    assert type(back) is tf.Variable
+    np.testing.assert_array_equal(back.numpy(), np.full(3, 2.0, np.float32))
