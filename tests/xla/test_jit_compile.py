@@ -148,7 +148,16 @@ def test_keras_fit_with_jit_compile_matches_the_executor():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(32, 6)).astype(np.float32)
     y = rng.integers(0, 3, 32)
-    results = []
+    results, seen = [], []
+
+    class ReadEveryOtherBatch(keras.callbacks.Callback):
+        # reads a weight between compiled steps: XLA's deferred value is converted, and
+        # the next step must update a copy, not the buffer this host view reads
+        def on_train_batch_end(self, batch, logs=None):
+            if batch % 2 == 0:
+                self.model.layers[0].kernel.numpy()  # a host view, dropped
+                self.kept.append(self.model.layers[0].kernel.read_value())  # kept
+
     for jit in (True, False):
         keras.utils.set_random_seed(5)
         m = keras.Sequential(
@@ -160,8 +169,11 @@ def test_keras_fit_with_jit_compile_matches_the_executor():
             jit_compile=jit,
         )
         assert m.jit_compile is jit
-        h = m.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        reader = ReadEveryOtherBatch()
+        reader.kept = []
+        h = m.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=[reader])
         results.append((h.history["loss"], m.evaluate(x, y, verbose=0), m.predict(x, verbose=0)))
+        seen.append([t.numpy() for t in reader.kept])
         if jit:
             cf = m._fns["train_step"]._concretes[0][1]
             assert cf._plan.xla is not None
@@ -169,6 +181,9 @@ def test_keras_fit_with_jit_compile_matches_the_executor():
     np.testing.assert_allclose(lj, lr, rtol=1e-4)
     np.testing.assert_allclose(ej, er, rtol=1e-4)
     np.testing.assert_allclose(pj, pr, rtol=1e-4, atol=1e-5)
+    assert len(seen[0]) == len(seen[1]) == 4  # batches 0 and 2 of each epoch
+    for kj, kr in zip(*seen):  # the values read mid-fit, unchanged by later steps
+        np.testing.assert_allclose(kj, kr, rtol=1e-4, atol=1e-6)
 
 
 def test_keras_auto_leaves_xla_off_on_a_cpu_only_machine():
