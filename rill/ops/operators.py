@@ -8,6 +8,10 @@ public op, so semantics are identical either way.
 
 from __future__ import annotations
 
+import dis
+import operator
+import sys
+
 import numpy as np
 
 from rill.core import dispatch as _dispatch
@@ -30,6 +34,10 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
     """Build an operator method with an eager fast path that defers to ``slow``."""
     allowed = prim.dtypes if prim.dtypes is not None else _d.ALL_SET  # None: the kernel checks
     dispatch = _dispatch
+    # the primitive's augmented form ("+="), which may write the result into a temporary
+    # operand's array (see _temporary); reflected, only where the operands commute
+    aug = prim.inplace_operator
+    inplace = _AUGMENTED.get(aug) if not reverse or aug in _COMMUTING else None
 
     def op(self, other):
         # a plain tf.Variable reads as a tensor of its array when nothing records or traces
@@ -47,9 +55,26 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                 ok = (to is float and d in _FLOATISH) or to is int
                 b = other
             if ok and d in allowed:
+                a = self._value
+                if (
+                    inplace is not None
+                    and _refcount(self) == _TEMP_REFS
+                    and ts is EagerTensor
+                    and a.nbytes >= _ELIDE_BYTES
+                    and _temporary(a, b, d)
+                ):
+                    try:
+                        inplace(a, b)
+                    except Exception:  # noqa: BLE001 - checked before writing: the kernel reports
+                        pass
+                    else:
+                        t = _new(EagerTensor)
+                        t._value = a
+                        t._dtype = d
+                        return t
                 # the kernel is read per call: set_backend rebinds it
                 try:
-                    out = prim.kernel(b, self._value) if reverse else prim.kernel(self._value, b)
+                    out = prim.kernel(b, a) if reverse else prim.kernel(a, b)
                 except Exception:  # noqa: BLE001 - re-run through the slow path for the real error
                     pass
                 else:
@@ -67,6 +92,67 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
         return slow(other, self) if reverse else slow(self, other)
 
     return op
+
+
+# Temporary elision, as NumPy does for its own operators: in ``x * 0.9 + g`` the product
+# is a tensor nothing else can reach, so the sum may be written into its array instead of
+# a new one. For large arrays this saves an allocation (and its page faults) per op.
+_ELIDE_BYTES = 1 << 18  # smaller arrays: the checks cost about what a new array does
+_refcount = sys.getrefcount
+
+
+def _gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)  # Python 3.13+
+    return True if check is None else check()
+
+
+# Python 3.11+: the one opcode of every binary operator. Off where reference counts are
+# not exact (a free-threaded build): elision relies on them.
+_BINARY_OP = dis.opmap.get("BINARY_OP") if _gil_enabled() else None
+_AUGMENTED = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul,
+              "/=": operator.itruediv}  # fmt: skip
+_COMMUTING = {"+=", "*="}
+
+
+class _Probe:
+    def __add__(self, other):
+        return _refcount(self)
+
+
+# the references an operand evaluated on the interpreter's stack has inside the operator
+# method: measured, since they differ between Python versions
+_TEMP_REFS = _Probe() + 0
+
+
+def _array_refs() -> int:
+    t = _new(EagerTensor)
+    t._value = np.zeros(2)
+    a = t._value
+    return _refcount(a)
+
+
+_SOLE_ARRAY_REFS = _array_refs()
+
+
+def _temporary(a, b, d) -> bool:
+    """Whether the operator may write its result into ``a``, the array of its tensor
+    operand: a float array that only that tensor holds (no view, no other tensor or
+    variable), owned and writable, of the result's shape, and the tensor itself a value
+    the interpreter evaluated for this operator alone (a C caller such as ``sum`` could
+    hold the only reference and read it afterwards, so the calling instruction must be
+    the interpreter's own binary operator)."""
+    if (
+        d not in _FLOATISH
+        or _refcount(a) != _SOLE_ARRAY_REFS + 1  # + the caller's local
+        or a.base is not None
+        or not a.flags.writeable
+        or type(a) is not _ndarray
+        or (type(b) is _ndarray and b.shape != a.shape and b.ndim != 0)
+        or _BINARY_OP is None
+    ):
+        return False
+    f = sys._getframe(2)
+    return f.f_code.co_code[f.f_lasti] == _BINARY_OP
 
 
 def _slow_only(fn, reverse=False):

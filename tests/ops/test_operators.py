@@ -1,0 +1,117 @@
+"""Python operators on eager tensors: a large temporary operand's array may take the
+result (temporary elision, as NumPy does), and nothing anyone can still read changes."""
+
+from __future__ import annotations
+
+import operator
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import rill as tf
+from rill.ops import operators
+
+SHAPE = (300, 300)  # 360 kB of float32: above the elision threshold
+N_BYTES = int(np.prod(SHAPE)) * 4
+assert N_BYTES >= operators._ELIDE_BYTES
+
+
+def _arrays(dtype=np.float32):
+    rng = np.random.default_rng(0)
+    return (rng.uniform(1, 2, SHAPE).astype(dtype), rng.uniform(1, 2, SHAPE).astype(dtype))
+
+
+def _peak(fn):
+    """(result, peak bytes NumPy allocated while ``fn`` ran)."""
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+OPS = [operator.add, operator.sub, operator.mul, operator.truediv]
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+def test_results_equal_numpy_with_the_temporary_on_either_side(op, dtype):
+    xa, ya = _arrays(dtype)
+    x, y = tf.constant(xa), tf.constant(ya)
+    cases = [  # (rill expression, NumPy expression): the temporary is ``x * 3``
+        (lambda: op(x * 3.0, y), lambda: op(xa * 3, ya)),
+        (lambda: op(y, x * 3.0), lambda: op(ya, xa * 3)),
+        (lambda: op(x * 3.0, 0.5), lambda: op(xa * 3, dtype(0.5))),
+        (lambda: op(0.5, x * 3.0), lambda: op(dtype(0.5), xa * 3)),
+        (lambda: op(x * 3.0, tf.constant(np.asarray(2, dtype))), lambda: op(xa * 3, dtype(2))),
+    ]
+    for ours, numpy in cases:
+        got = ours()
+        assert got.dtype.as_numpy_dtype == dtype
+        np.testing.assert_array_equal(got.numpy(), numpy())
+    np.testing.assert_array_equal(x.numpy(), xa)  # the operands are untouched
+    np.testing.assert_array_equal(y.numpy(), ya)
+
+
+def test_a_temporary_gives_its_array_to_the_result():
+    x, y = (tf.constant(a) for a in _arrays())
+    _, elided = _peak(lambda: (x * 3.0) + y)
+    _, chained = _peak(lambda: ((x * 3.0) + y) * 2.0 - 1.0)
+    _, reflected = _peak(lambda: 2.0 * (x * 3.0))
+    for peak in (elided, chained, reflected):
+        assert peak < 1.5 * N_BYTES  # one array, not one per operator
+
+    def named():
+        t = x * 3.0
+        return t + y
+
+    _, kept = _peak(named)
+    assert kept >= 2 * N_BYTES  # t is still readable: the sum is a new array
+    # not commuting: 2 - t would need its operands swapped, so it allocates
+    _, swapped = _peak(lambda: 2.0 - (x * 3.0))
+    assert swapped >= 2 * N_BYTES
+
+
+def test_values_others_can_read_are_never_written():
+    xa, ya = _arrays()
+    x, y = tf.constant(xa), tf.constant(ya)
+    v = tf.Variable(xa)
+    reads = {
+        "identity": lambda: tf.identity(x),
+        "stop_gradient": lambda: tf.stop_gradient(x),
+        "convert_to_tensor": lambda: tf.convert_to_tensor(x),
+        "cast to its dtype": lambda: tf.cast(x, tf.float32),
+        "reshape": lambda: tf.reshape(x, SHAPE),
+        "ensure_shape": lambda: tf.ensure_shape(x, SHAPE),
+        "variable read": lambda: v.read_value(),
+        "variable value": lambda: v.value(),
+        "slice of all": lambda: x[:, :],
+    }
+    for name, read in reads.items():
+        got = read() + y  # the left operand is a temporary tensor, but its array is x's
+        np.testing.assert_array_equal(got.numpy(), xa + ya, err_msg=name)
+        np.testing.assert_array_equal(x.numpy(), xa, err_msg=name)
+        np.testing.assert_array_equal(v.numpy(), xa, err_msg=name)
+    # a C function holding the only reference (sum's running total) must keep its value
+    total = sum([x * 1.0, y, y])
+    np.testing.assert_array_equal(total.numpy(), xa * 1.0 + ya + ya)
+    # a tensor kept in a container or attribute is not a temporary
+    kept = [x * 3.0]
+    got = kept[0] + y
+    np.testing.assert_array_equal(kept[0].numpy(), xa * 3.0)
+    np.testing.assert_array_equal(got.numpy(), xa * 3.0 + ya)
+
+
+def test_small_integer_and_recorded_tensors_take_the_ordinary_path():
+    xa, ya = _arrays()
+    x, y = tf.constant(xa), tf.constant(ya)
+    ints = tf.constant(np.arange(np.prod(SHAPE), dtype=np.int32).reshape(SHAPE))
+    _, peak = _peak(lambda: (ints * 2) + 1)
+    assert peak >= 2 * N_BYTES  # integer tensors are never updated in place
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = (x * 3.0) + y  # recorded: the tape keeps the product's tensor
+    np.testing.assert_array_equal(out.numpy(), xa * 3.0 + ya)
+    np.testing.assert_allclose(tape.gradient(out, x).numpy(), np.full(SHAPE, 3.0), rtol=0)
