@@ -1,0 +1,141 @@
+"""The speed targets of issues 11 and 19 as paired ratios: rill against its peer on the
+same workload, in alternating short rounds.
+
+    PYTHONPATH=. peers/bin/python benchmarks/paired.py [--rounds 31] [--only add matmul ...]
+
+Each target names a rill workload, the peer it is held against (PyTorch or ``jax.jit``)
+and the ratio the issue asks for. The two sides run in turns (rill then the peer, then
+the other way round), and each pair of turns gives one ratio rill/peer. The median and
+quartiles of those ratios are printed with the share of pairs within the target, beside
+the ratio of the two best turns (how ``run.py`` and ``xla.py`` compare). A burst of load on
+the shared machine then spoils a pair or two, not one side's whole measurement, and the
+spread says how far one run's ratio can be trusted.
+
+The workloads are the ones ``run.py``, ``eager_steps.py`` and ``xla.py`` time; a target
+whose peer is not installed is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import timeit
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import run  # noqa: E402 - run.limit_threads must act before NumPy is imported
+
+TARGETS = {  # name: (issue, peer, ratio at most)
+    "add": (11, "torch", 1.0),
+    "matmul": (11, "torch", 1.0),
+    "mlp_adam": (11, "torch", 1.0),
+    "fit": (11, "torch", 0.9),
+    "W2": (19, "jax", 1.5),
+    "W3b": (19, "jax", 1.2),
+    "W4": (19, "jax", 1.2),
+}
+
+
+def _statement(row, fw):
+    """A zero-argument callable running ``run.py``'s statement for ``row`` on ``fw``."""
+    w = run.WORKLOADS[row]
+    ns = w["setup"](fw) if "setup" in w else run._setup(fw, w["shape"])
+    return timeit.Timer(w["stmt"][fw], globals=ns).timeit
+
+
+def _pair(name):
+    """(rill timer, peer timer, calls per unit): a timer runs its workload ``n`` times."""
+    if name in ("add", "matmul"):
+        row = {"add": "add f32[4]", "matmul": "matmul f32[4,4]"}[name]
+        return _statement(row, "rill"), _statement(row, "torch"), 1
+    if name == "mlp_adam":
+        row = run.ADAM_ROW + ", eager"
+        return _statement(row, "rill"), _statement(row, "torch"), 1
+    if name == "fit":
+        import eager_steps
+
+        (ours, per), (theirs, _) = eager_steps.fit(), eager_steps.torch_fit()
+        return _repeat(ours), _repeat(theirs), per
+    import jax
+    import xla
+
+    import rill
+
+    make, peer = {"W2": (xla.w2, xla.jax_w2), "W3b": (xla.w3b, xla.jax_w3b)}.get(
+        name, (xla.w4, xla.jax_w4)
+    )
+    return _repeat(make(rill, True)), _repeat(peer(jax)), 1
+
+
+def _repeat(fn):
+    def timer(n):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return time.perf_counter() - t
+
+    return timer
+
+
+def measure(name, rounds: int, turn_s: float) -> dict:
+    """Alternate the two sides ``rounds`` times; per-pair ratios and the best turns."""
+    ours, theirs, per = _pair(name)
+    for timer in (ours, theirs):  # warm up: traces, compiles, caches
+        timer(2)
+    n = 1
+    while ours(n) < turn_s / 4:
+        n *= 4
+    n = max(1, int(n * turn_s / max(ours(n), 1e-9)))
+    ratios, best = [], [float("inf"), float("inf")]
+    for r in range(rounds):
+        if r % 2:  # peer first in every other pair: no side always runs second
+            b, a = theirs(n), ours(n)
+        else:
+            a, b = ours(n), theirs(n)
+        ratios.append(a / b)
+        best = [min(best[0], a), min(best[1], b)]
+    unit = n * per
+    return {"ratios": ratios, "rill": best[0] / unit, "peer": best[1] / unit}
+
+
+def _fmt_time(s: float) -> str:
+    return f"{s * 1e3:.3f} ms" if s >= 1e-3 else f"{s * 1e6:.2f} us"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=31, help="pairs of turns per target")
+    ap.add_argument("--turn", type=float, default=0.05, help="seconds per turn (about)")
+    ap.add_argument("--only", nargs="+", choices=list(TARGETS), help="these targets only")
+    ap.add_argument("--threads", type=int, default=1, help="threads for every framework")
+    args = ap.parse_args(argv)
+    run.limit_threads(args.threads)
+    print(
+        f"{'target':9} {'issue':>5} {'peer':>6} {'rill best':>11} {'peer best':>11} "
+        f"{'best/best':>9} {'median':>7} {'quartiles':>13} {'within':>7}"
+    )
+    for name in args.only or TARGETS:
+        issue, peer, goal = TARGETS[name]
+        try:
+            m = measure(name, args.rounds, args.turn if name != "W4" else 4 * args.turn)
+        except ImportError as e:
+            print(f"{name:9} {issue:>5} {peer:>6}   skipped: {e}")
+            continue
+        ratios = sorted(m["ratios"])
+        q1, med, q3 = statistics.quantiles(ratios, n=4)
+        within = sum(r <= goal for r in ratios) / len(ratios)
+        print(
+            f"{name:9} {issue:>5} {peer:>6} {_fmt_time(m['rill']):>11} "
+            f"{_fmt_time(m['peer']):>11} {m['rill'] / m['peer']:>8.2f}x {med:>6.2f}x "
+            f"{q1:>5.2f}-{q3:.2f}x {within:>6.0%}   (target <= {goal}x)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
