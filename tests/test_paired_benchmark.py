@@ -1,0 +1,67 @@
+"""benchmarks/paired.py keeps working: each pair of turns gives one ratio, the turns
+alternate which side runs first, and the runner prints a row per target."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.benchmark_module import load_benchmark
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_benchmark("paired.py")
+
+
+def test_ratios_are_per_pair_and_sides_alternate(bench, monkeypatch):
+    order = []
+
+    def side(name, seconds_per_call):
+        def timer(n):
+            order.append(name)
+            return seconds_per_call * n
+
+        return timer
+
+    # rill takes 3 ms a call, the peer 2 ms: every pair's ratio is 1.5
+    monkeypatch.setattr(bench, "_pair", lambda name: (side("rill", 3e-3), side("peer", 2e-3), 4))
+    m = bench.measure("W3b", rounds=4, turn_s=0.05)
+    assert m["ratios"] == pytest.approx([1.5] * 4)
+    assert m["rill"] == pytest.approx(3e-3 / 4) and m["peer"] == pytest.approx(2e-3 / 4)
+    timed = order[-8:]  # the four pairs after warm-up and calibration
+    assert timed == ["rill", "peer", "peer", "rill", "rill", "peer", "peer", "rill"]
+
+
+def test_runner_prints_a_row_per_target():
+    pytest.importorskip("jax")
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "paired.py"),
+            "--only",
+            "W2",
+            "add",
+            "--rounds",
+            "3",
+            "--turn",
+            "0.01",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:]}
+    assert set(rows) == {"W2", "add"}
+    assert "target <= 1.5x" in rows["W2"]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert "skipped" in rows["add"]
+    else:
+        assert "target <= 1.0x" in rows["add"]
