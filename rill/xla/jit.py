@@ -3,7 +3,9 @@
 The executor's optimised plan (folded, deduplicated, pruned) is lowered op by op into a
 JAX function ``(inputs, variable values) -> (outputs, assigned variables' values)`` that
 ``jax.jit`` compiles once per input shape. After each call the assigned variables get
-their new values, so side effects are the executor's.
+their new values, so side effects are the executor's: each keeps the device array XLA
+computed until something reads it (``core.variables.defer_value``), and the next call
+donates that buffer, so XLA updates the variable in place.
 """
 
 from __future__ import annotations
