@@ -79,8 +79,9 @@ class XlaPlan:
         # (donation: XLA writes the new value in place of the old); jit copies a host
         # value first, and skips donating a buffer a host view still reads, so only the
         # device array an earlier call left deferred in the variable is updated in place
+        assigned_ids = set(self._assigned_ids)
         self._donated = [
-            id(v) in set(self._assigned_ids) and v.shape.is_fully_defined() for v in self.variables
+            id(v) in assigned_ids and v.shape.is_fully_defined() for v in self.variables
         ]
         self._jax = jax
         self._device_type = type(jax.numpy.zeros(()))  # jaxlib's concrete Array class

@@ -317,6 +317,20 @@ def test_a_donated_update_never_changes_a_value_read_before_it():
     np.testing.assert_array_equal(before.numpy(), np.full(4, 3.0, np.float32))
     np.testing.assert_array_equal(v.numpy(), np.full(4, (12.0 * 3 + 3) * 3 + 3, np.float32))
 
+    # the old value read inside the call that donates the variable's buffer, returned
+    w = tf.Variable(np.ones(4, np.float32))
+
+    def bump():
+        old = w.read_value()
+        w.assign_add(tf.ones(4))
+        return old, w.read_value()
+
+    bump = tf.function(bump, jit_compile=True)
+    results = [bump() for _ in range(3)]
+    for i, (old, new) in enumerate(results):  # earlier results kept their values
+        np.testing.assert_array_equal(old.numpy(), np.full(4, 1.0 + i, np.float32))
+        np.testing.assert_array_equal(new.numpy(), np.full(4, 2.0 + i, np.float32))
+
 
 def test_deferred_variables_copy_pickle_and_print_as_themselves():
     import copy
