@@ -1,6 +1,7 @@
 """Loading a script of ``benchmarks/`` as a module, for the tests that keep it working."""
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,3 +20,17 @@ def load_benchmark(filename: str):
     finally:
         sys.modules.pop(name, None)
     return mod
+
+
+def run_benchmark(filename: str, *args: str, timeout: float = 300) -> str:
+    """Run ``benchmarks/<filename>`` with ``args`` in a subprocess of this interpreter;
+    its stdout (a failing exit status fails the test, with the script's stderr)."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / filename), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout

@@ -1,15 +1,9 @@
 """benchmarks/paired.py keeps working: each pair of turns gives one ratio, the turns
 alternate which side runs first, and the runner prints a row per target."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benchmark_module import load_benchmark, run_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +32,8 @@ def test_ratios_are_per_pair_and_sides_alternate(bench, monkeypatch):
 
 def test_runner_prints_a_row_per_target():
     pytest.importorskip("jax")
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "paired.py"),
-            "--only",
-            "W2",
-            "add",
-            "--rounds",
-            "3",
-            "--turn",
-            "0.01",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert out.returncode == 0, out.stderr
-    rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:]}
+    stdout = run_benchmark("paired.py", "--only", "W2", "add", "--rounds", "3", "--turn", "0.01")
+    rows = {line.split()[0]: line for line in stdout.splitlines()[1:]}
     assert set(rows) == {"W2", "add"}
     assert "target <= 1.5x" in rows["W2"]
     try:

@@ -1,19 +1,13 @@
 """benchmarks/xla.py keeps working: its workloads compute the same values on rill's
 executor and on XLA, and the runner prints a row per workload."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("jax")
 
 import rill as tf  # noqa: E402
-from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benchmark_module import load_benchmark, run_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +26,8 @@ def test_chain_matches_numpy_on_both_paths(bench):
 
 
 def test_runner_prints_a_row_per_workload():
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "xla.py"),
-            "--only",
-            "W2",
-            "--repeat",
-            "1",
-            "--rounds",
-            "1",
-            "--no-tf",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert out.returncode == 0, out.stderr
-    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("W2")]
+    stdout = run_benchmark("xla.py", "--only", "W2", "--repeat", "1", "--rounds", "1", "--no-tf")
+    rows = [line.split() for line in stdout.splitlines() if line.startswith("W2")]
     assert len(rows) == 1
     assert rows[0][1].endswith("ms") and rows[0][2].endswith("ms")  # executor, rill XLA
 
