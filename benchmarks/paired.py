@@ -48,14 +48,13 @@ def _statement(row, fw):
     return timeit.Timer(w["stmt"][fw], globals=ns).timeit
 
 
+RUN_ROWS = {"add": "add f32[4]", "matmul": "matmul f32[4,4]", "mlp_adam": run.ADAM_ROW + ", eager"}
+
+
 def _pair(name):
     """(rill timer, peer timer, calls per unit): a timer runs its workload ``n`` times."""
-    if name in ("add", "matmul"):
-        row = {"add": "add f32[4]", "matmul": "matmul f32[4,4]"}[name]
-        return _statement(row, "rill"), _statement(row, "torch"), 1
-    if name == "mlp_adam":
-        row = run.ADAM_ROW + ", eager"
-        return _statement(row, "rill"), _statement(row, "torch"), 1
+    if name in RUN_ROWS:
+        return _statement(RUN_ROWS[name], "rill"), _statement(RUN_ROWS[name], "torch"), 1
     if name == "fit":
         import eager_steps
 
@@ -66,9 +65,7 @@ def _pair(name):
 
     import rill
 
-    make, peer = {"W2": (xla.w2, xla.jax_w2), "W3b": (xla.w3b, xla.jax_w3b)}.get(
-        name, (xla.w4, xla.jax_w4)
-    )
+    make, peer = getattr(xla, name.lower()), getattr(xla, f"jax_{name.lower()}")
     return _repeat(make(rill, True)), _repeat(peer(jax)), 1
 
 
