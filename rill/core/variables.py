@@ -137,6 +137,12 @@ class Variable(metaclass=CreatorHook):
 
     # writing --------------------------------------------------------------------------
     def _convert_update(self, value, op):
+        if (
+            type(value) is EagerTensor
+            and value._dtype is self._dtype
+            and value._value.shape == self._shape._dims  # equal dims: compatible
+        ):
+            return value  # the optimizer's case, without the general checks below
         t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=self._dtype)
         if t.dtype is not self._dtype:
             raise TypeError(

@@ -18,6 +18,7 @@ from rill.core.dispatch import AVal, bind, primitive
 from rill.core.errors import InvalidArgumentError, ResourceExhaustedError, op_error
 from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.tensor_shape import TensorShape
+from rill.core.variables import Variable
 
 __all__ = [
     "tf_export", "EXPORTS", "AVal", "bind", "primitive", "convert_to_tensor", "wrap",
@@ -58,14 +59,19 @@ def dispatch_for(fn, cls):
             pair = [_EAGER_PAIR.get(fn, fn)]
 
             def wrapper(*args, **kwargs):
-                if not kwargs:  # the eager hot path: only eager tensors, nothing to find
+                if not kwargs:  # the eager hot path: eager tensors and plain variables,
+                    # which never dispatch (user types, subclasses included, are searched)
                     if len(args) == 2:  # a binary op: its operator's fast path if it has one
                         x, y = args
-                        if type(x) is EagerTensor and type(y) is EagerTensor:
+                        tx, ty = type(x), type(y)
+                        if (tx is EagerTensor or tx is Variable) and (
+                            ty is EagerTensor or ty is Variable
+                        ):
                             return pair[0](x, y)
                     else:
                         for a in args:
-                            if type(a) is not EagerTensor:
+                            ta = type(a)
+                            if ta is not EagerTensor and ta is not Variable:
                                 break
                         else:
                             return fn(*args)
@@ -380,7 +386,7 @@ def unbroadcast(dy, x):
         xs = x._value.shape
         if xs == dy._value.shape:  # the common case, without TensorShapes
             return dy
-        return sum_to_shape(dy, list(xs))
+        return sum_to_shape(dy, wrap(np.array(xs, np.int32), _d.int32))  # a bias's gradient
     xs = x.shape
     if xs.is_fully_defined():
         if xs == dy.shape:

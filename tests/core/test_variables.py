@@ -70,3 +70,26 @@ def test_unhashable_with_ref():
     with pytest.raises(TypeError):
         hash(v)
     assert {v.ref(): 1}[v.ref()] == 1
+
+
+def test_assign_checks_dtype_and_shape_on_every_path():
+    import numpy as np
+    import pytest
+
+    import rill as tf
+
+    v = tf.Variable(np.zeros((2, 3), np.float32))
+    v.assign(tf.constant(np.ones((2, 3), np.float32)))  # an equal-shape tensor: fast path
+    np.testing.assert_array_equal(v.numpy(), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        v.assign(tf.constant(np.ones((3, 2), np.float32)))
+    with pytest.raises(TypeError, match="float64"):
+        v.assign(tf.constant(np.ones((2, 3), np.float64)))
+    free = tf.Variable(np.zeros(2, np.float32), shape=tf.TensorShape(None))
+    free.assign(tf.constant(np.ones(5, np.float32)))  # any shape: the general path
+    assert free.numpy().shape == (5,)
+    partial = tf.Variable(np.zeros((2, 3), np.float32), shape=tf.TensorShape([None, 3]))
+    partial.assign(tf.constant(np.ones((4, 3), np.float32)))
+    assert partial.numpy().shape == (4, 3)
+    with pytest.raises(ValueError, match="shape"):
+        partial.assign(tf.constant(np.ones((4, 2), np.float32)))
