@@ -63,15 +63,13 @@ def dispatch_for(fn, cls):
                     # which never dispatch (user types, subclasses included, are searched)
                     if len(args) == 2:  # a binary op: its operator's fast path if it has one
                         x, y = args
-                        tx, ty = type(x), type(y)
-                        if (tx is EagerTensor or tx is Variable) and (
-                            ty is EagerTensor or ty is Variable
-                        ):
+                        if type(x) is EagerTensor and type(y) is EagerTensor:
+                            return pair[0](x, y)
+                        if type(x) in _PLAIN and type(y) in _PLAIN:
                             return pair[0](x, y)
                     else:
                         for a in args:
-                            ta = type(a)
-                            if ta is not EagerTensor and ta is not Variable:
+                            if type(a) not in _PLAIN:
                                 break
                         else:
                             return fn(*args)
@@ -97,6 +95,10 @@ def dispatch_for(fn, cls):
         return handler
 
     return deco
+
+
+# argument types that never dispatch: the wrappers' hot path passes them straight on
+_PLAIN = frozenset({EagerTensor, Variable})
 
 
 # op -> the Python operator method that computes it (math.add -> Tensor.__add__): called
