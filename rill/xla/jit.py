@@ -45,11 +45,6 @@ def _producer(t):
     return op
 
 
-def _dead():
-    """A cleared weak reference's answer: matches no value."""
-    return None
-
-
 # dtypes whose device arrays NumPy cannot view in place (bfloat16 comes back as a copy):
 # values of these stay on the host and jit's dispatch transfers them each call
 _NO_HOST_VIEW: set = set()
@@ -71,10 +66,6 @@ class XlaPlan:
         self._n_in = len(graph.inputs)
         self._n_out = len(plan.out_keys)
         self._host_inputs: dict = {}  # id -> weakref of last call's host-valued tensors
-        # a weak reference to each variable's value when last passed (a host view of a
-        # device array): a variable whose value is still that view needs no look-up, and
-        # the cache keeps no replaced value alive
-        self._var_views: list = [_dead] * len(self.variables)
         # an assigned variable of a fully defined shape gives its buffer to the update
         # (donation: XLA writes the new value in place of the old); jit copies a host
         # value first, and skips donating a buffer a host view still reads, so only the
@@ -99,8 +90,8 @@ class XlaPlan:
     def _on_device(self, a):
         """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
         ``np.asarray`` shares its buffer), passed back as is to skip the transfer; else
-        ``a``. JAX arrays are immutable and never donated here, so the view's values are
-        the array's; the shape, dtype and contiguity tests reject views of a part of it
+        ``a``. A buffer a host view reads is never donated (a donated argument is a
+        deferred value or a host copy), so the view's values are the array's; the shape, dtype and contiguity tests reject views of a part of it
         (a view of the view has the view, not the buffer, as its base)."""
         b = a.base
         if type(b) is memoryview:
@@ -115,10 +106,9 @@ class XlaPlan:
         return a
 
     def _resident(self, holder):
-        """The device array of ``holder``'s value (a tensor or variable). A host value is
-        transferred once and ``holder`` keeps a read-only host view of the device copy
-        (same values), so later calls pass it without a transfer; code that updates a
-        variable in place copies a read-only value first (``writable_value``)."""
+        """The device array of tensor ``holder``'s value. A host value is transferred once
+        and ``holder`` keeps a read-only host view of the device copy (same values), so
+        later calls pass it without a transfer."""
         a = holder._value
         d = self._on_device(a)
         if d is a:
@@ -156,23 +146,20 @@ class XlaPlan:
         return self._fn.lower(*arrays, *[v._value for v in self.variables])
 
     def _variable_args(self) -> list:
-        """The variables' device arrays: a deferred value's own, else made resident where a
-        value is new; a host value to be donated as it is (jit copies it, so the buffer
-        XLA updates is never one a host array or another argument shares)."""
-        views = self._var_views
+        """The variables' device arrays. A variable holds its value deferred on the device
+        between calls (as an assignment leaves it): a host value (new, or read since) is
+        put there once, without a transfer when it is a view of a device array. A host
+        value to be donated is passed as it is: jit copies it, so the buffer XLA updates
+        is never one a host array or another argument shares."""
         donated = self._donated
         out = []
         for i, v in enumerate(self.variables):
             a = held_value(v)
-            if type(a) is not np.ndarray or donated[i]:
-                out.append(a)
-            elif views[i]() is a:
-                out.append(a.base.obj)
-            else:
-                d = self._resident(v)
-                if d is not v._value:  # resident: its host view is remembered
-                    views[i] = weakref.ref(v._value)
-                out.append(d)
+            if type(a) is np.ndarray and not donated[i]:
+                d = self._on_device(a)
+                a = self._jax.device_put(a) if d is a else d
+                defer_value(v, a)
+            out.append(a)
         return out
 
     def _write_back(self, res):

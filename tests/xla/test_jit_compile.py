@@ -209,6 +209,11 @@ def test_device_resident_values_follow_every_update():
 
     for _ in range(3):  # the second call of x makes it device-resident
         np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
+    from rill.core.variables import held_value
+
+    # a variable only read stays on the device between calls, like an assigned one
+    read(x)
+    assert not isinstance(held_value(w), np.ndarray)
     v.assign_add(np.ones(4, np.float32))  # an eager in-place update of a resident value
     np.testing.assert_allclose(read(x).numpy(), expected(), rtol=1e-6)
     bump()  # another compiled function assigns v
