@@ -1,15 +1,11 @@
 """The benchmark runner keeps working: every workload runs for NumPy and rill (tiny repeat
 counts: this checks that the code runs and computes the right thing, not its speed)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import rill
 from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,12 @@
 """benchmarks/eager_steps.py keeps working: its rill step and its NumPy floor train the same
 model the same way (the floor's hand-written gradients agree with rill's tape)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import rill as tf
 from rill import keras
 from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

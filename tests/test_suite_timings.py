@@ -1,11 +1,7 @@
 """benchmarks/suite_timings.py keeps working (tiny sizes: that each workload runs and
 checks its own result, not how fast)."""
 
-from pathlib import Path
-
 from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_workloads_run_and_check_their_results():

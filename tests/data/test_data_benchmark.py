@@ -1,11 +1,7 @@
 """benchmarks/data_pipeline.py keeps working (tiny sizes: that it runs and computes the
 right sums, not its speed)."""
 
-from pathlib import Path
-
 from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _bench():

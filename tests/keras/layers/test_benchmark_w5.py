@@ -1,11 +1,7 @@
 """benchmarks/keras_layers.py (W5) keeps working: rill's worker trains the CNN for a step
 (tiny sizes: this checks that the code runs, not its speed)."""
 
-from pathlib import Path
-
 from tests.benchmark_module import load_benchmark
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_w5_worker_runs_for_rill():
