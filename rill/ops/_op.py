@@ -380,15 +380,34 @@ def static_int(op: str, what: str, value, error: type = InvalidArgumentError) ->
 # --------------------------------------------------------------------------------------
 
 
+def _array_ops():
+    """rill.ops.array_ops, which imports this module (so it is not imported at its top);
+    looked up once, as the gradient helpers run per op."""
+    global _ARRAY_OPS
+    if _ARRAY_OPS is None:
+        from rill.ops import array_ops
+
+        _ARRAY_OPS = array_ops
+    return _ARRAY_OPS
+
+
+_ARRAY_OPS = None
+
+
+def static_shape_tensor(dims) -> EagerTensor:
+    """An int32 shape tensor of the known dims ``dims`` (ints), built directly: a gradient
+    rule's target shape, without converting a Python list op by op."""
+    return wrap(np.array(dims, np.int32), _d.int32)
+
+
 def unbroadcast(dy, x):
     """Sum ``dy`` down to ``x``'s shape (undoing broadcasting in the forward op)."""
-    from rill.ops.array_ops import shape, sum_to_shape
-
     if type(x) is EagerTensor and type(dy) is EagerTensor:
         xs = x._value.shape
         if xs == dy._value.shape:  # the common case, without TensorShapes
             return dy
-        return sum_to_shape(dy, wrap(np.array(xs, np.int32), _d.int32))  # a bias's gradient
+        return _array_ops().sum_to_shape(dy, static_shape_tensor(xs))  # a bias's gradient
+    shape, sum_to_shape = _array_ops().shape, _array_ops().sum_to_shape
     xs = x.shape
     if xs.is_fully_defined():
         if xs == dy.shape:

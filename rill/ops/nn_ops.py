@@ -8,6 +8,7 @@ from rill.core import dtypes as _d
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
+    EagerTensor,
     InvalidArgumentError,
     TensorShape,
     binary_args,
@@ -18,6 +19,7 @@ from rill.ops._op import (
     op_error,
     primitive,
     static_int,
+    static_shape_tensor,
     static_value,
     tf_export,
     unary_rule,
@@ -88,6 +90,10 @@ def _down(y, like):
 
 def _keepdims_like(dy, ref, axis):
     """Reshape ``dy`` (``ref`` reduced over ``axis``) to ``ref``'s rank with a 1 at ``axis``."""
+    if type(ref) is EagerTensor:  # eagerly the dims are known: the shape tensor directly
+        dims = list(ref._value.shape)
+        dims[axis % len(dims)] = 1
+        return reshape(dy, static_shape_tensor(dims))
     dims = ref.shape.as_list() if ref.shape.rank is not None else None
     if dims is not None:
         axis %= len(dims)
@@ -319,10 +325,12 @@ def _softmax(xp, x, axis):
     if x.size == 0:
         return x.copy()
     xu = _upcast(x)
-    e = xp.exp(xu - xp.max(xu, axis=axis, keepdims=True))
-    if xp is np:  # in place: e is this function's own array
+    if xp is np:  # the ufuncs directly, and in place: e is this function's own array
+        e = xu - np.maximum.reduce(xu, axis=axis, keepdims=True)
+        np.exp(e, out=e)
         e /= np.add.reduce(e, axis=axis, keepdims=True)
         return _down(e, x)
+    e = xp.exp(xu - xp.max(xu, axis=axis, keepdims=True))
     return _down(e / xp.sum(e, axis=axis, keepdims=True), x)
 
 
@@ -489,7 +497,11 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 
 def _check_labels(xp, labels, depth):
-    if labels.size == 0 or (xp is np and labels.min() >= 0 and labels.max() < depth):
+    if labels.size == 0 or (
+        xp is np
+        and np.minimum.reduce(labels, None) >= 0
+        and np.maximum.reduce(labels, None) < depth
+    ):
         return
     bad = (labels < 0) | (labels >= depth)
     if xp.any(bad):

@@ -11,6 +11,7 @@ import numpy as np
 from rill.core import dtypes as _d
 from rill.ops._op import (
     AVal,
+    EagerTensor,
     InvalidArgumentError,
     TensorShape,
     bind,
@@ -18,8 +19,10 @@ from rill.ops._op import (
     op_error,
     primitive,
     reduce_rule,
+    static_shape_tensor,
     static_value,
     tf_export,
+    wrap,
 )
 from rill.ops.array_ops import (
     broadcast_to,
@@ -127,6 +130,14 @@ def _keepdims_shape_t(x, axis):
 
 def _broadcast_back(dy, x, axis, keepdims):
     """Broadcast a reduction's upstream gradient back to the input's shape."""
+    if type(x) is EagerTensor:  # eagerly the dims are known: shape tensors directly
+        dims = x._value.shape
+        if not keepdims:
+            axes = range(len(dims)) if axis is None else axis
+            dy = reshape(
+                dy, static_shape_tensor([1 if i in axes else d for i, d in enumerate(dims)])
+            )
+        return broadcast_to(dy, static_shape_tensor(dims))
     if not keepdims:
         dy = reshape(dy, _keepdims_shape_t(x, axis))
     xs = x.shape
@@ -146,6 +157,8 @@ def _reduce(prim, input_tensor, axis, keepdims):
 
 def _reduction_size(x, out):
     """Number of input elements reduced into each output element, as a tensor of x's dtype."""
+    if type(x) is EagerTensor and type(out) is EagerTensor:
+        return wrap(np.asarray(x._value.size // max(out._value.size, 1), x.dtype.np), x.dtype)
     if x.shape.is_fully_defined() and out.shape.is_fully_defined():
         n = x.shape.num_elements() // max(out.shape.num_elements(), 1)
         return _const(n, x.dtype)
