@@ -552,7 +552,7 @@ def record(tapes, prim, params, inputs, outs) -> None:
         else:
             continue
         for o in outs:
-            if o.dtype in _DIFFERENTIABLE:
+            if o._dtype in _DIFFERENTIABLE:
                 # outputs are new tensors: the first tape to record them numbers them
                 otid = getattr(o, "_tid", None)
                 if otid is None:

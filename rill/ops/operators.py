@@ -82,10 +82,15 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     t._value = out if type(out) is _ndarray else _asarray(out)
                     t._dtype = out_dtype or d
                     return t
-        elif ts is EagerTensor and type(other) is EagerTensor:
+        elif ts is EagerTensor:
             # a tape records (or a trace captures): two eager tensors alike need no
-            # conversion, so the op is what the public function would bind
-            if other._dtype is self._dtype and self._dtype in allowed:
+            # conversion, so the op is what the public function would bind; a plain
+            # variable is read eagerly as that function reads it (a tape watches the read)
+            to = type(other)
+            if to is Variable and other._dtype is self._dtype and dispatch.state.graph is None:
+                other = other._read()
+                to = type(other)
+            if to is EagerTensor and other._dtype is self._dtype and self._dtype in allowed:
                 return bind(prim, (other, self) if reverse else (self, other))
         if getattr(other, "_rill_dispatch", False):
             return NotImplemented  # let RaggedTensor/SparseTensor's reflected operator run

@@ -4,6 +4,7 @@ result (temporary elision, as NumPy does), and nothing anyone can still read cha
 from __future__ import annotations
 
 import operator
+import re
 import tracemalloc
 
 import numpy as np
@@ -115,3 +116,33 @@ def test_small_integer_and_recorded_tensors_take_the_ordinary_path():
         out = (x * 3.0) + y  # recorded: the tape keeps the product's tensor
     np.testing.assert_array_equal(out.numpy(), xa * 3.0 + ya)
     np.testing.assert_allclose(tape.gradient(out, x).numpy(), np.full(SHAPE, 3.0), rtol=0)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+def test_tensor_and_variable_under_a_tape_read_the_variable_as_the_op_does(op):
+    # ``t <op> v`` while a tape records: the variable is read (and so watched) exactly as
+    # tf.<op>(t, v) reads it; the gradient is the operator's closed form
+    fn = getattr(operator, op)
+    ta, va = _arrays(np.float64)
+    t, v = tf.constant(ta[:3, :4]), tf.Variable(va[:3, :4])
+    with tf.GradientTape() as tape:
+        out = fn(t, v)
+    expected = {
+        "add": np.ones_like(va[:3, :4]),
+        "sub": -np.ones_like(va[:3, :4]),
+        "mul": ta[:3, :4],
+        "truediv": -ta[:3, :4] / va[:3, :4] ** 2,
+    }[op]
+    np.testing.assert_allclose(out.numpy(), fn(ta[:3, :4], va[:3, :4]), rtol=1e-12)
+    np.testing.assert_allclose(tape.gradient(out, v).numpy(), expected, rtol=1e-12)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        out = fn(t, v)
+    assert tape.gradient(out, v) is None  # not watched: the read is not recorded for v
+    # a dtype mismatch is the op's own error (InvalidArgumentError, or TypeError for
+    # truediv), the same under a tape as without one
+    t32 = tf.constant(ta[:3, :4].astype(np.float32))
+    with pytest.raises((tf.errors.InvalidArgumentError, TypeError)) as plain:
+        fn(t32, v)
+    with tf.GradientTape():
+        with pytest.raises(plain.type, match=re.escape(str(plain.value)[:40])):
+            fn(t32, v)
