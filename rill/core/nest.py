@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as _abc
+from abc import get_cache_token as _abc_token
 
 __all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_same_structure"]
 
@@ -13,11 +14,28 @@ def _is_namedtuple(x) -> bool:
 
 def is_nested(x) -> bool:
     """True for lists, tuples and mappings (the containers tf.nest recurses into)."""
-    return isinstance(x, (list, tuple, _abc.Mapping))
+    t = type(x)
+    if t is list or t is tuple or t is dict:
+        return True
+    # the answer per type, cached: a tensor leaf would otherwise pay the Mapping ABC's
+    # check each time. A registration with any ABC (Mapping.register) clears the cache.
+    if _CACHE_TOKEN[0] != _abc_token():
+        _NESTED_BY_TYPE.clear()
+        _CACHE_TOKEN[0] = _abc_token()
+    hit = _NESTED_BY_TYPE.get(t)
+    if hit is None:
+        hit = isinstance(x, (list, tuple, _abc.Mapping))
+        if x.__class__ is t:  # a proxy's __class__ may answer differently per instance
+            _NESTED_BY_TYPE[t] = hit
+    return hit
+
+
+_NESTED_BY_TYPE: dict = {}
+_CACHE_TOKEN = [_abc_token()]
 
 
 def _children(x):
-    if isinstance(x, _abc.Mapping):
+    if type(x) is dict or isinstance(x, _abc.Mapping):
         return [x[k] for k in sorted(x)]
     return list(x)
 
@@ -66,6 +84,11 @@ def flatten_up_to(shallow, structure) -> list:
 
 
 def _rebuild(template, values):
+    t = type(template)
+    if t is list:
+        return list(values)
+    if t is tuple:
+        return tuple(values)
     if isinstance(template, _abc.Mapping):
         keys = sorted(template)
         items = dict(zip(keys, values))

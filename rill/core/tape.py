@@ -139,7 +139,8 @@ class GradientTape:
         return result
 
     def _gradient(self, target, sources, output_gradients, unconnected):
-        unconnected = UnconnectedGradients(unconnected)
+        if type(unconnected) is not UnconnectedGradients:  # a string ("zero")
+            unconnected = UnconnectedGradients(unconnected)
         flat_sources = nest.flatten(sources)
         src_tids = []
         for s in flat_sources:
