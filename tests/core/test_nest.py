@@ -44,20 +44,20 @@ def test_leaf_count_mismatch_raises():
 
 
 def test_a_class_registered_as_mapping_after_a_lookup_becomes_nested():
-    class Table:
-        def __init__(self, d):
-            self._d = d
-
-        def __getitem__(self, k):
-            return self._d[k]
-
-        def __iter__(self):
-            return iter(self._d)
+    class Table:  # a mapping in all but registration: keys, lookup and length
+        def __init__(self, **items):
+            self.items = items
 
         def __len__(self):
-            return len(self._d)
+            return len(self.items)
 
-    tbl = Table({"b": 1, "a": 2})
+        def __iter__(self):
+            yield from self.items
+
+        def __getitem__(self, key):
+            return self.items[key]
+
+    tbl = Table(b=1, a=2)
     assert not nest.is_nested(tbl)  # answered (and cached) as a leaf first
     assert nest.flatten([tbl]) == [tbl]
     collections.abc.Mapping.register(Table)
