@@ -209,7 +209,7 @@ def _mean_kernel(x, axis=None, keepdims=False, xp=np):
         if x.dtype.kind == "i":
             q = q * xp.sign(s)
         return xp.asarray(q).astype(x.dtype)
-    if x.size == 0 or 0 in [x.shape[a] for a in (range(x.ndim) if axis is None else axis)]:
+    if x.size == 0:  # (a non-empty input has no 0 dimension to reduce over)
         s = xp.sum(x, axis=axis, keepdims=keepdims)
         return xp.asarray(s / 0, dtype=x.dtype) if s.size else xp.asarray(s, dtype=x.dtype)
     if xp is np and x.dtype in _F32_F64:
