@@ -14,7 +14,10 @@ Workloads, all float32 on the same seeded data:
   BatchNormalization + pooling + Dropout on 8x8 digits), ``fit`` with batch 32
   (ms per step);
 - ``numpy_floor``: the ``keras_step`` arithmetic hand-written in NumPy (forward,
-  backward and Adam), the floor no framework can beat.
+  backward and Adam), the floor no framework can beat;
+- ``tape_step``: ``run.py``'s eager MLP Adam step (the row issue 11's PyTorch target is
+  measured on): ``tf.Variable``s, a ``GradientTape`` and Adam written with rill ops, no
+  Keras (ms per step).
 
 Each workload reports the median over ``--repeat`` runs of the per-step time. With
 ``--profile`` each workload also runs under cProfile and its top entries (by own time)
@@ -76,6 +79,20 @@ def keras_step():
         opt.apply_gradients(zip(grads, model.trainable_variables))
 
     return step, 1
+
+
+def tape_step():
+    """``run.py``'s hand-written eager step, on its weights and batch."""
+    import rill
+
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    import run
+
+    params, x, y = run.mlp_data()
+    ns = run._tf_style_mlp(rill, params, x, y, compiled=False)
+    f, tx, ty = ns["f"], ns["x"], ns["y"]
+    return (lambda: f(tx, ty)), 1
 
 
 def fit():
@@ -223,6 +240,7 @@ def torch_fit():
 WORKLOADS = {
     "numpy_floor": numpy_floor,
     "keras_step": keras_step,
+    "tape_step": tape_step,
     "torch_step": torch_step,
     "fit": fit,
     "torch_fit": torch_fit,

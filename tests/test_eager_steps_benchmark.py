@@ -37,8 +37,8 @@ def test_floor_gradients_match_the_tape(bench):
 
 
 def test_the_script_runs(bench, capsys):
-    assert bench.main(["--repeat", "1", "--only", "numpy_floor,keras_step"]) == 0
+    assert bench.main(["--repeat", "1", "--only", "numpy_floor,keras_step,tape_step"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if "ms/step" in line]
-    assert [r[0] for r in rows] == ["numpy_floor", "keras_step"]
+    assert [r[0] for r in rows] == ["numpy_floor", "keras_step", "tape_step"]
     assert all(float(r[1]) > 0 for r in rows)
