@@ -43,7 +43,25 @@ def _children(x):
 def _is_composite(x) -> bool:
     """A value made of tensors (a TensorArray...): ``_rill_components()`` lists them and
     ``_rill_rebuild(components)`` makes a like value from new ones."""
-    return hasattr(x, "_rill_components")
+    return type_has(x, "_rill_components")
+
+
+def type_has(x, name: str) -> bool:
+    """``hasattr(x, name)`` for a protocol method, answered per type from a cache where
+    the type decides it for every instance, so a tensor leaf does not pay a failed
+    attribute lookup on each walk: the class has it, or its instances can have no
+    attributes of their own (no ``__dict__``, no ``__getattr__``) and this one lacks it.
+    Anything else is looked up each time."""
+    t = type(x)
+    hit = _TYPE_HAS.get((t, name))
+    if hit is None:
+        hit = hasattr(x, name)
+        if hasattr(t, name) or not (hit or hasattr(x, "__dict__") or hasattr(t, "__getattr__")):
+            _TYPE_HAS[(t, name)] = hit
+    return hit
+
+
+_TYPE_HAS: dict = {}
 
 
 def flatten(structure, expand_composites=False) -> list:

@@ -118,13 +118,13 @@ def _key(args) -> tuple:
 def _is_composite(x) -> bool:
     """A value made of tensors (SparseTensor, RaggedTensor, TensorArray): it has
     ``_rill_components()`` and ``_rill_rebuild(components)``."""
-    return hasattr(x, "_rill_components")
+    return nest.type_has(x, "_rill_components")
 
 
 def _is_composite_spec(x) -> bool:
     """A spec of such a value (SparseTensorSpec, RaggedTensorSpec): it has
     ``_rill_component_specs()`` and ``_rill_from_components(components)``."""
-    return hasattr(x, "_rill_component_specs")
+    return nest.type_has(x, "_rill_component_specs")
 
 
 def _composite_key(x):
@@ -136,6 +136,11 @@ def _composite_key(x):
 
 
 def _struct_key(x):
+    t = type(x)
+    if t is EagerTensor:  # the common leaf first (what _leaf_key gives it)
+        return (x._dtype, x._value.shape)
+    if t is tuple or t is list:
+        return (t, tuple(_struct_key(v) for v in x))
     if _is_composite(x) or _is_composite_spec(x):
         return _composite_key(x)
     if isinstance(x, (list, tuple)):

@@ -72,3 +72,26 @@ def test_matches_tensorflow_nest_where_installed():
     mine = nest.pack_sequence_as(structure, list(range(6)))
     theirs = tf_real.nest.pack_sequence_as(structure, list(range(6)))
     assert mine == theirs
+
+
+def test_type_has_caches_class_answers_but_not_instance_attributes():
+    class Plain:
+        pass
+
+    class Slotted:
+        __slots__ = ()
+
+    class Composite:
+        def _rill_components(self):
+            return []
+
+    assert not nest.type_has(Plain(), "_rill_components")
+    assert nest.type_has(Composite(), "_rill_components")
+    odd = Plain()
+    odd._rill_components = lambda: []  # an instance attribute: this instance only
+    assert nest.type_has(odd, "_rill_components")
+    assert not nest.type_has(Plain(), "_rill_components")
+    assert nest.type_has(odd, "_rill_components")
+    assert not nest.type_has(Slotted(), "_rill_components")
+    assert (Slotted, "_rill_components") in nest._TYPE_HAS  # no instance can differ
+    assert (Plain, "_rill_components") not in nest._TYPE_HAS
