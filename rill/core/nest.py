@@ -26,10 +26,13 @@ def is_nested(x) -> bool:
     if hit is None:
         hit = isinstance(x, (list, tuple, _abc.Mapping))
         if x.__class__ is t:  # a proxy's __class__ may answer differently per instance
+            if len(_NESTED_BY_TYPE) >= _CACHE_LIMIT:  # classes made on the fly (a
+                _NESTED_BY_TYPE.clear()  # namedtuple per call) must not pile up
             _NESTED_BY_TYPE[t] = hit
     return hit
 
 
+_CACHE_LIMIT = 4096  # types per cache (their answers are cheap to recompute)
 _NESTED_BY_TYPE: dict = {}
 _CACHE_TOKEN = [_abc_token()]
 
@@ -57,6 +60,8 @@ def type_has(x, name: str) -> bool:
     if hit is None:
         hit = hasattr(x, name)
         if hasattr(t, name) or not (hit or hasattr(x, "__dict__") or hasattr(t, "__getattr__")):
+            if len(_TYPE_HAS) >= _CACHE_LIMIT:  # classes made on the fly must not pile up
+                _TYPE_HAS.clear()
             _TYPE_HAS[(t, name)] = hit
     return hit
 

@@ -95,3 +95,12 @@ def test_type_has_caches_class_answers_but_not_instance_attributes():
     assert not nest.type_has(Slotted(), "_rill_components")
     assert (Slotted, "_rill_components") in nest._TYPE_HAS  # no instance can differ
     assert (Plain, "_rill_components") not in nest._TYPE_HAS
+
+
+def test_type_caches_stay_bounded_when_classes_are_made_on_the_fly():
+    for i in range(nest._CACHE_LIMIT + 10):
+        cls = type(f"Leaf{i}", (), {"__slots__": ()})
+        assert not nest.is_nested(cls())
+        assert not nest.type_has(cls(), "_rill_components")
+    assert len(nest._NESTED_BY_TYPE) <= nest._CACHE_LIMIT
+    assert len(nest._TYPE_HAS) <= nest._CACHE_LIMIT
