@@ -26,10 +26,16 @@ def is_nested(x) -> bool:
     if hit is None:
         hit = isinstance(x, (list, tuple, _abc.Mapping))
         if x.__class__ is t:  # a proxy's __class__ may answer differently per instance
-            if len(_NESTED_BY_TYPE) >= _CACHE_LIMIT:  # classes made on the fly (a
-                _NESTED_BY_TYPE.clear()  # namedtuple per call) must not pile up
-            _NESTED_BY_TYPE[t] = hit
+            _remember(_NESTED_BY_TYPE, t, hit)
     return hit
+
+
+def _remember(cache: dict, key, answer: bool) -> None:
+    """Store a per-type answer; a full cache starts over, so classes made on the fly (a
+    namedtuple per call) do not pile up in it."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = answer
 
 
 _CACHE_LIMIT = 4096  # types per cache (their answers are cheap to recompute)
@@ -60,9 +66,7 @@ def type_has(x, name: str) -> bool:
     if hit is None:
         hit = hasattr(x, name)
         if hasattr(t, name) or not (hit or hasattr(x, "__dict__") or hasattr(t, "__getattr__")):
-            if len(_TYPE_HAS) >= _CACHE_LIMIT:  # classes made on the fly must not pile up
-                _TYPE_HAS.clear()
-            _TYPE_HAS[(t, name)] = hit
+            _remember(_TYPE_HAS, (t, name), hit)
     return hit
 
 
@@ -192,5 +196,7 @@ def map_structure(func, *structure, **kwargs):
         raise ValueError(f"Unexpected arguments: {sorted(kwargs)}")
     for s in structure[1:]:
         assert_same_structure(structure[0], s, check_types=check_types)
+    if len(structure) == 1 and not is_nested(structure[0]):
+        return func(structure[0])  # a single leaf: nothing to flatten or rebuild
     flats = [flatten(s) for s in structure]
     return pack_sequence_as(structure[0], [func(*xs) for xs in zip(*flats)])

@@ -54,8 +54,6 @@ def _replicas(model):
 
 
 def _slice(x, idx):
-    if type(x) is np.ndarray:  # the common single input: no structure to walk
-        return _take_rows(x, idx)
     return nest.map_structure(lambda a: _take_rows(a, idx), x)
 
 

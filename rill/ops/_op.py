@@ -407,13 +407,13 @@ def unbroadcast(dy, x):
         if xs == dy._value.shape:  # the common case, without TensorShapes
             return dy
         return _array_ops().sum_to_shape(dy, static_shape_tensor(xs))  # a bias's gradient
-    shape, sum_to_shape = _array_ops().shape, _array_ops().sum_to_shape
+    array_ops = _array_ops()
     xs = x.shape
     if xs.is_fully_defined():
         if xs == dy.shape:
             return dy
-        return sum_to_shape(dy, xs.as_list())  # a constant: no Shape op to run
-    return sum_to_shape(dy, shape(x))
+        return array_ops.sum_to_shape(dy, xs.as_list())  # a constant: no Shape op to run
+    return array_ops.sum_to_shape(dy, array_ops.shape(x))
 
 
 _ = (_d,)

@@ -423,10 +423,10 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
 def _sum_to_shape_kernel(dy, s, xp=np):
     s = tuple(s.tolist()) if type(s) is np.ndarray else tuple(int(v) for v in s)
     lead = dy.ndim - len(s)
-    if lead > 0 and dy.shape[lead:] == s:  # a bias's gradient: a sum over the leading axes
-        return dy.sum(axis=tuple(range(lead)))
     if lead:
         dy = dy.sum(axis=tuple(range(lead)))
+        if dy.shape == s:  # a bias's gradient: nothing more to sum
+            return dy
     axes = tuple(i for i, d in enumerate(s) if d == 1 and dy.shape[i] != 1)
     if axes:
         dy = dy.sum(axis=axes, keepdims=True)

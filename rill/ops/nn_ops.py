@@ -8,7 +8,6 @@ from rill.core import dtypes as _d
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
-    EagerTensor,
     InvalidArgumentError,
     TensorShape,
     binary_args,
@@ -90,14 +89,12 @@ def _down(y, like):
 
 def _keepdims_like(dy, ref, axis):
     """Reshape ``dy`` (``ref`` reduced over ``axis``) to ``ref``'s rank with a 1 at ``axis``."""
-    if type(ref) is EagerTensor:  # eagerly the dims are known: the shape tensor directly
-        dims = list(ref._value.shape)
-        dims[axis % len(dims)] = 1
-        return reshape(dy, static_shape_tensor(dims))
     dims = ref.shape.as_list() if ref.shape.rank is not None else None
     if dims is not None:
         axis %= len(dims)
         dims[axis] = 1
+        if None not in dims:  # known (always, eagerly): the shape tensor directly
+            return reshape(dy, static_shape_tensor(dims))
         if sum(d is None for d in dims) <= 1:
             return reshape(dy, [-1 if d is None else d for d in dims])
     return expand_dims(dy, axis)

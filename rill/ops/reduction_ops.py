@@ -11,7 +11,6 @@ import numpy as np
 from rill.core import dtypes as _d
 from rill.ops._op import (
     AVal,
-    EagerTensor,
     InvalidArgumentError,
     TensorShape,
     bind,
@@ -119,10 +118,11 @@ def _keepdims_shape(x, axis):
 
 
 def _keepdims_shape_t(x, axis):
-    """Like _keepdims_shape, but a tensor when some dimension of x is unknown."""
+    """The reduction output's shape with keepdims=True as an int32 tensor: made from the
+    dims where x's are known (always, eagerly), else from x's Shape op."""
     s = _keepdims_shape(x, axis)
     if None not in s:
-        return s
+        return static_shape_tensor(s)
     dims = unstack(shape(x), num=x.shape.rank)
     axes = range(x.shape.rank) if axis is None else axis
     return stack([_const(1, _d.int32) if i in axes else d for i, d in enumerate(dims)])
@@ -130,18 +130,12 @@ def _keepdims_shape_t(x, axis):
 
 def _broadcast_back(dy, x, axis, keepdims):
     """Broadcast a reduction's upstream gradient back to the input's shape."""
-    if type(x) is EagerTensor:  # eagerly the dims are known: shape tensors directly
-        dims = x._value.shape
-        if not keepdims:
-            axes = range(len(dims)) if axis is None else axis
-            dy = reshape(
-                dy, static_shape_tensor([1 if i in axes else d for i, d in enumerate(dims)])
-            )
-        return broadcast_to(dy, static_shape_tensor(dims))
     if not keepdims:
         dy = reshape(dy, _keepdims_shape_t(x, axis))
     xs = x.shape
-    return broadcast_to(dy, xs.as_list() if xs.is_fully_defined() else shape(x))
+    return broadcast_to(
+        dy, static_shape_tensor(xs.as_list()) if xs.is_fully_defined() else shape(x)
+    )
 
 
 def _keepdims(keepdims):
@@ -157,11 +151,10 @@ def _reduce(prim, input_tensor, axis, keepdims):
 
 def _reduction_size(x, out):
     """Number of input elements reduced into each output element, as a tensor of x's dtype."""
-    if type(x) is EagerTensor and type(out) is EagerTensor:
-        return wrap(np.asarray(x._value.size // max(out._value.size, 1), x.dtype.np), x.dtype)
-    if x.shape.is_fully_defined() and out.shape.is_fully_defined():
-        n = x.shape.num_elements() // max(out.shape.num_elements(), 1)
-        return _const(n, x.dtype)
+    xs, outs = x.shape, out.shape
+    if xs.is_fully_defined() and outs.is_fully_defined():
+        n = xs.num_elements() // max(outs.num_elements(), 1)
+        return wrap(np.asarray(n, x.dtype.np), x.dtype)  # a known count: no conversion
     n = realdiv(cast(reduce_prod(shape(x)), _d.float64), cast(reduce_prod(shape(out)), _d.float64))
     return cast(n, x.dtype)
 

@@ -139,12 +139,10 @@ def _struct_key(x):
     t = type(x)
     if t is EagerTensor:  # the common leaf first (what _leaf_key gives it)
         return (x._dtype, x._value.shape)
-    if t is tuple or t is list:
-        return (t, tuple(_struct_key(v) for v in x))
-    if _is_composite(x) or _is_composite_spec(x):
+    if t is not tuple and t is not list and (_is_composite(x) or _is_composite_spec(x)):
         return _composite_key(x)
     if isinstance(x, (list, tuple)):
-        return (type(x), tuple(_struct_key(v) for v in x))
+        return (t, tuple(_struct_key(v) for v in x))
     if isinstance(x, dict):
         return (dict, tuple((k, _struct_key(x[k])) for k in sorted(x)))
     return _leaf_key(x)

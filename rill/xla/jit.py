@@ -91,8 +91,9 @@ class XlaPlan:
         """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
         ``np.asarray`` shares its buffer), passed back as is to skip the transfer; else
         ``a``. A buffer a host view reads is never donated (a donated argument is a
-        deferred value or a host copy), so the view's values are the array's; the shape, dtype and contiguity tests reject views of a part of it
-        (a view of the view has the view, not the buffer, as its base)."""
+        deferred value or a host copy), so the view's values are the array's; the shape,
+        dtype and contiguity tests reject views of a part of it (a view of the view has
+        the view, not the buffer, as its base)."""
         b = a.base
         if type(b) is memoryview:
             o = b.obj
