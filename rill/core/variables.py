@@ -161,7 +161,7 @@ class Variable(metaclass=CreatorHook):
         if op == "assign":
             self._value = np.asarray(arr)
             return
-        if type(arr) is _ndarray and _sole_owner(self):
+        if type(arr) is _ndarray and sole_owner(self):
             # no tensor, view or caller holds the old array, so no one can see it change:
             # update it in place instead of allocating (the optimizer's hot path)
             cur = self._value
@@ -400,15 +400,15 @@ _SOLE = _baseline()
 def writable_value(v):
     """``v``'s array if it may be updated in place (else a private copy, which becomes
     ``v``'s value): the array a fused optimizer kernel writes into."""
-    if not _sole_owner(v):
+    if not sole_owner(v):
         v._value = v._value.copy()
     return v._value
 
 
-def _sole_owner(v) -> bool:
-    """True when nothing but ``v`` references its array (no tensor read from it, no view
-    of it, no caller's reference) and the array owns writable memory: writing into it then
-    changes nothing anyone else can observe."""
+def sole_owner(v) -> bool:
+    """True when nothing but ``v`` (a variable or an eager tensor) references its array
+    (no tensor read from it, no view of it, no caller's reference) and the array owns
+    writable memory: writing into it then changes nothing anyone else can observe."""
     cur = v._value
     if cur.base is not None or not cur.flags.writeable:
         return False

@@ -19,7 +19,7 @@ from rill.core import dtypes as _d
 from rill.core.dispatch import bind
 from rill.core.errors import InvalidArgumentError, op_error
 from rill.core.tensor import EagerTensor, Tensor
-from rill.core.variables import Variable
+from rill.core.variables import Variable, sole_owner
 from rill.ops import indexing_ops, linalg_ops, unary_ops
 from rill.ops import math_ops as m
 from rill.ops._op import binary_args, convert_to_tensor, set_eager_pair
@@ -55,14 +55,13 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                 ok = (to is float and d in _FLOATISH) or to is int
                 b = other
             if ok and d in allowed:
-                a = self._value
                 if (
                     inplace is not None
                     and _refcount(self) == _TEMP_REFS
                     and ts is EagerTensor
-                    and a.nbytes >= _ELIDE_BYTES
-                    and _temporary(a, b, d)
+                    and _temporary(self, b, d)
                 ):
+                    a = self._value
                     try:
                         inplace(a, b)
                     except Exception:  # noqa: BLE001 - checked before writing: the kernel reports
@@ -73,6 +72,7 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                         t._dtype = d
                         return t
                 # the kernel is read per call: set_backend rebinds it
+                a = self._value
                 try:
                     out = prim.kernel(b, a) if reverse else prim.kernel(a, b)
                 except Exception:  # noqa: BLE001 - re-run through the slow path for the real error
@@ -129,32 +129,24 @@ class _Probe:
 _TEMP_REFS = _Probe() + 0
 
 
-def _array_refs() -> int:
-    t = _new(EagerTensor)
-    t._value = np.zeros(2)
+def _temporary(t, b, d) -> bool:
+    """Whether the operator may write its result into the array of ``t``, its tensor
+    operand: a large float array of the result's shape that only ``t`` holds (no view,
+    no other tensor or variable: ``sole_owner``), and ``t`` itself a value the
+    interpreter evaluated for this operator alone (a C caller such as ``sum`` could hold
+    the only reference and read it afterwards, so the calling instruction must be the
+    interpreter's own binary operator)."""
     a = t._value
-    return _refcount(a)
-
-
-_SOLE_ARRAY_REFS = _array_refs()
-
-
-def _temporary(a, b, d) -> bool:
-    """Whether the operator may write its result into ``a``, the array of its tensor
-    operand: a float array that only that tensor holds (no view, no other tensor or
-    variable), owned and writable, of the result's shape, and the tensor itself a value
-    the interpreter evaluated for this operator alone (a C caller such as ``sum`` could
-    hold the only reference and read it afterwards, so the calling instruction must be
-    the interpreter's own binary operator)."""
     if (
         d not in _FLOATISH
-        or _refcount(a) != _SOLE_ARRAY_REFS + 1  # + the caller's local
-        or a.base is not None
-        or not a.flags.writeable
         or type(a) is not _ndarray
+        or a.nbytes < _ELIDE_BYTES
         or (type(b) is _ndarray and b.shape != a.shape and b.ndim != 0)
         or _BINARY_OP is None
     ):
+        return False
+    del a  # sole_owner counts the references to the array
+    if not sole_owner(t):
         return False
     f = sys._getframe(2)
     return f.f_code.co_code[f.f_lasti] == _BINARY_OP
