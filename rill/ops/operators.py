@@ -59,6 +59,7 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     inplace is not None
                     and _refcount(self) == _TEMP_REFS
                     and ts is EagerTensor
+                    and self._value.nbytes >= _ELIDE_BYTES  # small: no call made
                     and _temporary(self, b, d)
                 ):
                     a = self._value
@@ -131,16 +132,15 @@ _TEMP_REFS = _Probe() + 0
 
 def _temporary(t, b, d) -> bool:
     """Whether the operator may write its result into the array of ``t``, its tensor
-    operand: a large float array of the result's shape that only ``t`` holds (no view,
-    no other tensor or variable: ``sole_owner``), and ``t`` itself a value the
-    interpreter evaluated for this operator alone (a C caller such as ``sum`` could hold
-    the only reference and read it afterwards, so the calling instruction must be the
-    interpreter's own binary operator)."""
+    operand (a large one: the caller checked): a float array of the result's shape that
+    only ``t`` holds (no view, no other tensor or variable: ``sole_owner``), and ``t``
+    itself a value the interpreter evaluated for this operator alone (a C caller such as
+    ``sum`` could hold the only reference and read it afterwards, so the calling
+    instruction must be the interpreter's own binary operator)."""
     a = t._value
     if (
         d not in _FLOATISH
         or type(a) is not _ndarray
-        or a.nbytes < _ELIDE_BYTES
         or (type(b) is _ndarray and b.shape != a.shape and b.ndim != 0)
         or _BINARY_OP is None
     ):
