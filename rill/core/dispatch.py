@@ -129,6 +129,7 @@ class Primitive:
         "keeps_history",
         "lowering",
         "partial_grad",
+        "grad_takes_none",
         "__weakref__",
     )
 
@@ -155,6 +156,7 @@ class Primitive:
         keeps_history=False,
         lowering=None,
         partial_grad=False,
+        grad_takes_none=False,
     ):
         self.name = name
         # The kernel as declared: an array-API function name ("subtract"), a function
@@ -212,6 +214,11 @@ class Primitive:
         # input gradients the tape will use, and skips the others (returns None for them).
         # A matmul or convolution whose one input is data then computes no gradient for it.
         self.partial_grad = partial_grad
+        # A multi-output op's gradient rule takes None for an output no gradient reached,
+        # instead of zeros the tape would have to make (and the rule multiply through):
+        # the backprop output of a cross-entropy is only differentiated for a second
+        # derivative.
+        self.grad_takes_none = grad_takes_none
 
     def _bind_kernel(self, backend):
         self.kernel = self.impl if self.host else self.kernel_for(backend.xp)

@@ -21,7 +21,7 @@ from rill.core import dtypes as _d
 from rill.core import nest
 from rill.core.dispatch import Primitive, record, state, tid_of
 from rill.core.interfaces import core_ops, grad_add, grad_zeros_like
-from rill.core.tensor import Tensor, wrap
+from rill.core.tensor import EagerTensor, Tensor, wrap
 from rill.core.variables import is_variable
 
 __all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient", "recompute_grad"]
@@ -182,7 +182,12 @@ class GradientTape:
             tid = t._tid if is_variable(t) else getattr(t, "_tid", None)
             if tid is None or (tid not in self._watched):
                 continue
-            seed = ones_like(t) if og is None else core_ops.convert(og, t.dtype)
+            if og is not None:
+                seed = core_ops.convert(og, t.dtype)
+            elif type(t) is EagerTensor and t._dtype in _d.INEXACT:  # the usual scalar loss
+                seed = wrap(np.ones(t._value.shape, t._value.dtype), t._dtype)
+            else:
+                seed = ones_like(t)
             grads[tid] = add(grads[tid], seed) if tid in grads else seed
 
         # Forward sweep: only entries reachable from a source can carry its gradient.
@@ -228,7 +233,11 @@ class GradientTape:
                 dys = tuple(
                     _densify(g)
                     if g is not None
-                    else (grad_zeros_like(o) if o.dtype in inexact else None)
+                    else (
+                        grad_zeros_like(o)
+                        if o.dtype in inexact and not prim.grad_takes_none
+                        else None
+                    )
                     for g, o in zip(dys, outs)
                 )
                 in_grads = prim.grad(inputs, tuple(outs), dys, **params)

@@ -192,22 +192,21 @@ def _bad_labels(ctx, labels, depth):
 
 
 def sparse_xent(ctx, x, labels):
-    """SparseSoftmaxCrossEntropyWithLogits; an out-of-range label gives NaN (XLA's rule,
-    as TF's GPU kernel: no host check inside a compiled computation)."""
+    """SparseSoftmaxCrossEntropyWithLogits: (loss, softmax minus the one-hot labels); an
+    out-of-range label gives NaN in its row (XLA's rule, as TF's GPU kernel: no host check
+    inside a compiled computation)."""
     jnp = ctx.jnp
-    lsm = ctx.jax.nn.log_softmax(jnp.asarray(x).astype(_work(x)), axis=-1)
+    xu = jnp.asarray(x).astype(_work(x))
+    lsm = ctx.jax.nn.log_softmax(xu, axis=-1)
     idx = jnp.clip(labels, 0, x.shape[-1] - 1).astype(np.int64)[..., None]
     loss = -jnp.take_along_axis(lsm, idx, axis=-1)[..., 0]
-    return jnp.where(_bad_labels(ctx, labels, x.shape[-1]), np.nan, loss).astype(x.dtype)
-
-
-def sparse_xent_backprop(ctx, x, labels):
-    """Its gradient with respect to the logits: softmax minus the one-hot labels."""
-    jnp = ctx.jnp
-    sm = ctx.jax.nn.softmax(jnp.asarray(x).astype(_work(x)), axis=-1)
     onehot = labels[..., None] == jnp.arange(x.shape[-1])
-    g = sm - onehot.astype(sm.dtype)
-    return jnp.where(_bad_labels(ctx, labels, x.shape[-1])[..., None], np.nan, g).astype(x.dtype)
+    backprop = jnp.exp(lsm) - onehot.astype(lsm.dtype)
+    bad = _bad_labels(ctx, labels, x.shape[-1])
+    return (
+        jnp.where(bad, np.nan, loss).astype(x.dtype),
+        jnp.where(bad[..., None], np.nan, backprop).astype(x.dtype),
+    )
 
 
 def strided_slice_grad(ctx, sh, b, e, s, dy, **masks):

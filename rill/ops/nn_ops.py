@@ -512,92 +512,77 @@ def _check_labels(xp, labels, depth):
         )  # fmt: skip
 
 
-def _sparse_rule(op):
-    def rule(x, labels):
-        if labels.dtype not in (_d.int32, _d.int64):
+def _sparse_rule(x, labels):
+    op = "SparseSoftmaxCrossEntropyWithLogits"
+    if labels.dtype not in (_d.int32, _d.int64):
+        raise op_error(
+            InvalidArgumentError, op, f"labels must be int32 or int64, got {labels.dtype.name}"
+        )
+    if x.rank is not None and labels.rank is not None:
+        if x.rank != labels.rank + 1 or not x.shape[:-1].is_compatible_with(labels.shape):
             raise op_error(
-                InvalidArgumentError, op, f"labels must be int32 or int64, got {labels.dtype.name}"
-            )
-        if x.rank is not None and labels.rank is not None:
-            if x.rank != labels.rank + 1 or not x.shape[:-1].is_compatible_with(labels.shape):
-                raise op_error(
-                    InvalidArgumentError, op,
-                    f"labels.shape must equal logits.shape except for the last dimension; got "
-                    f"labels.shape={list(labels.shape)} and logits.shape={list(x.shape)}",
-                )  # fmt: skip
-        if op.endswith("Backprop"):
-            return AVal(x.shape, x.dtype)
-        if x.rank is None:
-            return AVal(TensorShape(None), x.dtype)
-        return AVal(x.shape[:-1], x.dtype)
-
-    return rule
+                InvalidArgumentError, op,
+                f"labels.shape must equal logits.shape except for the last dimension; got "
+                f"labels.shape={list(labels.shape)} and logits.shape={list(x.shape)}",
+            )  # fmt: skip
+    loss = AVal(TensorShape(None) if x.rank is None else x.shape[:-1], x.dtype)
+    return loss, AVal(x.shape, x.dtype)  # (loss, backprop)
 
 
 def _sparse_xent_kernel(x, labels, xp=np):
+    """TF's op: the loss ``-log_softmax(x)[label]`` and its gradient with respect to the
+    logits, ``softmax(x) - one_hot(label)`` (the backprop), from one softmax."""
     depth = x.shape[-1]
     _check_labels(xp, labels, depth)
     if labels.shape != x.shape[:-1]:
         raise ValueError("shape mismatch")
     if labels.size == 0:
-        return xp.zeros(labels.shape, dtype=x.dtype)
+        return xp.zeros(labels.shape, dtype=x.dtype), xp.zeros(x.shape, dtype=x.dtype)
     xu = _upcast(x)
-    if xp is np and depth:
-        # -log_softmax at the label: logsumexp(s) - s[label] with s = x - max(x), picking
-        # by row index (take_along_axis builds index grids, several times the cost here)
-        s = xu - np.maximum.reduce(xu, axis=-1, keepdims=True)
-        lse = np.log(np.add.reduce(np.exp(s), axis=-1))
-        rows = s.reshape(-1, depth)
-        picked = rows[np.arange(rows.shape[0]), labels.reshape(-1)].reshape(labels.shape)
-        return _down(lse - picked, x)
-    lsm = _log_softmax(xp, xu, -1)
-    picked = xp.take_along_axis(lsm, labels[..., None].astype(np.intp), axis=-1)[..., 0]
-    return _down(-picked, x)
+    if xp is np:
+        # C order whatever x's layout (NumPy keeps an input's): the flat views below must
+        # be views, not copies
+        s = np.subtract(xu, np.maximum.reduce(xu, axis=-1, keepdims=True), order="C")
+        e = np.exp(s)
+        total = np.add.reduce(e, axis=-1, keepdims=True)
+        e /= total  # the softmax, in place: e is this kernel's own array
+        # each row's label as a flat index (one take, where indexing by row and column
+        # builds index grids at several times the cost)
+        at = np.arange(0, labels.size * depth, depth) + labels.reshape(-1)
+        loss = np.log(total.reshape(labels.shape)) - s.reshape(-1).take(at).reshape(labels.shape)
+        e.reshape(-1)[at] -= 1
+        return _down(loss, x), _down(e, x)
+    s = xu - xp.max(xu, axis=-1, keepdims=True)
+    total = xp.sum(xp.exp(s), axis=-1, keepdims=True)
+    onehot = labels[..., None] == xp.arange(depth)
+    loss = xp.log(total[..., 0]) - xp.sum(xp.where(onehot, s, 0), axis=-1)
+    backprop = xp.exp(s) / total - onehot.astype(s.dtype)
+    return _down(loss, x), _down(backprop, x)
 
 
-def _sparse_backprop_kernel(x, labels, xp=np):
-    depth = x.shape[-1]
-    _check_labels(xp, labels, depth)
-    if labels.shape != x.shape[:-1]:
-        raise ValueError("shape mismatch")
-    sm = _softmax(xp, _upcast(x), -1)
-    if labels.size and xp is np:
-        rows = sm.reshape(-1, depth)  # a view: sm is a fresh C-contiguous array
-        rows[np.arange(rows.shape[0]), labels.reshape(-1)] -= 1
-    elif labels.size:
-        idx = labels[..., None].astype(np.intp)
-        xp.put_along_axis(sm, idx, xp.take_along_axis(sm, idx, axis=-1) - 1, axis=-1)
-    return _down(sm, x)
-
-
-sparse_xent_backprop_p = primitive(
-    "SparseSoftmaxCrossEntropyWithLogitsBackprop",
-    _sparse_backprop_kernel,
-    _sparse_rule("SparseSoftmaxCrossEntropyWithLogitsBackprop"),
-    lambda inputs, out, dy: (
-        _softmax_jvp_t(bind(softmax_p, (inputs[0],), {"axis": -1}), dy, -1),
-        None,
-    ),
-    dtypes=_FLOATS,
-    n_typed=1,
-    lowering=_lowering.sparse_xent_backprop,
-)
-
-
-def _sparse_xent_grad(inputs, out, dy):
-    x, labels = inputs
-    bp = bind(sparse_xent_backprop_p, (x, labels))
-    return multiply(_keepdims_like(dy, x, -1), bp), None
+def _sparse_xent_grad(inputs, outs, dys):
+    """The loss's gradient is the saved backprop scaled by the upstream gradient; the
+    backprop's own (a second derivative) is softmax's Jacobian, as the backprop is
+    softmax(x) less a constant."""
+    x = inputs[0]
+    dloss, dbackprop = dys
+    dx = None if dloss is None else multiply(_keepdims_like(dloss, x, -1), outs[1])
+    if dbackprop is not None:
+        second = _softmax_jvp_t(bind(softmax_p, (x,), {"axis": -1}), dbackprop, -1)
+        dx = second if dx is None else add(dx, second)
+    return dx, None
 
 
 sparse_xent_p = primitive(
     "SparseSoftmaxCrossEntropyWithLogits",
     _sparse_xent_kernel,
-    _sparse_rule("SparseSoftmaxCrossEntropyWithLogits"),
+    _sparse_rule,
     _sparse_xent_grad,
+    n_out=2,
     dtypes=_FLOATS,
     n_typed=1,
     lowering=_lowering.sparse_xent,
+    grad_takes_none=True,
 )
 
 
@@ -623,8 +608,8 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
                 f"Received: labels.shape={tuple(lab.shape.as_list())} and logits.shape={tuple(x.shape.as_list())}"
             )
     if x.dtype in (_d.float16, _d.bfloat16):
-        return cast(bind(sparse_xent_p, (cast(x, _d.float32), lab)), x.dtype)
-    return bind(sparse_xent_p, (x, lab))
+        return cast(bind(sparse_xent_p, (cast(x, _d.float32), lab))[0], x.dtype)
+    return bind(sparse_xent_p, (x, lab))[0]
 
 
 @tf_export("nn.sigmoid_cross_entropy_with_logits")

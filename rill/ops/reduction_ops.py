@@ -130,7 +130,9 @@ def _keepdims_shape_t(x, axis):
 
 def _broadcast_back(dy, x, axis, keepdims):
     """Broadcast a reduction's upstream gradient back to the input's shape."""
-    if not keepdims:
+    # reduced leading axes (all of them, for a scalar loss) need no size-1 dims put back:
+    # broadcasting aligns the trailing ones
+    if not keepdims and not (axis is None or axis == tuple(range(len(axis)))):
         dy = reshape(dy, _keepdims_shape_t(x, axis))
     xs = x.shape
     return broadcast_to(

@@ -86,6 +86,7 @@ _OUT_ARGS = {
                          "reserve_space_2", "reserve_space_3"),
     "FusedBatchNorm": ("y", "batch_mean", "batch_variance", "reserve_space_1",
                        "reserve_space_2"),
+    "SparseSoftmaxCrossEntropyWithLogits": ("loss", "backprop"),
 }  # fmt: skip
 
 
@@ -433,6 +434,11 @@ def _one_hot(lib, a, ins):
 def _top_k(lib, a, ins):
     r = _tf().math.top_k(ins[0], ins[1], sorted=a.get("sorted", True))
     return [r.values, r.indices]
+
+
+@_op("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_xent(lib, a, ins):
+    return list(_bind("SparseSoftmaxCrossEntropyWithLogits", ins, {}))
 
 
 @_op("Unique")

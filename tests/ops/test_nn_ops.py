@@ -197,6 +197,23 @@ def test_sparse_softmax_cross_entropy():
     np.testing.assert_allclose(g, np.exp(_np_log_softmax(x)) - onehot, rtol=1e-10)
 
 
+def test_sparse_softmax_cross_entropy_of_strided_logits():
+    # logits whose array is a transposed view (as a transpose's output is): the loss and
+    # its gradient do not depend on the memory layout
+    base = rng.standard_normal((5, 3, 2))
+    lab = np.array([[0, 4, 2], [1, 1, 3]])
+    x = tf.transpose(tf.constant(base))  # shape (2, 3, 5)
+    assert not x._value.flags.c_contiguous  # else this test checks nothing new
+    want = np.transpose(base)
+    onehot = np.eye(5)[lab]
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x)
+    np.testing.assert_allclose(y.numpy(), -(onehot * _np_log_softmax(want)).sum(-1), rtol=1e-12)
+    g = tape.gradient(y, x).numpy()
+    np.testing.assert_allclose(g, np.exp(_np_log_softmax(want)) - onehot, rtol=1e-10)
+
+
 def test_sparse_softmax_cross_entropy_second_order_matches_dense():
     x = rng.standard_normal((2, 4))
     lab = np.array([3, 0])

@@ -139,6 +139,33 @@ def _objective(prim, arrays, params, weights):
 
 @pytest.mark.parametrize("c", GRAD_CASES, ids=repr)
 def test_gradient_matches_finite_differences(c):
+    _check_gradient(c)
+
+
+# A rule declared ``grad_takes_none`` receives None for an output no gradient reached:
+# each output is differentiated alone as well, so every such None reaches the rule.
+NONE_CASES = [
+    (c, k)
+    for c in GRAD_CASES
+    if REGISTRY[c.prim].grad_takes_none
+    for k in range(REGISTRY[c.prim].n_out)
+]
+
+
+@pytest.mark.parametrize(
+    "c,k", NONE_CASES, ids=lambda x: repr(x) if not isinstance(x, int) else f"output{x}"
+)
+def test_gradient_of_each_output_alone(c, k):
+    _check_gradient(c, only=k)
+
+
+def test_grad_takes_none_is_declared_somewhere():
+    assert NONE_CASES, "no primitive declares grad_takes_none: the check above checks nothing"
+
+
+def _check_gradient(c, only=None):
+    """The tape gradient of a random weighting of the outputs (of output ``only`` alone if
+    given) against central finite differences in every float input."""
     prim = REGISTRY[c.prim]
     rng = np.random.default_rng(1)
     arrays = [np.array(x, copy=True) for x in c.inputs]
@@ -148,6 +175,8 @@ def test_gradient_matches_finite_differences(c):
         assert arrays[i].dtype == np.float64, f"{c}: input {i} must be float64 for the check"
     outs = _as_tuple(_bind_or_skip(prim, tuple(wrap(a) for a in arrays), c.params))
     weights = _weights(outs, rng)
+    if only is not None:
+        weights = [w if k == only else None for k, w in enumerate(weights)]
     assert any(w is not None for w in weights), f"{c}: no float output to differentiate"
 
     tensors = [wrap(a) for a in arrays]

@@ -40,6 +40,34 @@ class Scanner(tf.Module):
         return {"fwd": fwd, "back": back}
 
 
+class XentGradient(tf.Module):
+    """A signature that returns a gradient: the sparse cross-entropy's backprop output
+    must be written as TF's op (it has the same two outputs)."""
+
+    labels = np.array([1, 3, 0], np.int32)
+
+    def __init__(self):
+        super().__init__()
+        self.w = tf.Variable(_x((2, 4), 9))
+
+    @tf.function(input_signature=[tf.TensorSpec([3, 2], tf.float32, name="x")])
+    def run(self, x):
+        with tf.GradientTape() as tape:
+            logits = tf.matmul(x, self.w)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(self.labels, logits)
+            )
+        return {"dw": tape.gradient(loss, self.w)}
+
+
+def _xent_gradient_reference(x, w, labels):
+    z = x @ w
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return x.T @ p / len(labels)
+
+
 def _scanner_reference(xs):
     fwd = np.cumsum(xs, axis=0)
     back = np.zeros_like(xs)
@@ -115,6 +143,15 @@ def test_scan_is_written_as_while_over_tensor_lists(tmp_path):
     assert {"While", "TensorListFromTensor", "TensorListReserve", "TensorListGetItem",
             "TensorListSetItem", "TensorListStack"} <= ops  # fmt: skip
     assert "Scan" not in ops
+
+
+def test_gradient_of_sparse_cross_entropy_exports_and_round_trips(tmp_path):
+    m = XentGradient()
+    tf.saved_model.save(m, str(tmp_path / "m"), signatures=m.run)
+    x = _x((3, 2), 10)
+    sig = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+    want = _xent_gradient_reference(x, m.w.numpy(), m.labels)
+    np.testing.assert_allclose(sig(x=tf.constant(x))["dw"].numpy(), want, rtol=1e-5, atol=1e-6)
 
 
 def test_keras_rnn_export_round_trips_in_rill(tmp_path):
@@ -238,6 +275,17 @@ def test_tensorflow_runs_rill_rnn_and_scan_exports(tmp_path):
     fwd, back = _scanner_reference(xs)
     np.testing.assert_allclose(np.load(tmp_path / "o2" / "fwd.npy"), fwd, rtol=1e-6)
     np.testing.assert_allclose(np.load(tmp_path / "o2" / "back.npy"), back, rtol=1e-6)
+
+
+def test_tensorflow_runs_rill_exported_gradient(tmp_path):
+    m = XentGradient()
+    tf.saved_model.save(m, str(tmp_path / "m"), signatures=m.run)
+    x = _x((3, 2), 11)
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "o").mkdir()
+    _run_tf(tmp_path / "m", "tf2", tmp_path / "x.npy", tmp_path / "o")
+    want = _xent_gradient_reference(x, m.w.numpy(), m.labels)
+    np.testing.assert_allclose(np.load(tmp_path / "o" / "dw.npy"), want, rtol=1e-5, atol=1e-6)
 
 
 def test_tf1_session_saves_through_saver_def(tmp_path):
