@@ -518,12 +518,8 @@ def _stand_in(t):
     # much): only data worth freeing is replaced
     if v is None or v.nbytes <= _KEEP_BYTES or v.dtype.hasobject:
         return t
-    zero = _ZEROS.get(v.dtype)
-    if zero is None:
-        zero = _ZEROS[v.dtype] = np.zeros(1, v.dtype)
-        zero.flags.writeable = False
     s = _new(EagerTensor)
-    s._value = np.ndarray(v.shape, v.dtype, zero, 0, (0,) * v.ndim)  # read-only zeros
+    s._value = _zero_view(v.shape, v.dtype)
     s._dtype = t._dtype
     tid = getattr(t, "_tid", None)
     if tid is not None:
@@ -531,17 +527,34 @@ def _stand_in(t):
     return s
 
 
+def _zero_view(shape, dtype):
+    """A read-only all-zero array of ``shape`` viewing one element: read-only, so one per
+    shape and dtype serves every stand-in (a training step makes the same ones each time)."""
+    key = (shape, dtype)
+    view = _ZERO_VIEWS.get(key)
+    if view is None:
+        zero = _ZEROS.get(dtype)
+        if zero is None:
+            zero = _ZEROS[dtype] = np.zeros(1, dtype)
+            zero.flags.writeable = False
+        if len(_ZERO_VIEWS) >= 1024:  # shapes made on the fly must not pile up
+            _ZERO_VIEWS.clear()
+        view = _ZERO_VIEWS[key] = np.ndarray(shape, dtype, zero, 0, (0,) * len(shape))
+    return view
+
+
 _KEEP_BYTES = 1024  # arrays up to this size stay in tape entries as they are
 _ZEROS = {}  # dtype -> a read-only one-element zero buffer that stand-ins view
+_ZERO_VIEWS = {}  # (shape, dtype) -> the zero-strided view of that buffer
 
 
 def _entry(prim, params, inputs, outs):
     """The tape entry for an op, keeping alive only the values its gradient reads."""
     keep = prim.saves
     if keep is not None and len(keep) < len(inputs):
-        inputs = tuple(t if i in keep else _stand_in(t) for i, t in enumerate(inputs))
+        inputs = tuple([t if i in keep else _stand_in(t) for i, t in enumerate(inputs)])
     if not prim.saves_output:
-        outs = tuple(_stand_in(o) for o in outs)
+        outs = (_stand_in(outs[0]),) if len(outs) == 1 else tuple(map(_stand_in, outs))
     return (prim, params, inputs, outs)
 
 

@@ -286,6 +286,26 @@ def test_tape_keeps_only_values_the_gradient_reads():
     np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.full(1000, 3.0))
 
 
+def test_stand_ins_share_one_read_only_zero_view_per_shape():
+    from rill.core import dispatch
+
+    x = tf.Variable(np.ones((40, 50)))
+    views = []
+    for _ in range(2):
+        with tf.GradientTape() as tape:
+            y = x + tf.constant(np.full((40, 50), 2.0))  # AddV2 keeps neither operand
+        (entry,) = tape._entries
+        views += [t._value for t in entry[2]]
+        assert entry[2][0]._tid == x._tid  # the stand-in keeps the operand's tape id
+        np.testing.assert_array_equal(tape.gradient(y, x).numpy(), np.ones((40, 50)))
+    assert all(v is views[0] for v in views)  # one array per shape and dtype
+    assert not views[0].flags.writeable and views[0].shape == (40, 50)
+    assert not views[0].any()
+    for n in range(1100):  # shapes made on the fly do not pile up
+        dispatch._zero_view((n + 1,), np.dtype(np.float32))
+    assert len(dispatch._ZERO_VIEWS) <= 1024
+
+
 def test_higher_order_through_shape_only_ops_on_tensors():
     x0 = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
     x = tf.constant(x0)
