@@ -599,10 +599,11 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
             InvalidArgumentError, "SparseSoftmaxCrossEntropyWithLogits",
             f"labels must be int32 or int64, got {lab.dtype.name}",
         )  # fmt: skip
-    if x.shape.rank is not None and lab.shape.rank is not None:
-        if x.shape.rank == 0:
-            raise ValueError(f"Logits cannot be scalars - received shape {x.shape}.")
-        if lab.shape.rank != x.shape.rank - 1 or not x.shape[:-1].is_compatible_with(lab.shape):
+    xs, ls = x.shape, lab.shape
+    if xs.rank is not None and ls.rank is not None:
+        if xs.rank == 0:
+            raise ValueError(f"Logits cannot be scalars - received shape {xs}.")
+        if ls.rank != xs.rank - 1 or not xs[:-1].is_compatible_with(ls):
             raise ValueError(
                 f"`labels.shape` must equal `logits.shape` except for the last dimension. "
                 f"Received: labels.shape={tuple(lab.shape.as_list())} and logits.shape={tuple(x.shape.as_list())}"
