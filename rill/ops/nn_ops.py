@@ -419,38 +419,65 @@ def log_softmax(logits, axis=None, name=None):
 # --------------------------------------------------------------------------------------
 
 
-def _xent_rule(x, labels, axis=-1):
-    if x.rank is not None and x.rank < 1:
-        raise op_error(
-            InvalidArgumentError,
-            "SoftmaxCrossEntropyWithLogits",
-            f"logits must have >= 1 dimension, got {list(x.shape)}",
-        )
+def _xent_rule(x, labels):
+    op = "SoftmaxCrossEntropyWithLogits"
+    for name, t in (("logits", x), ("labels", labels)):
+        if t.rank is not None and t.rank != 2:
+            raise op_error(
+                InvalidArgumentError, op, f"{name} must be 2-dimensional, got {list(t.shape)}"
+            )
     if not x.shape.is_compatible_with(labels.shape):
         raise op_error(
-            InvalidArgumentError, "SoftmaxCrossEntropyWithLogits",
-            f"logits and labels must be broadcastable: logits_size={list(x.shape)} labels_size={list(labels.shape)}",
+            InvalidArgumentError, op,
+            f"logits and labels must be the same size: logits_size={list(x.shape)} labels_size={list(labels.shape)}",
         )  # fmt: skip
-    if x.rank is None:
-        return AVal(TensorShape(None), x.dtype)
-    dims = x.shape.merge_with(labels.shape).as_list()
-    del dims[axis % len(dims)]
-    return AVal(dims, x.dtype)
+    dims = x.shape.merge_with(labels.shape)
+    rows = TensorShape([None]) if dims.rank is None else dims[:1]
+    return AVal(rows, x.dtype), AVal(
+        TensorShape([None, None]) if dims.rank is None else dims, x.dtype
+    )
 
 
-def _xent_kernel(x, labels, axis=-1, xp=np):
-    if x.shape != labels.shape:
-        raise ValueError("shape mismatch")
-    return -xp.sum(labels * _log_softmax(xp, x, axis), axis=axis)
+def _xent_kernel(x, labels, xp=np):
+    """TF's op on [batch, classes] rows: the loss ``-sum(labels * log_softmax(x))`` and the
+    backprop ``softmax(x) - labels`` (TF's gradient, exact when each row of labels sums to
+    one), from one softmax."""
+    if x.shape != labels.shape or x.ndim != 2:
+        raise ValueError("logits and labels must be 2-D arrays of one shape")
+    if x.size == 0:
+        return xp.zeros(x.shape[:1], dtype=x.dtype), xp.zeros(x.shape, dtype=x.dtype)
+    if xp is np:
+        s = x - np.maximum.reduce(x, axis=-1, keepdims=True)
+        e = np.exp(s)
+        total = np.add.reduce(e, axis=-1, keepdims=True)
+        s -= np.log(total)  # log_softmax, in place: s is this kernel's own array
+        loss = -np.add.reduce(labels * s, axis=-1)
+        e /= total
+        e -= labels
+        return loss, e
+    lsm = _log_softmax(xp, x, -1)
+    return -xp.sum(labels * lsm, axis=-1), xp.exp(lsm) - labels
 
 
-def _xent_grad(inputs, out, dy, axis=-1):
+def _xent_grad(inputs, outs, dys, needed=None):
+    """The logits' gradient scales the saved backprop; the labels' is ``-log_softmax``
+    scaled. The backprop's own (a second derivative) is softmax's Jacobian for the
+    logits and minus the identity for the labels."""
     x, labels = inputs
-    dyk = _keepdims_like(dy, x, axis)
-    sm = bind(softmax_p, (x,), {"axis": axis})
-    lsm = bind(log_softmax_p, (x,), {"axis": axis})
-    # TF's convention: d/dlogits = softmax - labels (exact when the labels sum to one)
-    return multiply(dyk, subtract(sm, labels)), multiply(dyk, multiply(lsm, _scalar(-1, lsm)))
+    dloss, dbackprop = dys
+    want_labels = needed is None or needed[1]
+    dx = dlab = None
+    if dloss is not None:
+        dyk = _keepdims_like(dloss, x, -1)
+        dx = multiply(dyk, outs[1])
+        if want_labels:
+            dlab = multiply(dyk, negative(bind(log_softmax_p, (x,), {"axis": -1})))
+    if dbackprop is not None:
+        second = _softmax_jvp_t(bind(softmax_p, (x,), {"axis": -1}), dbackprop, -1)
+        dx = second if dx is None else add(dx, second)
+        if want_labels:
+            dlab = negative(dbackprop) if dlab is None else subtract(dlab, dbackprop)
+    return dx, dlab
 
 
 softmax_xent_p = primitive(
@@ -458,9 +485,37 @@ softmax_xent_p = primitive(
     _xent_kernel,
     _xent_rule,
     _xent_grad,
+    n_out=2,
     dtypes=_FLOATS,
     same_dtype=True,
+    partial_grad=True,
+    grad_takes_none=True,
 )
+
+
+def _last_axis_rows(t, rank):
+    """``t`` ([..., classes]) as the [rows, classes] matrix TF's op takes."""
+    if rank == 2:
+        return t
+    classes = t.shape[-1] if rank is not None else None
+    if classes is not None:
+        return reshape(t, [-1, classes])
+    return reshape(t, stack([-1, shape(t)[-1]]))
+
+
+def _to_last_axis(t, axis, rank):
+    """``t`` with ``axis`` moved to the end (TF's wrapper transposes the same way)."""
+    from rill.ops.shape_ops import transpose
+
+    if rank is None:  # rill's Transpose takes a static permutation
+        raise ValueError(
+            f"softmax_cross_entropy_with_logits: axis={axis} needs logits of known rank; "
+            "give the traced function's input_signature a rank, or use axis=-1."
+        )
+    a = axis % rank
+    if a == rank - 1:
+        return t
+    return transpose(t, [i for i in range(rank) if i != a] + [a])
 
 
 @tf_export("nn.softmax_cross_entropy_with_logits")
@@ -473,13 +528,19 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     lab = _to_tensor(labels)
     if lab.dtype is not x.dtype:
         lab = cast(lab, x.dtype)
-    if x.shape.rank == 0:
+    rank = x.shape.rank
+    if rank == 0:
         raise op_error(
             InvalidArgumentError,
             "SoftmaxCrossEntropyWithLogits",
             "logits must have >= 1 dimension, got []",
         )
     axis = int(axis)
+    if rank is not None and not -rank <= axis < rank:
+        raise op_error(
+            InvalidArgumentError, "SoftmaxCrossEntropyWithLogits",
+            f"axis {axis} is out of range for logits of rank {rank}; valid: [{-rank}, {rank})",
+        )  # fmt: skip
     if x.shape != lab.shape:
         s = broadcast_shapes("SoftmaxCrossEntropyWithLogits", x.shape, lab.shape)
         if s != x.shape:
@@ -488,11 +549,20 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
                 f"logits and labels must be broadcastable: logits_size={list(x.shape)} labels_size={list(lab.shape)}",
             )  # fmt: skip
         lab = broadcast_to(lab, shape(x))
-    low = x.dtype in (_d.float16, _d.bfloat16)
+    dtype = x.dtype
+    low = dtype in (_d.float16, _d.bfloat16)
     if low:
-        x32, l32 = cast(x, _d.float32), cast(lab, _d.float32)
-        return cast(bind(softmax_xent_p, (x32, l32), {"axis": axis}), x.dtype)
-    return bind(softmax_xent_p, (x, lab), {"axis": axis})
+        x, lab = cast(x, _d.float32), cast(lab, _d.float32)
+    if axis not in (-1, (rank or 0) - 1):
+        x, lab = _to_last_axis(x, axis, rank), _to_last_axis(lab, axis, rank)
+    loss = bind(softmax_xent_p, (_last_axis_rows(x, rank), _last_axis_rows(lab, rank)))[0]
+    if rank != 2:  # the rows back into the batch shape
+        lead = x.shape[:-1] if rank is not None else TensorShape(None)
+        if lead.is_fully_defined():
+            loss = reshape(loss, lead.as_list())
+        else:
+            loss = reshape(loss, shape(x)[:-1])
+    return cast(loss, dtype) if low else loss
 
 
 def _check_labels(xp, labels, depth):

@@ -87,6 +87,7 @@ _OUT_ARGS = {
     "FusedBatchNorm": ("y", "batch_mean", "batch_variance", "reserve_space_1",
                        "reserve_space_2"),
     "SparseSoftmaxCrossEntropyWithLogits": ("loss", "backprop"),
+    "SoftmaxCrossEntropyWithLogits": ("loss", "backprop"),
 }  # fmt: skip
 
 
@@ -436,9 +437,9 @@ def _top_k(lib, a, ins):
     return [r.values, r.indices]
 
 
-@_op("SparseSoftmaxCrossEntropyWithLogits")
-def _sparse_xent(lib, a, ins):
-    return list(_bind("SparseSoftmaxCrossEntropyWithLogits", ins, {}))
+@_op("SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits")
+def _xent(lib, a, ins):
+    return list(_bind(a["_op"], ins, {}))
 
 
 @_op("Unique")

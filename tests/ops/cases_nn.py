@@ -35,9 +35,10 @@ def _probs(*shape, axis=-1):
     return p / p.sum(axis=axis, keepdims=True)
 
 
-case("SoftmaxCrossEntropyWithLogits", rnd(3, 4) * 2, _probs(3, 4), axis=-1)
-case("SoftmaxCrossEntropyWithLogits", rnd(2, 3, 4) * 2, _probs(2, 3, 4, axis=1), axis=1)
-case("SoftmaxCrossEntropyWithLogits", rnd(5) * 2, _probs(5), axis=-1)
+# TF's op takes [batch, classes] rows (the public function moves the axis and flattens)
+case("SoftmaxCrossEntropyWithLogits", rnd(3, 4) * 2, _probs(3, 4))
+case("SoftmaxCrossEntropyWithLogits", (rnd(2, 3, 4) * 2).reshape(6, 4), _probs(6, 4))
+case("SoftmaxCrossEntropyWithLogits", (rnd(5) * 2).reshape(1, 5), _probs(1, 5))
 
 case("SparseSoftmaxCrossEntropyWithLogits", rnd(3, 4) * 2, np.array([0, 3, 1], np.int32))
 case("SparseSoftmaxCrossEntropyWithLogits", rnd(2, 2, 5) * 2, np.array([[4, 0], [2, 2]], np.int64))

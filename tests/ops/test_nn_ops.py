@@ -186,6 +186,43 @@ def test_softmax_cross_entropy_axis_broadcast_errors():
         tf.nn.softmax_cross_entropy_with_logits(labels=tf.ones([3, 2]), logits=tf.ones([3, 3]))
 
 
+@pytest.mark.parametrize("shape,axis", [((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), -1), ((5,), 0)])
+def test_softmax_cross_entropy_any_axis_and_rank(shape, axis):
+    # TF's op takes [batch, classes] rows: the wrapper moves the axis last and flattens;
+    # values and both gradients against the closed forms along ``axis``
+    x = rng.standard_normal(shape)
+    lab = rng.uniform(0.1, 1.0, shape)
+    lab /= lab.sum(axis=axis, keepdims=True)
+    w = rng.standard_normal(np.delete(shape, axis % len(shape)))
+    xt, lt = tf.constant(x), tf.constant(lab)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([xt, lt])
+        y = tf.nn.softmax_cross_entropy_with_logits(labels=lt, logits=xt, axis=axis)
+        s = tf.reduce_sum(y * w)
+    lsm = _np_log_softmax(x, axis)
+    np.testing.assert_allclose(y.numpy(), -(lab * lsm).sum(axis), rtol=1e-12)
+    wk = np.expand_dims(w, axis)
+    np.testing.assert_allclose(tape.gradient(s, xt).numpy(), wk * (np.exp(lsm) - lab), rtol=1e-10)
+    np.testing.assert_allclose(tape.gradient(s, lt).numpy(), -wk * lsm, rtol=1e-10)
+
+
+def test_softmax_cross_entropy_traced_without_a_static_rank():
+    x = rng.standard_normal((2, 3, 4))
+    lab = np.full((2, 3, 4), 0.25)
+    spec = [tf.TensorSpec(None, tf.float64)] * 2
+    last = tf.function(
+        lambda a, b: tf.nn.softmax_cross_entropy_with_logits(b, a), input_signature=spec
+    )
+    np.testing.assert_allclose(
+        last(x, lab).numpy(), -(lab * _np_log_softmax(x)).sum(-1), rtol=1e-12
+    )
+    first = tf.function(
+        lambda a, b: tf.nn.softmax_cross_entropy_with_logits(b, a, axis=0), input_signature=spec
+    )
+    with pytest.raises(ValueError, match="axis=0 needs logits of known rank"):
+        first(x, lab)
+
+
 def test_sparse_softmax_cross_entropy():
     x = rng.standard_normal((2, 3, 5))
     lab = np.array([[0, 4, 2], [1, 1, 3]])

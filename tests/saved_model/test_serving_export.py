@@ -41,8 +41,8 @@ class Scanner(tf.Module):
 
 
 class XentGradient(tf.Module):
-    """A signature that returns a gradient: the sparse cross-entropy's backprop output
-    must be written as TF's op (it has the same two outputs)."""
+    """A signature that returns gradients: the cross-entropies' backprop outputs must be
+    written as TF's ops (they have the same two outputs)."""
 
     labels = np.array([1, 3, 0], np.int32)
 
@@ -52,12 +52,12 @@ class XentGradient(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([3, 2], tf.float32, name="x")])
     def run(self, x):
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(persistent=True) as tape:
             logits = tf.matmul(x, self.w)
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(self.labels, logits)
-            )
-        return {"dw": tape.gradient(loss, self.w)}
+            sparse = tf.nn.sparse_softmax_cross_entropy_with_logits(self.labels, logits)
+            dense = tf.nn.softmax_cross_entropy_with_logits(np.eye(4, dtype="f")[self.labels], logits)
+            loss, dense_loss = tf.reduce_mean(sparse), tf.reduce_mean(dense)
+        return {"dw": tape.gradient(loss, self.w), "dense_dw": tape.gradient(dense_loss, self.w)}
 
 
 def _xent_gradient_reference(x, w, labels):
@@ -151,7 +151,9 @@ def test_gradient_of_sparse_cross_entropy_exports_and_round_trips(tmp_path):
     x = _x((3, 2), 10)
     sig = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
     want = _xent_gradient_reference(x, m.w.numpy(), m.labels)
-    np.testing.assert_allclose(sig(x=tf.constant(x))["dw"].numpy(), want, rtol=1e-5, atol=1e-6)
+    out = sig(x=tf.constant(x))
+    np.testing.assert_allclose(out["dw"].numpy(), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["dense_dw"].numpy(), want, rtol=1e-5, atol=1e-6)
 
 
 def test_keras_rnn_export_round_trips_in_rill(tmp_path):
@@ -286,6 +288,7 @@ def test_tensorflow_runs_rill_exported_gradient(tmp_path):
     _run_tf(tmp_path / "m", "tf2", tmp_path / "x.npy", tmp_path / "o")
     want = _xent_gradient_reference(x, m.w.numpy(), m.labels)
     np.testing.assert_allclose(np.load(tmp_path / "o" / "dw.npy"), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "o" / "dense_dw.npy"), want, rtol=1e-5, atol=1e-6)
 
 
 def test_tf1_session_saves_through_saver_def(tmp_path):
