@@ -62,6 +62,7 @@ class _ThreadState(threading.local):
         self.tapes = []  # active GradientTapes, innermost last
         self.stop_recording = 0  # >0 inside tape.stop_recording()
         self.graph = None  # the graph being traced (an interfaces.TracingGraph), or None
+        self.var_access_log = None  # a list while custom_gradient logs variable reads
 
 
 state = _ThreadState()

@@ -212,7 +212,10 @@ class GradientTape:
                 continue
             if prim.partial_grad:  # the rule skips the input gradients no one will read
                 needed = tuple(
-                    getattr(i, "_tid", None) in reach and i.dtype in differentiable for i in inputs
+                    [
+                        getattr(i, "_tid", None) in reach and i.dtype in differentiable
+                        for i in inputs
+                    ]
                 )
                 params = {**params, "needed": needed}
             if prim.n_out == 1:
@@ -424,7 +427,7 @@ def custom_gradient(f=None):
         from rill.core.convert import convert_to_tensor
 
         tensor_args = [convert_to_tensor(a) for a in args]
-        prev_log = getattr(st, "var_access_log", None)
+        prev_log = st.var_access_log
         st.var_access_log = []
         st.stop_recording += 1
         try:

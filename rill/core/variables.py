@@ -115,7 +115,7 @@ class Variable(metaclass=CreatorHook):
                     for tape in st.tapes:
                         if tape._recording and tape._watch_accessed:
                             tape._watch_variable(self)
-            log = getattr(st, "var_access_log", None)
+            log = st.var_access_log
             if log is not None:
                 log.append(self)
             return t
