@@ -55,7 +55,9 @@ class XentGradient(tf.Module):
         with tf.GradientTape(persistent=True) as tape:
             logits = tf.matmul(x, self.w)
             sparse = tf.nn.sparse_softmax_cross_entropy_with_logits(self.labels, logits)
-            dense = tf.nn.softmax_cross_entropy_with_logits(np.eye(4, dtype="f")[self.labels], logits)
+            dense = tf.nn.softmax_cross_entropy_with_logits(
+                np.eye(4, dtype="f")[self.labels], logits
+            )
             loss, dense_loss = tf.reduce_mean(sparse), tf.reduce_mean(dense)
         return {"dw": tape.gradient(loss, self.w), "dense_dw": tape.gradient(dense_loss, self.w)}
 
