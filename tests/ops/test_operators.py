@@ -75,6 +75,19 @@ def test_a_temporary_gives_its_array_to_the_result():
     assert swapped >= 2 * N_BYTES
 
 
+@pytest.mark.parametrize(
+    "shape,elided", [((128, 256), True), ((16, 16), False)], ids=["128kB", "1kB"]
+)
+def test_elision_covers_layer_sized_arrays_not_small_ones(shape, elided):
+    # a layer's 128 kB activations and Adam moments take the temporary's array; a 1 kB
+    # array is not worth the checks
+    nbytes = int(np.prod(shape)) * 4
+    x, y = (tf.constant(np.full(shape, v, np.float32)) for v in (1.0, 2.0))
+    got, peak = _peak(lambda: (x * 3.0) + y)
+    np.testing.assert_array_equal(got.numpy(), np.full(shape, 5.0, np.float32))
+    assert (peak < 1.5 * nbytes) if elided else (peak >= 2 * nbytes)
+
+
 def test_values_others_can_read_are_never_written():
     xa, ya = _arrays()
     x, y = tf.constant(xa), tf.constant(ya)
