@@ -53,7 +53,7 @@ from rill.ops.math_ops import (
 )
 from rill.ops.random_ops import uniform
 from rill.ops.reduction_ops import reduce_sum
-from rill.ops.shape_ops import concat, expand_dims, squeeze
+from rill.ops.shape_ops import concat, expand_dims, squeeze, transpose
 from rill.ops.unary_ops import abs as _abs
 from rill.ops.unary_ops import erf, exp, log, log1p, sigmoid, tanh
 
@@ -505,8 +505,6 @@ def _last_axis_rows(t, rank):
 
 def _to_last_axis(t, axis, rank):
     """``t`` with ``axis`` moved to the end (TF's wrapper transposes the same way)."""
-    from rill.ops.shape_ops import transpose
-
     if rank is None:  # rill's Transpose takes a static permutation
         raise ValueError(
             f"softmax_cross_entropy_with_logits: axis={axis} needs logits of known rank; "
