@@ -529,7 +529,7 @@ def _stand_in(t):
 
 
 def _zero_view(shape, dtype):
-    """A read-only all-zero array of ``shape`` viewing one element: read-only, so one per
+    """An all-zero array of ``shape`` viewing one element. It is read-only, so one per
     shape and dtype serves every stand-in (a training step makes the same ones each time)."""
     key = (shape, dtype)
     view = _ZERO_VIEWS.get(key)
