@@ -434,6 +434,20 @@ def bind(prim: Primitive, inputs: tuple, params: dict = _EMPTY):
     return _run_kernel(prim, inputs, params)
 
 
+def only_tapes_slow() -> bool:
+    """True when ops take the slow path for tapes alone (no trace, no op timer, no output
+    check): an eager op may then compute its own way and ``record_on_tapes`` itself."""
+    return state.graph is None and _op_timer is None and _output_check is None
+
+
+def record_on_tapes(prim, params, inputs, outs) -> None:
+    """Record an op on this thread's recording tapes (``bind`` does, after running it)."""
+    st = state
+    # an op without a gradient rule contributes nothing to a gradient: not recorded
+    if st.tapes and not st.stop_recording and prim.grad is not None:
+        record(st.tapes, prim, params, inputs, outs)
+
+
 def _bind_slow(prim, inputs, params):
     st = state
     # read the hooks once: another thread may remove them while this op runs
@@ -453,9 +467,8 @@ def _bind_slow(prim, inputs, params):
             t0 = _perf_ns()
             out = _run_kernel(prim, inputs, params)
             timer(prim, t0, _perf_ns())
-    # an op without a gradient rule contributes nothing to a gradient: not recorded
-    if st.tapes and not st.stop_recording and prim.grad is not None:
-        record(st.tapes, prim, params, inputs, out if prim.n_out != 1 else (out,))
+    if st.tapes:
+        record_on_tapes(prim, params, inputs, out if prim.n_out != 1 else (out,))
     if output_check is not None:  # tf.debugging.enable_check_numerics (after recording:
         out = output_check(prim, inputs, out)  # in a graph it may add ops on the outputs)
     return out

@@ -38,6 +38,9 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
     # operand's array (see _temporary); reflected, only where the operands commute
     aug = prim.inplace_operator
     inplace = _AUGMENTED.get(aug) if not reverse or aug in _COMMUTING else None
+    # under a tape only where the gradient reads no operand's value (the tape entry would
+    # otherwise keep the operand whose array the result overwrote): Add and Sub
+    taped_inplace = inplace if prim.saves is not None and not prim.saves else None
 
     def op(self, other):
         # a plain tf.Variable reads as a tensor of its array when nothing records or traces
@@ -92,6 +95,28 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                 other = other._read()
                 to = type(other)
             if to is EagerTensor and other._dtype is self._dtype and self._dtype in allowed:
+                if (
+                    taped_inplace is not None
+                    and _refcount(self) == _TEMP_REFS
+                    and self._value.nbytes >= _ELIDE_BYTES
+                    and dispatch.only_tapes_slow()
+                    and _temporary(self, other._value, self._dtype)
+                ):
+                    # a layer's ``x @ w + b`` under a tape: the product's array takes the sum
+                    # (no one holds the product, and the sum's entry keeps only shapes), then
+                    # the op is recorded as bind would record it
+                    a = self._value
+                    try:
+                        taped_inplace(a, other._value)
+                    except Exception:  # noqa: BLE001 - checked before writing: bind reports
+                        pass
+                    else:
+                        t = _new(EagerTensor)
+                        t._value = a
+                        t._dtype = self._dtype
+                        operands = (other, self) if reverse else (self, other)
+                        dispatch.record_on_tapes(prim, _NO_PARAMS, operands, (t,))
+                        return t
                 return bind(prim, (other, self) if reverse else (self, other))
         if getattr(other, "_rill_dispatch", False):
             return NotImplemented  # let RaggedTensor/SparseTensor's reflected operator run
@@ -144,7 +169,7 @@ def _temporary(t, b, d) -> bool:
     if (
         d not in _FLOATISH
         or type(a) is not _ndarray
-        or (type(b) is _ndarray and b.shape != a.shape and b.ndim != 0)
+        or (type(b) is _ndarray and b.shape != a.shape and not _trailing(b.shape, a.shape))
         or _BINARY_OP is None
     ):
         return False
@@ -153,6 +178,15 @@ def _temporary(t, b, d) -> bool:
         return False
     f = sys._getframe(2)
     return f.f_code.co_code[f.f_lasti] == _BINARY_OP
+
+
+def _trailing(small, big) -> bool:
+    """Whether an operand of shape ``small`` broadcasts into ``big`` by matching its
+    trailing dims (a scalar, or a bias against a batch): ``big`` is the result's shape."""
+    return len(small) <= len(big) and big[len(big) - len(small) :] == small
+
+
+_NO_PARAMS = {}
 
 
 def _slow_only(fn, reverse=False):

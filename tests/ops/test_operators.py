@@ -118,17 +118,49 @@ def test_values_others_can_read_are_never_written():
     np.testing.assert_array_equal(got.numpy(), xa * 3.0 + ya)
 
 
-def test_small_integer_and_recorded_tensors_take_the_ordinary_path():
-    xa, ya = _arrays()
-    x, y = tf.constant(xa), tf.constant(ya)
+def test_integer_tensors_take_the_ordinary_path():
     ints = tf.constant(np.arange(np.prod(SHAPE), dtype=np.int32).reshape(SHAPE))
     _, peak = _peak(lambda: (ints * 2) + 1)
     assert peak >= 2 * N_BYTES  # integer tensors are never updated in place
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        out = (x * 3.0) + y  # recorded: the tape keeps the product's tensor
-    np.testing.assert_array_equal(out.numpy(), xa * 3.0 + ya)
+
+
+def test_under_a_tape_a_layer_sum_takes_the_products_array():
+    # ``x * w + b`` while a tape records: the tape keeps no value of the product (Mul's
+    # gradient reads its inputs), so the sum is written into it and recorded as AddV2
+    xa, _ = _arrays()
+    x = tf.constant(xa)
+    bias = tf.Variable(np.linspace(0, 1, SHAPE[1], dtype=np.float32))
+
+    def recorded():
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            out = (x * 3.0) + bias
+        return out, tape
+
+    (out, tape), peak = _peak(recorded)
+    assert peak < 1.5 * N_BYTES  # one array for the product and the sum
+    np.testing.assert_array_equal(out.numpy(), xa * 3.0 + bias.numpy())
+    np.testing.assert_array_equal(x.numpy(), xa)
     np.testing.assert_allclose(tape.gradient(out, x).numpy(), np.full(SHAPE, 3.0), rtol=0)
+    np.testing.assert_allclose(tape.gradient(out, bias).numpy(), np.full(SHAPE[1], SHAPE[0]))
+
+
+def test_under_a_tape_a_value_a_gradient_reads_is_never_written():
+    xa, ya = _arrays(np.float64)
+    x, y = tf.constant(xa / 4), tf.constant(ya)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, y])
+        # Exp's gradient reads its output, which the tape keeps: the sum allocates
+        added = tf.exp(x) + y
+        # Mul's gradient reads its operands: the product of a temporary allocates
+        multiplied = (x * 3.0) * y
+        divided = (x * 3.0) / y
+    np.testing.assert_allclose(added.numpy(), np.exp(xa / 4) + ya, rtol=1e-15)
+    np.testing.assert_allclose(tape.gradient(added, x).numpy(), np.exp(xa / 4), rtol=1e-15)
+    np.testing.assert_allclose(multiplied.numpy(), xa * 0.75 * ya, rtol=1e-15)
+    np.testing.assert_allclose(tape.gradient(multiplied, y).numpy(), xa * 0.75, rtol=1e-15)
+    np.testing.assert_allclose(tape.gradient(multiplied, x).numpy(), 3.0 * ya, rtol=1e-15)
+    np.testing.assert_allclose(tape.gradient(divided, y).numpy(), -xa * 0.75 / ya**2, rtol=1e-14)
 
 
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
