@@ -152,6 +152,9 @@ def test_default_names_follow_keras():
 
 
 def test_spectral_normalization_in_every_mode():
+    # seeded: from some random kernels and vectors five steps of the power method are not
+    # enough for the 1e-3 below (about one start in 20 failed unseeded)
+    keras.utils.set_random_seed(0)
     x = tf.constant(np.random.default_rng(1).standard_normal((4, 5)).astype("float32"))
     sn = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=3)
     eager = sn(x).numpy()
