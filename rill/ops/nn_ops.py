@@ -438,6 +438,26 @@ def _xent_rule(x, labels):
     )
 
 
+def _shifted_exp(x):
+    """For the cross-entropy kernels (NumPy): ``s = x - max(x)`` along the last axis,
+    ``exp(s)`` and its row sums, ``s`` and ``exp(s)`` new C-ordered arrays whatever x's
+    layout (NumPy keeps an input's), so flat views of them are views, not copies."""
+    s = np.subtract(x, np.maximum.reduce(x, axis=-1, keepdims=True), order="C")
+    e = np.exp(s)
+    return s, e, np.add.reduce(e, axis=-1, keepdims=True)
+
+
+def _logits_grad(x, dloss, backprop, dbackprop):
+    """A cross-entropy's gradient for its logits ``x``: the saved ``backprop`` (softmax
+    less the labels) scaled by the loss's upstream gradient, plus, for a second
+    derivative, softmax's Jacobian applied to the backprop's."""
+    dx = None if dloss is None else multiply(_keepdims_like(dloss, x, -1), backprop)
+    if dbackprop is not None:
+        second = _softmax_jvp_t(bind(softmax_p, (x,), {"axis": -1}), dbackprop, -1)
+        dx = second if dx is None else add(dx, second)
+    return dx
+
+
 def _xent_kernel(x, labels, xp=np):
     """TF's op on [batch, classes] rows: the loss ``-sum(labels * log_softmax(x))`` and the
     backprop ``softmax(x) - labels`` (TF's gradient, exact when each row of labels sums to
@@ -447,9 +467,7 @@ def _xent_kernel(x, labels, xp=np):
     if x.size == 0:
         return xp.zeros(x.shape[:1], dtype=x.dtype), xp.zeros(x.shape, dtype=x.dtype)
     if xp is np:
-        s = x - np.maximum.reduce(x, axis=-1, keepdims=True)
-        e = np.exp(s)
-        total = np.add.reduce(e, axis=-1, keepdims=True)
+        s, e, total = _shifted_exp(x)
         s -= np.log(total)  # log_softmax, in place: s is this kernel's own array
         loss = -np.add.reduce(labels * s, axis=-1)
         e /= total
@@ -463,21 +481,16 @@ def _xent_grad(inputs, outs, dys, needed=None):
     """The logits' gradient scales the saved backprop; the labels' is ``-log_softmax``
     scaled. The backprop's own (a second derivative) is softmax's Jacobian for the
     logits and minus the identity for the labels."""
-    x, labels = inputs
+    x = inputs[0]
     dloss, dbackprop = dys
-    want_labels = needed is None or needed[1]
-    dx = dlab = None
-    if dloss is not None:
-        dyk = _keepdims_like(dloss, x, -1)
-        dx = multiply(dyk, outs[1])
-        if want_labels:
-            dlab = multiply(dyk, negative(bind(log_softmax_p, (x,), {"axis": -1})))
-    if dbackprop is not None:
-        second = _softmax_jvp_t(bind(softmax_p, (x,), {"axis": -1}), dbackprop, -1)
-        dx = second if dx is None else add(dx, second)
-        if want_labels:
+    dlab = None
+    if needed is None or needed[1]:
+        if dloss is not None:
+            lsm = bind(log_softmax_p, (x,), {"axis": -1})
+            dlab = multiply(_keepdims_like(dloss, x, -1), negative(lsm))
+        if dbackprop is not None:
             dlab = negative(dbackprop) if dlab is None else subtract(dlab, dbackprop)
-    return dx, dlab
+    return _logits_grad(x, dloss, outs[1], dbackprop), dlab
 
 
 softmax_xent_p = primitive(
@@ -608,11 +621,7 @@ def _sparse_xent_kernel(x, labels, xp=np):
         return xp.zeros(labels.shape, dtype=x.dtype), xp.zeros(x.shape, dtype=x.dtype)
     xu = _upcast(x)
     if xp is np:
-        # C order whatever x's layout (NumPy keeps an input's): the flat views below must
-        # be views, not copies
-        s = np.subtract(xu, np.maximum.reduce(xu, axis=-1, keepdims=True), order="C")
-        e = np.exp(s)
-        total = np.add.reduce(e, axis=-1, keepdims=True)
+        s, e, total = _shifted_exp(xu)
         e /= total  # the softmax, in place: e is this kernel's own array
         # each row's label as a flat index (one take, where indexing by row and column
         # builds index grids at several times the cost)
@@ -632,13 +641,7 @@ def _sparse_xent_grad(inputs, outs, dys):
     """The loss's gradient is the saved backprop scaled by the upstream gradient; the
     backprop's own (a second derivative) is softmax's Jacobian, as the backprop is
     softmax(x) less a constant."""
-    x = inputs[0]
-    dloss, dbackprop = dys
-    dx = None if dloss is None else multiply(_keepdims_like(dloss, x, -1), outs[1])
-    if dbackprop is not None:
-        second = _softmax_jvp_t(bind(softmax_p, (x,), {"axis": -1}), dbackprop, -1)
-        dx = second if dx is None else add(dx, second)
-    return dx, None
+    return _logits_grad(inputs[0], dys[0], outs[1], dys[1]), None
 
 
 sparse_xent_p = primitive(

@@ -65,15 +65,8 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     and self._value.nbytes >= _ELIDE_BYTES  # small: no call made
                     and _temporary(self, b, d)
                 ):
-                    a = self._value
-                    try:
-                        inplace(a, b)
-                    except Exception:  # noqa: BLE001 - checked before writing: the kernel reports
-                        pass
-                    else:
-                        t = _new(EagerTensor)
-                        t._value = a
-                        t._dtype = d
+                    t = _write_into(inplace, self._value, b, d)
+                    if t is not None:
                         return t
                 # the kernel is read per call: set_backend rebinds it
                 a = self._value
@@ -105,15 +98,8 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     # a layer's ``x @ w + b`` under a tape: the product's array takes the sum
                     # (no one holds the product, and the sum's entry keeps only shapes), then
                     # the op is recorded as bind would record it
-                    a = self._value
-                    try:
-                        taped_inplace(a, other._value)
-                    except Exception:  # noqa: BLE001 - checked before writing: bind reports
-                        pass
-                    else:
-                        t = _new(EagerTensor)
-                        t._value = a
-                        t._dtype = self._dtype
+                    t = _write_into(taped_inplace, self._value, other._value, self._dtype)
+                    if t is not None:
                         operands = (other, self) if reverse else (self, other)
                         dispatch.record_on_tapes(prim, _NO_PARAMS, operands, (t,))
                         return t
@@ -178,6 +164,20 @@ def _temporary(t, b, d) -> bool:
         return False
     f = sys._getframe(2)
     return f.f_code.co_code[f.f_lasti] == _BINARY_OP
+
+
+def _write_into(inplace, a, b, d):
+    """``a <op>= b`` (``inplace``, after ``_temporary`` allowed it) as a new tensor over
+    ``a``; None if the kernel refused (the operands were checked before writing, so
+    nothing was written: the ordinary path then reports the error)."""
+    try:
+        inplace(a, b)
+    except Exception:  # noqa: BLE001
+        return None
+    t = _new(EagerTensor)
+    t._value = a
+    t._dtype = d
+    return t
 
 
 def _trailing(small, big) -> bool:

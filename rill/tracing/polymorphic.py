@@ -115,10 +115,9 @@ def _key(args) -> tuple:
     return tuple(_struct_key(a) for a in args)
 
 
-def _is_composite(x) -> bool:
-    """A value made of tensors (SparseTensor, RaggedTensor, TensorArray): it has
-    ``_rill_components()`` and ``_rill_rebuild(components)``."""
-    return nest.type_has(x, "_rill_components")
+# A value made of tensors (SparseTensor, RaggedTensor, TensorArray): it has
+# ``_rill_components()`` and ``_rill_rebuild(components)``; nest's test, answered per type.
+_is_composite = nest._is_composite
 
 
 def _is_composite_spec(x) -> bool:
