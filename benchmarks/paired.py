@@ -11,6 +11,11 @@ the ratio of the two best turns (how ``run.py`` and ``xla.py`` compare). A burst
 the shared machine then spoils a pair or two, not one side's whole measurement, and the
 spread says how far one run's ratio can be trusted.
 
+Each side runs in a worker process of its own, as its users run it, and the parent only
+says when each runs: a framework's process-wide settings then act on its side alone
+(rill sets glibc's malloc thresholds on import, which speeds up PyTorch's eager step in
+the same process too). ``--same-process`` builds both sides in one process instead.
+
 The workloads are the ones ``run.py``, ``eager_steps.py`` and ``xla.py`` time; a target
 whose peer is not installed is skipped with the reason.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 import timeit
@@ -51,22 +57,87 @@ def _statement(row, fw):
 RUN_ROWS = {"add": "add f32[4]", "matmul": "matmul f32[4,4]", "mlp_adam": run.ADAM_ROW + ", eager"}
 
 
-def _pair(name):
-    """(rill timer, peer timer, calls per unit): a timer runs its workload ``n`` times."""
+def _side(name, side):
+    """(timer, calls per unit) for one side of target ``name``: ``side`` is "rill" or
+    "peer"; a timer runs its workload ``n`` times and returns the seconds taken."""
     if name in RUN_ROWS:
-        return _statement(RUN_ROWS[name], "rill"), _statement(RUN_ROWS[name], "torch"), 1
+        return _statement(RUN_ROWS[name], "rill" if side == "rill" else "torch"), 1
     if name == "fit":
         import eager_steps
 
-        (ours, per), (theirs, _) = eager_steps.fit(), eager_steps.torch_fit()
-        return _repeat(ours), _repeat(theirs), per
+        fn, per = eager_steps.fit() if side == "rill" else eager_steps.torch_fit()
+        return _repeat(fn), per
+    if side == "rill":
+        import xla
+
+        import rill
+
+        return _repeat(getattr(xla, name.lower())(rill, True)), 1
     import jax
     import xla
 
-    import rill
+    return _repeat(getattr(xla, f"jax_{name.lower()}")(jax)), 1
 
-    make, peer = getattr(xla, name.lower()), getattr(xla, f"jax_{name.lower()}")
-    return _repeat(make(rill, True)), _repeat(peer(jax)), 1
+
+def _pair_in_process(name):
+    """(rill timer, peer timer, calls per unit), both sides built in this process."""
+    (ours, per), (theirs, _) = _side(name, "rill"), _side(name, "peer")
+    return ours, theirs, per
+
+
+def _pair_in_workers(name):
+    """(rill timer, peer timer, calls per unit), each side in a worker process of its own,
+    as its users run it: a framework's process-wide settings (rill's malloc policy, a
+    thread pool) then do not act on the other side. The parent only says when each runs."""
+    workers = [_Worker(name, side) for side in ("rill", "peer")]
+    pers = [w.start() for w in workers]
+    return workers[0].time, workers[1].time, pers[0]
+
+
+class _Worker:
+    def __init__(self, name, side):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, side]
+        cmd += ["--threads", str(run.OPTIONS["threads"] or 1)]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        _WORKERS.append(self)
+
+    def start(self) -> int:
+        """Wait until the workload is built; its calls per unit."""
+        kind, _, rest = self.proc.stdout.readline().strip().partition(" ")
+        if kind != "ready":
+            self.stop()
+            raise ImportError(rest or "the worker process failed")
+        return int(rest)
+
+    def time(self, n) -> float:
+        self.proc.stdin.write(f"{n}\n")
+        return float(self.proc.stdout.readline())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+_WORKERS: list = []
+_pair = _pair_in_workers
+
+
+def _serve(name, side) -> int:
+    """A worker's loop: build one side, then time ``n`` calls per line read. The replies
+    go to the real stdout; anything the workload prints goes to stderr."""
+    reply, sys.stdout = sys.stdout, sys.stderr
+    try:
+        timer, per = _side(name, side)
+    except ImportError as e:
+        print(f"error {e}", file=reply, flush=True)
+        return 0
+    print(f"ready {per}", file=reply, flush=True)
+    for line in sys.stdin:
+        print(repr(timer(int(line))), file=reply, flush=True)
+    return 0
 
 
 def _repeat(fn):
@@ -110,8 +181,18 @@ def main(argv=None) -> int:
     ap.add_argument("--turn", type=float, default=0.05, help="seconds per turn (about)")
     ap.add_argument("--only", nargs="+", choices=list(TARGETS), help="these targets only")
     ap.add_argument("--threads", type=int, default=1, help="threads for every framework")
+    ap.add_argument(
+        "--same-process",
+        action="store_true",
+        help="both sides in this process (each framework's process-wide settings act on both)",
+    )
+    ap.add_argument("--worker", nargs=2, metavar=("TARGET", "SIDE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     run.limit_threads(args.threads)
+    if args.worker:
+        return _serve(*args.worker)
+    global _pair
+    _pair = _pair_in_process if args.same_process else _pair_in_workers
     print(
         f"{'target':9} {'issue':>5} {'peer':>6} {'rill best':>11} {'peer best':>11} "
         f"{'best/best':>9} {'median':>7} {'quartiles':>13} {'within':>7}"
@@ -123,6 +204,9 @@ def main(argv=None) -> int:
         except ImportError as e:
             print(f"{name:9} {issue:>5} {peer:>6}   skipped: {e}")
             continue
+        finally:
+            while _WORKERS:
+                _WORKERS.pop().stop()
         ratios = sorted(m["ratios"])
         q1, med, q3 = statistics.quantiles(ratios, n=4)
         within = sum(r <= goal for r in ratios) / len(ratios)

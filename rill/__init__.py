@@ -1,6 +1,7 @@
 """rill: TensorFlow 2's programming model on NumPy. ``import rill as tf``."""
 
 from rill.core import dtypes as _dt
+from rill.core.host_memory import tune_malloc as _tune_malloc
 from rill.core.context import device, init_scope, name_scope
 from rill.core.convert import constant, convert_to_tensor, register_tensor_conversion_function
 from rill.core.dtypes import (  # noqa: F401
@@ -23,6 +24,7 @@ from rill.tracing import ConcreteFunction, function
 from rill import autograph  # noqa: F401 - tf.autograph.to_code works before any trace
 
 newaxis = None
+_tune_malloc()  # tensor-sized buffers stay mapped between ops (see rill.core.host_memory)
 _populate(globals(), "")
 del _populate
 

@@ -42,3 +42,31 @@ def test_runner_prints_a_row_per_target():
         assert "skipped" in rows["add"]
     else:
         assert "target <= 1.0x" in rows["add"]
+
+
+def test_each_side_runs_in_a_worker_process_of_its_own(bench):
+    pytest.importorskip("jax")
+    try:
+        ours, theirs, per = bench._pair_in_workers("W2")
+        assert per == 1
+        assert ours(3) > 0 and theirs(3) > 0
+        pids = {w.proc.pid for w in bench._WORKERS}
+        assert len(pids) == 2  # two processes, neither of them this one
+    finally:
+        while bench._WORKERS:
+            bench._WORKERS.pop().stop()
+
+
+def test_a_missing_peer_is_reported_as_an_import_error(bench, monkeypatch):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("PyTorch is installed: the peer side builds")
+    try:
+        with pytest.raises(ImportError):
+            bench._pair_in_workers("add")
+    finally:
+        while bench._WORKERS:
+            bench._WORKERS.pop().stop()
