@@ -314,7 +314,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         if _runtime.settings.run_functions_eagerly:  # tf.config.run_functions_eagerly(True)
             return self._python_function(*args, **kwargs)
-        if _dispatch.state.graph is not None:  # called while tracing another function: inline
+        # called while tracing another function: inline (a trace always counts in _slow)
+        if _dispatch._slow and _dispatch.state.graph is not None:
             return self._callable()(*args, **kwargs)
         if self._input_signature is not None:
             cf, flat = self._signature_call(args, kwargs)

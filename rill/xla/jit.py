@@ -128,6 +128,23 @@ class XlaPlan:
         transferred by jit's C++ dispatch (a few us); a tensor that comes back as a host
         value in the next call (a constant fed every call) is made device-resident once
         instead. Fresh tensors (a new batch each step) stay on the cheap path."""
+        args = []
+        dev = self._device_type
+        for t in tensors:
+            a = t._value
+            b = a.base
+            # the per-call case first, inlined: a host view of a whole device array
+            if type(b) is memoryview:
+                o = b.obj
+                if type(o) is dev and a.shape == b.shape and a.dtype == o.dtype:
+                    if a.flags.c_contiguous:
+                        args.append(o)
+                        continue
+            return self._tensor_args_with_host(tensors)
+        return args
+
+    def _tensor_args_with_host(self, tensors) -> list:
+        """``_tensor_args`` where some tensor holds a host value."""
         seen, self._host_inputs = self._host_inputs, {}
         args = []
         for t in tensors:
@@ -172,10 +189,13 @@ class XlaPlan:
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the
         assigned variables get their new values)."""
+        if not self.variables:
+            return self._fn(*inputs)
         res = self._fn(*inputs, *self._variable_args())
         if self.assigned:
             self._write_back(res)
-        return res[: self._n_out]
+            return res[: self._n_out]
+        return res
 
     def __call__(self, *arrays):
         return tuple([np.asarray(r) for r in self._run(map(self._on_device, arrays))])
@@ -184,6 +204,8 @@ class XlaPlan:
         """The computation on eager ``tensors``: its results as EagerTensors of ``outputs``'
         dtypes (the per-call path: every step before the dispatch delays the computation)."""
         res = self._run(self._tensor_args(tensors))
+        if len(res) == 1:
+            return [wrap(np.asarray(res[0]), outputs[0]._dtype)]
         return [wrap(np.asarray(r), o._dtype) for r, o in zip(res, outputs)]
 
 
