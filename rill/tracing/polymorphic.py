@@ -327,7 +327,7 @@ class Function:
             else:  # only eager tensors: their key and the graph's inputs need no walk
                 cf = self._cache.get(tuple([(a._dtype, a._value.shape) for a in args]))
                 if cf is not None:
-                    return cf._call_flat(list(args))
+                    return cf._call_flat(args)
         values = self._canonical(args, kwargs)
         key = _key(values)
         cf = self._cache.get(key)
@@ -737,7 +737,8 @@ class ConcreteFunction:
         plan = self._plan
         if plan is None:
             plan = self._plan = self._compile()
-        return self._pack(plan.call_tensors(tensors, self.graph.outputs))
+        out = plan.call_tensors(tensors, self.graph.outputs)
+        return out[0] if self._single_output else self._pack(out)
 
     def _compile(self):
         plan = compile_graph(self.graph)
