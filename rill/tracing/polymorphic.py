@@ -321,11 +321,13 @@ class Function:
             cf, flat = self._signature_call(args, kwargs)
             return cf._call_flat(flat)
         if not kwargs and len(args) == self._fast_n:
+            key = []  # built in the loop that checks the types: no comprehension's frame
             for a in args:
                 if type(a) is not EagerTensor:
                     break
+                key.append((a._dtype, a._value.shape))
             else:  # only eager tensors: their key and the graph's inputs need no walk
-                cf = self._cache.get(tuple([(a._dtype, a._value.shape) for a in args]))
+                cf = self._cache.get(tuple(key))
                 if cf is not None:
                     return cf._call_flat(args)
         values = self._canonical(args, kwargs)
