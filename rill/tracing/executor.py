@@ -69,6 +69,17 @@ class Plan:
         arrays = self(*[t._value for t in tensors])
         return [wrap(a, o._dtype) for a, o in zip(arrays, outputs)]
 
+    def fast_call(self, dtype):
+        """``call_tensors`` for a graph with one output, of ``dtype``, as one callable
+        returning the EagerTensor (a concrete function's per-call path: see
+        ``ConcreteFunction._fast``)."""
+        run = self.__call__
+
+        def call(tensors):
+            return wrap(run(*[t._value for t in tensors])[0], dtype)
+
+        return call
+
     def _interpret(self, arrays):
         """Run op by op (slow path, after a failure) to raise the error at the right op."""
         env = dict(self.consts)

@@ -329,6 +329,13 @@ class Function:
             else:  # only eager tensors: their key and the graph's inputs need no walk
                 cf = self._cache.get(tuple(key))
                 if cf is not None:
+                    fast = cf._fast
+                    if fast and not _dispatch._slow and not _collectors:
+                        # what _call_flat does here, in one call (None: a host input
+                        # the general path makes device-resident)
+                        out = fast(args)
+                        if out is not None:
+                            return out
                     return cf._call_flat(args)
         values = self._canonical(args, kwargs)
         key = _key(values)
@@ -571,6 +578,9 @@ class ConcreteFunction:
         self._arg_kinds = None
         self._jit_compile = None  # set by Function: True, "auto" or None (see _jit_mode)
         self._single_output = None  # whether _pack's result is its one tensor (found once)
+        # the plan's one-callable path for eager tensors (``Plan.fast_call``), found after
+        # the first call: None until then, False where the plan has none
+        self._fast = None
 
     @classmethod
     def _from_trace(cls, graph, values, result, name):
@@ -740,7 +750,11 @@ class ConcreteFunction:
         if plan is None:
             plan = self._plan = self._compile()
         out = plan.call_tensors(tensors, self.graph.outputs)
-        return out[0] if self._single_output else self._pack(out)
+        if self._single_output:
+            if self._fast is None:
+                self._fast = plan.fast_call(self.graph.outputs[0]._dtype) or False
+            return out[0]
+        return self._pack(out)
 
     def _compile(self):
         plan = compile_graph(self.graph)

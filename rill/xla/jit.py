@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from rill.core.errors import InvalidArgumentError
-from rill.core.tensor import wrap
+from rill.core.tensor import EagerTensor, wrap
 from rill.core.variables import defer_value, held_value
 from rill.xla.backend import load
 from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
@@ -91,20 +91,9 @@ class XlaPlan:
         """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
         ``np.asarray`` shares its buffer), passed back as is to skip the transfer; else
         ``a``. A buffer a host view reads is never donated (a donated argument is a
-        deferred value or a host copy), so the view's values are the array's; the shape,
-        dtype and contiguity tests reject views of a part of it (a view of the view has
-        the view, not the buffer, as its base)."""
-        b = a.base
-        if type(b) is memoryview:
-            o = b.obj
-            if (
-                type(o) is self._device_type
-                and a.shape == b.shape
-                and a.dtype == o.dtype
-                and a.flags.c_contiguous
-            ):
-                return o
-        return a
+        deferred value or a host copy), so the view's values are the array's."""
+        o = _device_array_of(a, self._device_type)
+        return a if o is None else o
 
     def _resident(self, holder):
         """The device array of tensor ``holder``'s value. A host value is transferred once
@@ -128,25 +117,8 @@ class XlaPlan:
         transferred by jit's C++ dispatch (a few us); a tensor that comes back as a host
         value in the next call (a constant fed every call) is made device-resident once
         instead. Fresh tensors (a new batch each step) stay on the cheap path."""
-        args = []
-        dev = self._device_type
-        for t in tensors:
-            a = t._value
-            b = a.base
-            # the per-call case first: a host view of a whole device array (``_on_device``'s
-            # test, inlined: next to XLA's runtime threads each Python call costs ~3x)
-            if type(b) is memoryview:
-                o = b.obj
-                if (
-                    type(o) is dev
-                    and a.shape == b.shape
-                    and a.dtype == o.dtype
-                    and a.flags.c_contiguous
-                ):
-                    args.append(o)
-                    continue
-            return self._tensor_args_with_host(tensors)
-        return args
+        args = _device_args(tensors, self._device_type)
+        return args if args is not None else self._tensor_args_with_host(tensors)
 
     def _tensor_args_with_host(self, tensors) -> list:
         """``_tensor_args`` where some tensor holds a host value."""
@@ -214,6 +186,57 @@ class XlaPlan:
             return [wrap(np.asarray(res[0]), outputs[0]._dtype)]
         return [wrap(np.asarray(r), o._dtype) for r, o in zip(res, outputs)]
 
+    def fast_call(self, dtype):
+        """``call_tensors`` for a computation with one output, of ``dtype``, and no
+        variables, as one callable on eager tensors that returns the EagerTensor, or None
+        when an input holds a host value (the caller then takes ``call_tensors``, which
+        makes a reused input device-resident). None where variables or several outputs
+        need the general path. Each Python step saved counts: next to XLA's runtime
+        threads a microsecond of Python costs about three (measured on W2)."""
+        if self.variables or self._n_out != 1:
+            return None
+        fn, dev, asarray, new = self._fn, self._device_type, np.asarray, object.__new__
+
+        def call(tensors):
+            args = _device_args(tensors, dev)
+            if args is None:
+                return None
+            out = new(EagerTensor)  # wrap(), inlined
+            out._value = asarray(fn(*args)[0])
+            out._dtype = dtype
+            return out
+
+        return call
+
+
+def _device_array_of(a, device_type):
+    """The device array (of ``device_type``) that host array ``a`` views the whole of, or
+    None. The shape, dtype and contiguity tests reject views of a part of it (a view of
+    the view has the view, not the buffer, as its base)."""
+    b = a.base
+    if type(b) is memoryview:
+        o = b.obj
+        if (
+            type(o) is device_type
+            and a.shape == b.shape
+            and a.dtype == o.dtype
+            and a.flags.c_contiguous
+        ):
+            return o
+    return None
+
+
+def _device_args(tensors, device_type):
+    """The device arrays eager ``tensors`` are host views of, or None if one of them holds
+    a host value (the per-call path: one loop, no method calls)."""
+    args = []
+    for t in tensors:
+        o = _device_array_of(t._value, device_type)
+        if o is None:
+            return None
+        args.append(o)
+    return args
+
 
 def compile_graph_xla(graph, outputs=None) -> XlaPlan:
     """``graph`` optimised by the executor's passes and lowered to one jitted computation."""
@@ -269,6 +292,15 @@ class JitPlan:
         # method below)
         self.xla = None
         self.call_tensors = self.plan.call_tensors
+
+    def fast_call(self, dtype):
+        """XLA's one-callable path (``XlaPlan.fast_call``) once a call has run on XLA; the
+        executor's where the graph fell back to it; None before the first call."""
+        if self.xla is None:
+            return self.plan.fast_call(dtype)
+        if self.call_tensors != self.xla.call_tensors:  # not compiled yet
+            return None
+        return self.xla.fast_call(dtype)
 
     def call_tensors(self, tensors, outputs) -> list:
         """The plan on eager ``tensors`` (see ``Plan.call_tensors``); the first call lowers
