@@ -108,8 +108,36 @@ def _pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format, init,
     return y, bshape
 
 
+def _tiles(ctx, xn, ksize, strides, padding, explicit_paddings):
+    """Channels-last ``xn`` as ``(n, o1, k1, o2, k2, ..., c)`` when the pooling windows
+    tile it (strides equal to the window, no padding: the usual 2x2/2 max pool), cropped
+    to the whole windows; else None. XLA's CPU backend runs a tiled max pool's gradient
+    (select-and-scatter) about 6x slower than the same reduction over a reshape (jax.jit,
+    the W5 CNN step: 29 vs 4.9 ms)."""
+    from rill.ops.patch_ops import window_geometry
+
+    sr = len(ksize)
+    if list(ksize) != list(strides):
+        return None
+    pads, _ = window_geometry(xn.shape[1:-1], ksize, strides, [1] * sr, padding, explicit_paddings)
+    if any(a or b for a, b in pads):
+        return None
+    out = [int(n) // k for n, k in zip(xn.shape[1:-1], ksize)]
+    if 0 in out:
+        return None
+    xn = xn[(slice(None), *[slice(0, o * k) for o, k in zip(out, ksize)], slice(None))]
+    pairs = [d for o, k in zip(out, ksize) for d in (o, k)]
+    return ctx.jnp.reshape(xn, (xn.shape[0], *pairs, xn.shape[-1]))
+
+
 def max_pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format):
-    """MaxPool as ``lax.reduce_window`` (max; padding never wins)."""
+    """MaxPool: a max over the window axes of a reshape where the windows tile the input,
+    else ``lax.reduce_window`` (max; padding never wins)."""
+    xn, b = _channels_last(ctx, ctx.jnp.asarray(x), len(ksize), data_format)
+    t = _tiles(ctx, xn, ksize, strides, padding, explicit_paddings)
+    if t is not None:
+        y = ctx.jnp.max(t, axis=tuple(range(2, 2 * len(ksize) + 1, 2)))
+        return _restore(ctx, y, b, data_format)
     dt = np.dtype(x.dtype)
     lowest = -np.inf if dt.kind == "f" else np.iinfo(dt).min
     y, b = _pool(
@@ -119,8 +147,35 @@ def max_pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format):
 
 
 def max_pool_grad(ctx, x, out, dy, **p):
-    """MaxPoolGrad: each window's gradient to its maximum (the VJP of max_pool)."""
-    return _vjp(ctx, lambda v: max_pool(ctx, v, **p), ctx.jnp.asarray(x), dy)
+    """MaxPoolGrad: each window's gradient to its first maximum in row-major order (a NaN
+    maximum: its first NaN), as rill's kernel and TF give it; where the windows tile the
+    input, as a mask over the reshaped windows, else the VJP of max_pool."""
+    jnp = ctx.jnp
+    sr = len(p["ksize"])
+    fmt = p["data_format"]
+    xn, b = _channels_last(ctx, jnp.asarray(x), sr, fmt)
+    t = _tiles(ctx, xn, p["ksize"], p["strides"], p["padding"], p["explicit_paddings"])
+    if t is None:
+        return _vjp(ctx, lambda v: max_pool(ctx, v, **p), jnp.asarray(x), dy)
+    yn, _ = _channels_last(ctx, jnp.asarray(out), sr, fmt)
+    gn, _ = _channels_last(ctx, jnp.asarray(dy), sr, fmt)
+    # (n, o1, o2, .., c, k1 * k2 * ..): each window's elements along the last axis
+    outer = [0, *range(1, 2 * sr, 2), 2 * sr + 1]
+    perm = outer + list(range(2, 2 * sr + 1, 2))
+    w = jnp.transpose(t, perm)
+    w = jnp.reshape(w, (*w.shape[: sr + 2], -1))
+    hit = w == yn[..., None]
+    if np.dtype(w.dtype).kind == "f":
+        hit = hit | jnp.isnan(w)
+    first = hit & (jnp.cumsum(hit, axis=-1) == 1)
+    g = jnp.where(first, gn[..., None], jnp.zeros((), gn.dtype))
+    g = jnp.reshape(g, tuple(t.shape[i] for i in perm))
+    g = jnp.transpose(g, np.argsort(perm))
+    g = jnp.reshape(g, (g.shape[0], *[o * k for o, k in zip(t.shape[1:-1:2], p["ksize"])], -1))
+    rest = [(0, n - m) for n, m in zip(xn.shape[1:-1], g.shape[1:-1])]
+    if any(r for _, r in rest):  # the rows and columns no window covers get nothing
+        g = jnp.pad(g, [(0, 0), *rest, (0, 0)])
+    return _restore(ctx, g, b, fmt)
 
 
 def avg_pool(ctx, x, ksize, strides, padding, explicit_paddings, data_format):
