@@ -165,7 +165,7 @@ def max_pool_grad(ctx, x, out, dy, **p):
     w = jnp.transpose(t, perm)
     w = jnp.reshape(w, (*w.shape[: sr + 2], -1))
     hit = w == yn[..., None]
-    if np.dtype(w.dtype).kind == "f":
+    if jnp.issubdtype(w.dtype, jnp.inexact):  # bfloat16 included
         hit = hit | jnp.isnan(w)
     first = hit & (jnp.cumsum(hit, axis=-1) == 1)
     g = jnp.where(first, gn[..., None], jnp.zeros((), gn.dtype))

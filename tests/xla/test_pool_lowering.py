@@ -53,3 +53,15 @@ def test_max_pool_and_its_gradient_match_the_executor(
     if ties:  # each window's gradient went to exactly one element
         nonzero = np.count_nonzero(g0.numpy())
         assert nonzero <= y0.numpy().size
+
+
+@pytest.mark.parametrize("dtype", [tf.bfloat16, tf.float16, tf.int32])
+def test_tiled_max_pool_gradient_in_other_dtypes(dtype):
+    rng = np.random.default_rng(1)
+    x = tf.cast(tf.constant(np.round(rng.standard_normal((2, 8, 8, 3)) * 2)), dtype)
+    pool = lambda v: tf.nn.max_pool(v, 2, 2, "VALID")  # noqa: E731
+    np.testing.assert_array_equal(tf.function(pool, jit_compile=True)(x).numpy(), pool(x).numpy())
+    if dtype.is_floating:
+        got = tf.function(_value_and_grad, jit_compile=True)(x, 2, 2, "VALID", "NHWC")
+        want = _value_and_grad(x, 2, 2, "VALID", "NHWC")
+        np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
