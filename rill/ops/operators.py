@@ -101,7 +101,7 @@ def _fast_binary(prim, slow, out_dtype=None, reverse=False):
                     t = _write_into(taped_inplace, self._value, other._value, self._dtype)
                     if t is not None:
                         operands = (other, self) if reverse else (self, other)
-                        dispatch.record_on_tapes(prim, _NO_PARAMS, operands, (t,))
+                        dispatch.record_on_tapes(prim, dispatch._EMPTY, operands, (t,))
                         return t
                 return bind(prim, (other, self) if reverse else (self, other))
         if getattr(other, "_rill_dispatch", False):
@@ -184,9 +184,6 @@ def _trailing(small, big) -> bool:
     """Whether an operand of shape ``small`` broadcasts into ``big`` by matching its
     trailing dims (a scalar, or a bias against a batch): ``big`` is the result's shape."""
     return len(small) <= len(big) and big[len(big) - len(small) :] == small
-
-
-_NO_PARAMS = {}
 
 
 def _slow_only(fn, reverse=False):

@@ -180,10 +180,7 @@ class XlaPlan:
     def call_tensors(self, tensors, outputs) -> list:
         """The computation on eager ``tensors``: its results as EagerTensors of ``outputs``'
         dtypes (the per-call path: every step before the dispatch delays the computation)."""
-        args = self._tensor_args(tensors)
-        res = self._run(args) if self.variables else self._fn(*args)
-        if len(res) == 1:
-            return [wrap(np.asarray(res[0]), outputs[0]._dtype)]
+        res = self._run(self._tensor_args(tensors))
         return [wrap(np.asarray(r), o._dtype) for r, o in zip(res, outputs)]
 
     def fast_call(self, dtype):
