@@ -16,6 +16,11 @@ says when each runs: a framework's process-wide settings then act on its side al
 (rill sets glibc's malloc thresholds on import, which speeds up PyTorch's eager step in
 the same process too). ``--same-process`` builds both sides in one process instead.
 
+rill's compiler runs JAX's CPU computations on the calling thread (``rill/xla/backend.py``);
+the ``jax.jit`` peer keeps JAX's default, a worker thread, unless ``--peer-inline`` gives it
+rill's setting too (the like-for-like figure). With ``--same-process`` both sides share
+one client, which rill's setting then configures.
+
 The workloads are the ones ``run.py``, ``eager_steps.py`` and ``xla.py`` time; a target
 whose peer is not installed is skipped with the reason.
 """
@@ -71,12 +76,19 @@ def _side(name, side):
         import xla
 
         import rill
+        from rill.xla import backend
 
+        backend.load()  # configures JAX before its client exists (with --same-process too)
         return _repeat(getattr(xla, name.lower())(rill, True)), 1
     import jax
     import xla
 
+    if _PEER_INLINE:
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
     return _repeat(getattr(xla, f"jax_{name.lower()}")(jax)), 1
+
+
+_PEER_INLINE = False  # --peer-inline
 
 
 def _pair_in_process(name):
@@ -98,6 +110,7 @@ class _Worker:
     def __init__(self, name, side):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, side]
         cmd += ["--threads", str(run.OPTIONS["threads"] or 1)]
+        cmd += ["--peer-inline"] if _PEER_INLINE else []
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
@@ -186,9 +199,16 @@ def main(argv=None) -> int:
         action="store_true",
         help="both sides in this process (each framework's process-wide settings act on both)",
     )
+    ap.add_argument(
+        "--peer-inline",
+        action="store_true",
+        help="JAX peers run CPU computations on the calling thread, as rill's compiler does",
+    )
     ap.add_argument("--worker", nargs=2, metavar=("TARGET", "SIDE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     run.limit_threads(args.threads)
+    global _PEER_INLINE
+    _PEER_INLINE = args.peer_inline
     if args.worker:
         return _serve(*args.worker)
     global _pair

@@ -11,6 +11,10 @@ with the first-call cost (trace + lower + compile) of each.
 
     .venv/bin/python benchmarks/xla.py [--repeat N] [--rounds R] [--only W2 W3b ...]
     PYTHONPATH=. peers/bin/python benchmarks/xla.py   # with TensorFlow (and JAX) installed
+
+rill and ``jax.jit`` share one JAX CPU client here, configured as rill's compiler sets it
+(computations on the calling thread; ``RILL_XLA_ASYNC_DISPATCH=1`` gives both JAX's default
+worker-thread dispatch). ``paired.py`` runs each side in a process of its own instead.
 """
 
 from __future__ import annotations
@@ -194,7 +198,9 @@ def main():
     import rill as tf
 
     try:
-        import jax
+        from rill.xla import backend
+
+        jax = backend.load()  # before JAX's client exists: the setting then holds for both
     except ImportError:
         jax = None
     real_tf = None if args.no_tf else _tensorflow()
