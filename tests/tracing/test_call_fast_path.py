@@ -75,3 +75,41 @@ def test_xla_fast_path_feeds_device_inputs_and_falls_back_for_host_ones():
     fresh = tf.constant(rng.standard_normal(8).astype(np.float32))
     assert cf._fast((fresh,)) is None  # a host value: the general path transfers it
     np.testing.assert_allclose(f(fresh).numpy(), np.tanh(fresh.numpy()) * 0.5, rtol=1e-6)
+
+
+def test_xla_fast_path_never_feeds_a_device_array_for_a_view_of_part_of_it():
+    # An XLA result's host value views the whole device array; a view of it (reversed,
+    # reshaped, sliced, reinterpreted) shares its buffer but not its layout, so the
+    # device array must not be passed in its place
+    pytest.importorskip("jax")
+    make = tf.function(lambda x: x * 2.0, jit_compile=True)
+    x = tf.constant(np.arange(1, 9, dtype=np.float32))
+    y = make(x)
+    base = y.numpy()
+    views = {
+        "reversed": (tf.reverse(y, [0]), base[::-1]),
+        "reshaped": (tf.reshape(y, [2, 4]), base.reshape(2, 4)),
+        "sliced": (y[2:6], base[2:6]),
+        "bitcast": (tf.bitcast(y, tf.int32), base.view(np.int32)),
+    }
+    for name, (view, want) in views.items():
+        g = tf.function(lambda v: v + tf.ones_like(v), jit_compile=True)
+        for _ in range(3):  # the third call takes the fast path
+            got = g(view).numpy()
+            np.testing.assert_array_equal(got, want + 1, err_msg=name)
+
+
+def test_xla_fast_path_rejects_the_buffer_reinterpreted():
+    # an array made from the device buffer under another dtype has the buffer as its base
+    # and the same shape: only the dtype test tells it from the device array's own view
+    jax = pytest.importorskip("jax")
+    make = tf.function(lambda x: x * 2.0, jit_compile=True)
+    x = tf.constant(np.arange(1, 9, dtype=np.float32))
+    g = tf.function(lambda v: v + 1, jit_compile=True)
+    for _ in range(3):
+        y = make(x)
+        o = y._value.base.obj
+        assert isinstance(o, jax.Array)
+        ints = tf.constant(0, tf.int32)
+        ints._value = np.frombuffer(o, np.int32)  # the same buffer, read as int32
+        np.testing.assert_array_equal(g(ints).numpy(), y.numpy().view(np.int32) + 1)
