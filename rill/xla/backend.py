@@ -6,8 +6,8 @@ once; the caller then waits on the result. rill reads a call's results as host a
 right away (a tf.function returns EagerTensors), so it has nothing to overlap with the
 computation, and the hand-off dominates small ones: a jitted 100-op chain on 256 floats
 takes 52 us a call that way and 24 us inline (and the worker's spinning takes a second
-core meanwhile). Computations XLA runs in parallel stay asynchronous either way, and
-accelerators are not affected. ``RILL_XLA_ASYNC_DISPATCH=1`` keeps JAX's default; the
+core meanwhile). Computations XLA runs in parallel, or that wait on an input still being
+copied from the host, stay asynchronous either way, and accelerators are not affected. ``RILL_XLA_ASYNC_DISPATCH=1`` keeps JAX's default; the
 setting acts only where rill's compiler loads JAX before JAX's CPU client exists (it is
 process-wide in JAX, like the 64-bit flag).
 """
