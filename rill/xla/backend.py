@@ -6,10 +6,11 @@ once; the caller then waits on the result. rill reads a call's results as host a
 right away (a tf.function returns EagerTensors), so it has nothing to overlap with the
 computation, and the hand-off dominates small ones: a jitted 100-op chain on 256 floats
 takes 52 us a call that way and 24 us inline (and the worker's spinning takes a second
-core meanwhile). Computations XLA runs in parallel, or that wait on an input still being
-copied from the host, stay asynchronous either way, and accelerators are not affected. ``RILL_XLA_ASYNC_DISPATCH=1`` keeps JAX's default; the
-setting acts only where rill's compiler loads JAX before JAX's CPU client exists (it is
-process-wide in JAX, like the 64-bit flag).
+core meanwhile). Inline was JAX's own default before 0.4.32. Computations XLA runs in
+parallel, or that wait on an input still being copied from the host, stay asynchronous
+either way, and accelerators are not affected. ``RILL_XLA_ASYNC_DISPATCH=1`` keeps JAX's
+default; the setting acts only where rill's compiler loads JAX before JAX's CPU client
+exists (it is process-wide in JAX, like the 64-bit flag).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def load():
         jax.config.update("jax_enable_x64", True)
         if (
             os.environ.get("RILL_XLA_ASYNC_DISPATCH", "0") != "1"
-            and "jax_cpu_enable_async_dispatch" in jax.config.values  # JAX >= 0.4.32
+            # JAX without the switch runs such computations inline already (0.4.32 made
+            # the hand-off its default for them)
+            and "jax_cpu_enable_async_dispatch" in jax.config.values
         ):
             jax.config.update("jax_cpu_enable_async_dispatch", False)
         _jax = jax

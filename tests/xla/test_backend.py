@@ -47,14 +47,18 @@ def _load_in_a_fresh_process(**env):
     return asynchronous == "True", ready == "True"
 
 
-@pytest.mark.skipif(not _HAS_SWITCH, reason="JAX before 0.4.32 has no inline CPU dispatch")
+@pytest.mark.skipif(
+    not _HAS_SWITCH, reason="this JAX has no switch (it dispatches such computations inline)"
+)
 def test_cpu_computations_run_on_the_calling_thread():
     asynchronous, ready = _load_in_a_fresh_process()
     assert not asynchronous
     assert ready  # computed before the call returned
 
 
-@pytest.mark.skipif(not _HAS_SWITCH, reason="JAX before 0.4.32 has no inline CPU dispatch")
+@pytest.mark.skipif(
+    not _HAS_SWITCH, reason="this JAX has no switch (it dispatches such computations inline)"
+)
 def test_the_switch_keeps_jax_asynchronous_dispatch():
     asynchronous, _ = _load_in_a_fresh_process(RILL_XLA_ASYNC_DISPATCH="1")
     assert asynchronous
