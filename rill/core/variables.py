@@ -424,6 +424,7 @@ def sole_owner(v) -> bool:
 # ``_value`` property converts on the first read and restores the class, so a variable
 # holding a host array pays nothing per read.
 _deferred_classes: dict = {}
+_deferred_types: set = set()  # its values: the classes of variables holding a deferred value
 
 
 def _deferred_class(host: type) -> type:
@@ -449,23 +450,38 @@ def _deferred_class(host: type) -> type:
                      "_rill_host_class": host, "__module__": host.__module__,
                      "__qualname__": host.__qualname__, "__doc__": host.__doc__}  # fmt: skip
         sub = _deferred_classes[host] = type(host)(host.__name__, (host,), namespace)
+        _deferred_types.add(sub)
     return sub
 
 
 def defer_value(v, source) -> None:
     """Give variable ``v`` the value ``source`` (an array-like such as a device array, of
     ``v``'s dtype and shape), converted with ``np.asarray`` when first read."""
-    cls = type(v)
-    host = cls.__dict__.get("_rill_host_class", cls)
-    v.__dict__["_value"] = source
-    if cls is host:
-        v.__class__ = _deferred_class(host)
+    defer_values((v,), (source,))
+
+
+def defer_values(variables, sources) -> None:
+    """``defer_value`` for each of ``variables`` and its source, in one pass: the
+    per-step path of a compiled training step, where every variable is usually still
+    deferred from the step before and only the values change."""
+    for v, source in zip(variables, sources):
+        v.__dict__["_value"] = source
+    if not _deferred_types.issuperset(map(type, variables)):  # one was read since
+        for v in variables:
+            cls = type(v)
+            if cls not in _deferred_types:
+                v.__class__ = _deferred_class(cls)
 
 
 def held_value(v):
     """``v``'s value as held, without converting: a NumPy array, or the source of a
     deferred value (see ``defer_value``)."""
     return v.__dict__["_value"]
+
+
+def held_values(variables) -> list:
+    """``held_value`` of each of ``variables``."""
+    return [v.__dict__["_value"] for v in variables]
 
 
 def _convert_variable(v, dtype=None, name=None):

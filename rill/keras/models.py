@@ -551,6 +551,8 @@ class Model(Layer):
     def _flatten_logs(self, logs):
         """Keras 3's list form of a step's logs: the model's metrics in order, then any
         other key a custom step returned, sorted; a single value alone."""
+        if len(logs) == 1:  # the usual loss alone: no need to list the metrics
+            return next(iter(logs.values()))
         names = [n for n in self.metrics_names if n in logs]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values

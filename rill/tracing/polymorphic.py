@@ -147,6 +147,28 @@ def _struct_key(x):
     return _leaf_key(x)
 
 
+def _eager_key_and_leaves(args):
+    """``(_key(args), the graph's inputs)`` for arguments that are eager tensors or tuples
+    of them, without nest's walk; None for any other argument."""
+    key, leaves = [], []
+    for a in args:
+        t = type(a)
+        if t is EagerTensor:
+            key.append((a._dtype, a._value.shape))
+            leaves.append(a)
+        elif t is tuple:
+            parts = []
+            for b in a:
+                if type(b) is not EagerTensor:
+                    return None
+                parts.append((b._dtype, b._value.shape))
+            key.append((tuple, tuple(parts)))
+            leaves.extend(a)
+        else:
+            return None
+    return tuple(key), leaves
+
+
 def _is_tensor_leaf(x) -> bool:
     return isinstance(x, (Tensor, np.ndarray, TensorSpec))
 
@@ -337,6 +359,11 @@ class Function:
                         if out is not None:
                             return out
                     return cf._call_flat(args)
+            found = _eager_key_and_leaves(args)  # Keras' steps: a tuple (x, y[, weights])
+            if found is not None:
+                cf = self._cache.get(found[0])
+                if cf is not None:
+                    return cf._call_flat(found[1])
         values = self._canonical(args, kwargs)
         key = _key(values)
         cf = self._cache.get(key)

@@ -16,7 +16,7 @@ import numpy as np
 
 from rill.core.errors import InvalidArgumentError
 from rill.core.tensor import EagerTensor, wrap
-from rill.core.variables import defer_value, held_value
+from rill.core.variables import defer_value, defer_values, held_values
 from rill.xla.backend import load
 from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
 
@@ -151,22 +151,20 @@ class XlaPlan:
         put there once, without a transfer when it is a view of a device array. A host
         value to be donated is passed as it is: jit copies it, so the buffer XLA updates
         is never one a host array or another argument shares."""
-        donated = self._donated
-        out = []
-        for i, v in enumerate(self.variables):
-            a = held_value(v)
-            if type(a) is np.ndarray and not donated[i]:
+        values = held_values(self.variables)
+        if np.ndarray not in set(map(type, values)):  # all deferred since the last call
+            return values
+        for i, (v, a) in enumerate(zip(self.variables, values)):
+            if type(a) is np.ndarray and not self._donated[i]:
                 d = self._on_device(a)
-                a = self._jax.device_put(a) if d is a else d
-                defer_value(v, a)
-            out.append(a)
-        return out
+                values[i] = d = self._jax.device_put(a) if d is a else d
+                defer_value(v, d)
+        return values
 
     def _write_back(self, res):
         """Give the assigned variables their new values, deferred: the results stay on the
         device until read, and the next call passes (and donates) them as they are."""
-        for var, value in zip(self.assigned, res[self._n_out :]):
-            defer_value(var, value)
+        defer_values(self.assigned, res[self._n_out :])
 
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the

@@ -93,3 +93,48 @@ def test_assign_checks_dtype_and_shape_on_every_path():
     assert partial.numpy().shape == (4, 3)
     with pytest.raises(ValueError, match="shape"):
         partial.assign(tf.constant(np.ones((4, 2), np.float32)))
+
+
+class _Source:
+    """A stand-in for a device array: converts to its values with ``np.asarray``."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+        self.reads = 0
+
+    def __array__(self, dtype=None, copy=None):
+        self.reads += 1
+        return self.values
+
+
+def test_deferred_values_convert_on_first_read_only():
+    from rill.core.variables import defer_values, held_values
+
+    vs = [tf.Variable([1.0, 2.0]), tf.Variable(3.0)]
+    sources = [_Source(np.array([5.0, 6.0], np.float32)), _Source(np.float32(7.0))]
+    defer_values(vs, sources)
+    assert held_values(vs) == sources  # held as given, not converted
+    assert [s.reads for s in sources] == [0, 0]
+    np.testing.assert_array_equal(vs[0].numpy(), [5.0, 6.0])
+    np.testing.assert_array_equal(vs[0].numpy(), [5.0, 6.0])
+    assert [s.reads for s in sources] == [1, 0]  # converted once, when read
+    assert type(vs[0]) is tf.Variable  # a read restores the variable's own class
+
+
+def test_deferring_again_after_a_read_defers_every_variable():
+    # the bulk path assumes the variables are still deferred from the step before; one
+    # read since (its class restored) must not leave it holding an unconverted source
+    from rill.core.variables import defer_values, held_values
+
+    vs = [tf.Variable(float(i)) for i in range(3)]
+    defer_values(vs, [_Source(np.float32(10 + i)) for i in range(3)])
+    assert float(vs[1].numpy()) == 11.0  # read: vs[1] is a plain Variable again
+    second = [_Source(np.float32(20 + i)) for i in range(3)]
+    defer_values(vs, second)
+    assert held_values(vs) == second
+    assert all(type(v) is not tf.Variable for v in vs)  # all deferred again
+    assert float((vs[1] + 1.0).numpy()) == 22.0  # an op reads the new value
+    assert [float(v.numpy()) for v in vs] == [20.0, 21.0, 22.0]
+    assert [s.reads for s in second] == [1, 1, 1]  # each converted once
+    vs[2].assign(5.0)  # an assignment replaces a deferred value without reading it
+    assert float(vs[2].numpy()) == 5.0

@@ -113,3 +113,38 @@ def test_xla_fast_path_rejects_the_buffer_reinterpreted():
         ints = tf.constant(0, tf.int32)
         ints._value = np.frombuffer(o, np.int32)  # the same buffer, read as int32
         np.testing.assert_array_equal(g(ints).numpy(), y.numpy().view(np.int32) + 1)
+
+
+def test_tuples_of_eager_tensors_find_the_general_path_s_concrete_function():
+    # Keras' steps take one tuple (x, y[, sample_weight]): its key and graph inputs are
+    # read without nest's walk, and must be the ones the general path computes
+    from rill.tracing.polymorphic import _eager_key_and_leaves, _key, _tensor_leaves
+
+    x = tf.constant(np.ones((2, 3), np.float32))
+    y = tf.constant(np.arange(2, dtype=np.int64))
+    for args in [((x, y),), ((x, y, x),), (x, (y,)), ((),), ((x,), x)]:
+        key, leaves = _eager_key_and_leaves(args)
+        assert key == _key(list(args))
+        assert [id(t) for t in leaves] == [id(t) for t in _tensor_leaves(list(args))]
+    for args in [([x, y],), ((x, 1.0),), ((x, (y,)),), ((x, None),), (np.ones(2),)]:
+        assert _eager_key_and_leaves(args) is None  # the general path's
+
+
+def test_a_step_on_a_tuple_traces_once_per_signature_with_the_same_results():
+    traces = []
+
+    @tf.function
+    def step(data):
+        x, y = data
+        traces.append(1)
+        return {"loss": tf.reduce_sum(x) * tf.cast(tf.reduce_sum(y), tf.float32)}
+
+    rng = np.random.default_rng(0)
+    for n in (4, 4, 4, 5, 5, 4):
+        xa, ya = rng.standard_normal((n, 3)).astype(np.float32), rng.integers(0, 5, n)
+        got = step((tf.constant(xa), tf.constant(ya)))["loss"].numpy()
+        np.testing.assert_allclose(got, xa.sum() * ya.sum(), rtol=1e-5)
+    assert len(traces) == 2  # batch 4, then batch 5
+    # a list is another structure than a tuple: its own trace, as the general key says
+    step([tf.constant(xa), tf.constant(ya)])
+    assert len(traces) == 3
