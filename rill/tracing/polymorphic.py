@@ -605,6 +605,7 @@ class ConcreteFunction:
         self._arg_kinds = None
         self._jit_compile = None  # set by Function: True, "auto" or None (see _jit_mode)
         self._single_output = None  # whether _pack's result is its one tensor (found once)
+        self._dict_outputs = None  # for a flat dict of tensors, _pack's (key, index) pairs
         # the plan's one-callable path for eager tensors (``Plan.fast_call``), found after
         # the first call: None until then, False where the plan has none
         self._fast = None
@@ -783,6 +784,18 @@ class ConcreteFunction:
             return out[0]
         return self._pack(out)
 
+    def _find_packing(self) -> bool:
+        """How ``_pack`` rebuilds the outputs, found once: whether the result is the one
+        tensor (no rebuild), else the pairs of a flat dict of tensors; the first."""
+        t = self._outputs_template
+        self._single_output = (
+            list(self._out_index) == [("t", 0)]
+            and not nest.is_nested(t)
+            and not nest._is_composite(t)
+        )
+        self._dict_outputs = _flat_dict_pairs(t, self._out_index)
+        return self._single_output
+
     def _compile(self):
         plan = compile_graph(self.graph)
         if self._jit_compile is None:
@@ -793,17 +806,29 @@ class ConcreteFunction:
 
     def _pack(self, tensors):
         single = self._single_output
-        if single is None:  # found once: a function returning one tensor needs no rebuild
-            t = self._outputs_template
-            single = self._single_output = (
-                list(self._out_index) == [("t", 0)]
-                and not nest.is_nested(t)
-                and not nest._is_composite(t)
-            )
+        if single is None:
+            single = self._find_packing()
         if single:
             return tensors[0]
+        pairs = self._dict_outputs
+        if pairs:  # a flat dict of tensors (Keras' logs): built without nest's walk
+            return {k: tensors[i] for k, i in pairs}
         flat = [tensors[i] if k == "t" else i for k, i in self._out_index]
         return nest.pack_sequence_as(self._outputs_template, flat, expand_composites=True)
+
+
+def _flat_dict_pairs(template, out_index):
+    """``(key, tensor index)`` in ``template``'s key order where the outputs are a plain
+    dict of tensors only (nest orders a dict's leaves by sorted key); else False."""
+    if (
+        type(template) is not dict
+        or len(template) != len(out_index)
+        or any(k != "t" for k, _ in out_index)
+        or any(nest.is_nested(v) or nest._is_composite(v) for v in template.values())
+    ):
+        return False
+    position = {k: p for p, k in enumerate(sorted(template))}
+    return [(k, out_index[position[k]][1]) for k in template]
 
 
 def _named_output(graph, t):

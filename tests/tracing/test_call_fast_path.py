@@ -148,3 +148,28 @@ def test_a_step_on_a_tuple_traces_once_per_signature_with_the_same_results():
     # a list is another structure than a tuple: its own trace, as the general key says
     step([tf.constant(xa), tf.constant(ya)])
     assert len(traces) == 3
+
+
+def test_dict_outputs_keep_their_keys_order_and_values():
+    # a flat dict of tensors (Keras' logs) is rebuilt without nest's walk: the same keys,
+    # in the function's order, each with its own tensor; other structures keep nest's path
+    @tf.function
+    def flat(x):
+        return {"b": x * 2.0, "a": x + 1.0, "c": -x}
+
+    @tf.function
+    def mixed(x):
+        return {"b": x * 2.0, "a": 3, "c": {"d": -x}}
+
+    x = tf.constant([1.0, 2.0])
+    for _ in range(3):
+        got = flat(x)
+        assert list(got) == ["b", "a", "c"]
+        np.testing.assert_array_equal(got["b"].numpy(), [2.0, 4.0])
+        np.testing.assert_array_equal(got["a"].numpy(), [2.0, 3.0])
+        np.testing.assert_array_equal(got["c"].numpy(), [-1.0, -2.0])
+        other = mixed(x)
+        assert list(other) == ["b", "a", "c"] and other["a"] == 3
+        np.testing.assert_array_equal(other["c"]["d"].numpy(), [-1.0, -2.0])
+    assert _concrete(flat, x)._dict_outputs  # the direct path was taken
+    assert not _concrete(mixed, x)._dict_outputs
