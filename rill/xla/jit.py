@@ -61,26 +61,32 @@ class XlaPlan:
         self.variables = list(graph.variables)
         self._var_ids = [id(v) for v in self.variables]
         known = set(self._var_ids)
-        self.assigned = [v for k, v in assigned_variables(graph).items() if k in known]
+        assigned = {k: v for k, v in assigned_variables(graph).items() if k in known}
+        # an assigned variable of a fully defined shape gives its buffer to the update
+        # (donation: XLA writes the new value in place of the old); jit copies a host
+        # value first, and skips donating a buffer a host view still reads, so only the
+        # device array an earlier call left deferred in the variable is updated in place
+        self._donated = [id(v) in assigned and v.shape.is_fully_defined() for v in self.variables]
+        donating = [v for v, d in zip(self.variables, self._donated) if d]
+        # JAX gives a donated buffer to the first result of its shape and dtype that has
+        # none yet: the donating variables' new values come first, in their inputs' order,
+        # so that each takes its own variable's buffer. Any other pairing (a loss taking a
+        # scalar variable's buffer, two moments swapped) makes XLA copy every donated
+        # buffer in and out to stay correct (measured on W3b: 22 copies, 2.6 MB a step).
+        rest = [v for v in assigned.values() if not v.shape.is_fully_defined()]
+        self.assigned = donating + rest
         self._assigned_ids = [id(v) for v in self.assigned]
+        self._n_assigned = len(self.assigned)
         self._n_in = len(graph.inputs)
         self._n_out = len(plan.out_keys)
         # one output and nothing to write back: the jitted function returns the bare array
         # (no result tuple for jit's dispatch to build and the caller to index)
         self._bare = self._n_out == 1 and not self.assigned
         self._host_inputs: dict = {}  # id -> weakref of last call's host-valued tensors
-        # an assigned variable of a fully defined shape gives its buffer to the update
-        # (donation: XLA writes the new value in place of the old); jit copies a host
-        # value first, and skips donating a buffer a host view still reads, so only the
-        # device array an earlier call left deferred in the variable is updated in place
-        assigned_ids = set(self._assigned_ids)
-        self._donated = [
-            id(v) in assigned_ids and v.shape.is_fully_defined() for v in self.variables
-        ]
         self._jax = jax
         self._device_type = type(jax.numpy.zeros(()))  # jaxlib's concrete Array class
-        # one flat argument list (inputs, then variables) and one flat result (outputs,
-        # then assigned variables): the cheapest call for jit's C++ dispatch
+        # one flat argument list (inputs, then variables) and one flat result (assigned
+        # variables, then outputs): the cheapest call for jit's C++ dispatch
         donate = tuple(self._n_in + i for i, d in enumerate(self._donated) if d)
         self._fn = jax.jit(self._lowered, donate_argnums=donate)
 
@@ -90,7 +96,7 @@ class XlaPlan:
         outs = ctx.run_plan(self.plan, self.graph, list(flat[:n]))
         if self._bare:
             return ctx.dynamic(outs[0])
-        return (*[ctx.dynamic(o) for o in outs], *[ctx.vars[k] for k in self._assigned_ids])
+        return (*[ctx.vars[k] for k in self._assigned_ids], *[ctx.dynamic(o) for o in outs])
 
     def _on_device(self, a):
         """The JAX array that ``a`` is a host view of (an earlier XLA call's result: on CPU
@@ -164,7 +170,7 @@ class XlaPlan:
     def _write_back(self, res):
         """Give the assigned variables their new values, deferred: the results stay on the
         device until read, and the next call passes (and donates) them as they are."""
-        defer_values(self.assigned, res[self._n_out :])
+        defer_values(self.assigned, res[: self._n_assigned])
 
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the
@@ -177,7 +183,7 @@ class XlaPlan:
             return (res,)
         if self.assigned:
             self._write_back(res)
-            return res[: self._n_out]
+            return res[self._n_assigned :]
         return res
 
     def __call__(self, *arrays):

@@ -363,3 +363,48 @@ def test_deferred_variables_copy_pickle_and_print_as_themselves():
     back = pickle.loads(pickle.dumps(core))
     assert type(back) is tf.Variable
     np.testing.assert_array_equal(back.numpy(), np.full(3, 2.0, np.float32))
+
+
+def _adam_like_step(seed=0):
+    """Variables of one shape (weights and two moments), a step counter and a step that
+    returns its loss beside its updates."""
+    rng = np.random.default_rng(seed)
+    w = tf.Variable(rng.standard_normal((3, 4)).astype(np.float32))
+    m = tf.Variable(np.zeros((3, 4), np.float32))
+    s = tf.Variable(np.zeros((3, 4), np.float32))
+    steps = tf.Variable(0.0)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(x @ w))
+        g = tape.gradient(loss, w)
+        steps.assign_add(1.0)
+        m.assign(0.9 * m + 0.1 * g)
+        s.assign(0.99 * s + 0.01 * g * g)
+        w.assign_sub(0.1 * m / (tf.sqrt(s) + 1e-7))
+        return loss
+
+    return (w, m, s, steps), step
+
+
+def test_each_donated_variable_is_updated_in_its_own_buffer():
+    """JAX gives a donated buffer to the first result of its shape and dtype: with a loss
+    returned beside them and several variables of one shape (Adam's moments), each
+    variable's new value must still land in the buffer of its own old value. Paired
+    otherwise, XLA copies every buffer in and out to stay correct."""
+    from rill.core.variables import held_value
+
+    x = tf.constant(np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32))
+    variables, step = _adam_like_step()
+    fast = tf.function(step, jit_compile=True)
+    losses = [float(fast(x))]  # the variables now hold device arrays, donated from now on
+    for _ in range(3):
+        before = [held_value(v).unsafe_buffer_pointer() for v in variables]
+        losses.append(float(fast(x)))
+        assert [held_value(v).unsafe_buffer_pointer() for v in variables] == before
+    ref_variables, ref_step = _adam_like_step()
+    ref = tf.function(ref_step)
+    ref_losses = [float(ref(x)) for _ in range(4)]
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+    for v, r in zip(variables, ref_variables):
+        np.testing.assert_allclose(v.numpy(), r.numpy(), rtol=1e-5, atol=1e-6)
