@@ -1,7 +1,7 @@
 """One concrete function as one XLA computation: ``XlaPlan``, the ``Plan`` of ``jit_compile``.
 
 The executor's optimised plan (folded, deduplicated, pruned) is lowered op by op into a
-JAX function ``(inputs, variable values) -> (outputs, assigned variables' values)`` that
+JAX function ``(inputs, variable values) -> (assigned variables' values, outputs)`` that
 ``jax.jit`` compiles once per input shape. After each call the assigned variables get
 their new values, so side effects are the executor's: each keeps the device array XLA
 computed until something reads it (``core.variables.defer_value``), and the next call
