@@ -785,8 +785,8 @@ class ConcreteFunction:
         return self._pack(out)
 
     def _find_packing(self) -> bool:
-        """How ``_pack`` rebuilds the outputs, found once: whether the result is the one
-        tensor (no rebuild), else the pairs of a flat dict of tensors; the first."""
+        """Find once how ``_pack`` rebuilds the outputs: as the one tensor itself, or from
+        the pairs of a flat dict of tensors, or through nest. Returns the first answer."""
         t = self._outputs_template
         self._single_output = (
             list(self._out_index) == [("t", 0)]
