@@ -150,12 +150,12 @@ def _struct_key(x):
 def _eager_key_and_leaves(args):
     """``(_key(args), the graph's inputs)`` for arguments that are eager tensors or tuples
     of them, without nest's walk; None for any other argument."""
-    key, leaves = [], []
+    key = []
+    nested = False
     for a in args:
         t = type(a)
         if t is EagerTensor:
             key.append((a._dtype, a._value.shape))
-            leaves.append(a)
         elif t is tuple:
             parts = []
             for b in a:
@@ -163,10 +163,12 @@ def _eager_key_and_leaves(args):
                     return None
                 parts.append((b._dtype, b._value.shape))
             key.append((tuple, tuple(parts)))
-            leaves.extend(a)
+            nested = True
         else:
             return None
-    return tuple(key), leaves
+    if not nested:  # the arguments are the inputs
+        return tuple(key), args
+    return tuple(key), [t for a in args for t in (a if type(a) is tuple else (a,))]
 
 
 def _is_tensor_leaf(x) -> bool:
@@ -343,27 +345,21 @@ class Function:
             cf, flat = self._signature_call(args, kwargs)
             return cf._call_flat(flat)
         if not kwargs and len(args) == self._fast_n:
-            key = []  # built in the loop that checks the types: no comprehension's frame
-            for a in args:
-                if type(a) is not EagerTensor:
-                    break
-                key.append((a._dtype, a._value.shape))
-            else:  # only eager tensors: their key and the graph's inputs need no walk
-                cf = self._cache.get(tuple(key))
+            # eager tensors, or tuples of them (Keras' (x, y[, weights])): their key and
+            # the graph's inputs need no walk
+            found = _eager_key_and_leaves(args)
+            if found is not None:
+                cf = self._cache.get(found[0])
                 if cf is not None:
+                    leaves = found[1]
                     fast = cf._fast
                     if fast and not _dispatch._slow and not _collectors:
                         # what _call_flat does here, in one call (None: a host input
                         # the general path makes device-resident)
-                        out = fast(args)
+                        out = fast(leaves)
                         if out is not None:
                             return out
-                    return cf._call_flat(args)
-            found = _eager_key_and_leaves(args)  # Keras' steps: a tuple (x, y[, weights])
-            if found is not None:
-                cf = self._cache.get(found[0])
-                if cf is not None:
-                    return cf._call_flat(found[1])
+                    return cf._call_flat(leaves)
         values = self._canonical(args, kwargs)
         key = _key(values)
         cf = self._cache.get(key)

@@ -175,10 +175,7 @@ class XlaPlan:
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the
         assigned variables get their new values)."""
-        if not self.variables:
-            res = self._fn(*inputs)
-        else:
-            res = self._fn(*inputs, *self._variable_args())
+        res = self._fn(*inputs, *self._variable_args())
         if self._bare:
             return (res,)
         if self.assigned:
