@@ -183,7 +183,9 @@ class Adam(_SlotOptimizer):
         for g, var in zip(grads, variables):
             dt = var._value.dtype.type
             one, lr, t = dt(1), dt(lr_value), dt(it + 1)
-            b1p, b2p = dt(self.beta_1) ** t, dt(self.beta_2) ** t
+            # the ufunc, as tf.pow's kernel: NumPy's scalar ``**`` (the C library's powf)
+            # can differ from it in the last bit (float32 0.9 ** 4 under NumPy 2.4)
+            b1p, b2p = np.power(dt(self.beta_1), t), np.power(dt(self.beta_2), t)
             alpha = lr * np.sqrt(one - b2p) / (one - b1p)
             i = self._get_variable_index(var)
             g = g._value
