@@ -16,7 +16,7 @@ says when each runs: a framework's process-wide settings then act on its side al
 (rill sets glibc's malloc thresholds on import, which speeds up PyTorch's eager step in
 the same process too). ``--same-process`` builds both sides in one process instead.
 
-rill's compiler runs JAX's CPU computations on the calling thread (``rill/xla/backend.py``);
+rill's compiler runs JAX's CPU computations on the calling thread (``rill/backend/jax_runtime.py``);
 the ``jax.jit`` peer keeps JAX's default, a worker thread, unless ``--peer-inline`` gives it
 rill's setting too (the like-for-like figure). With ``--same-process`` both sides share
 one client, which rill's setting then configures.
@@ -76,7 +76,7 @@ def _side(name, side):
         import xla
 
         import rill
-        from rill.xla import backend
+        from rill.backend import jax_runtime as backend
 
         backend.load()  # configures JAX before its client exists (with --same-process too)
         return _repeat(getattr(xla, name.lower())(rill, True)), 1

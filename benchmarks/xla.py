@@ -198,7 +198,7 @@ def main():
     import rill as tf
 
     try:
-        from rill.xla import backend
+        from rill.backend import jax_runtime as backend
 
         jax = backend.load()  # before JAX's client exists: the setting then holds for both
     except ImportError:

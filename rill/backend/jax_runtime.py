@@ -1,5 +1,9 @@
-"""Finding JAX: imported on first use only, with 64-bit types on (rill's int64 shapes and
-float64 tensors must keep their dtypes) and CPU computations run on the calling thread.
+"""Finding JAX and its devices: JAX is imported on first use only, with 64-bit types on
+(rill's int64 shapes and float64 tensors must keep their dtypes) and CPU computations run
+on the calling thread. Its accelerators (GPUs, TPUs) are the devices ``tf.config`` lists
+beside the CPU and ``tf.device`` selects for compiled functions; JAX is imported to list
+them only where an accelerator plugin is installed, so a CPU-only process never pays
+JAX's import for it.
 
 JAX's CPU client by default hands each computation to a worker thread and returns at
 once; the caller then waits on the result. rill reads a call's results as host arrays
@@ -18,7 +22,15 @@ from __future__ import annotations
 import importlib.util
 import os
 
-__all__ = ["load", "available", "install_hint"]
+__all__ = [
+    "load",
+    "available",
+    "install_hint",
+    "has_accelerator",
+    "accelerators",
+    "jax_cpu_device",
+    "has_plugin",
+]
 
 _INSTALL = 'pip install "rill[xla]"'
 _jax = None
@@ -57,17 +69,51 @@ def load():
     return _jax
 
 
-_ACCELERATOR_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm7_plugin", "libtpu")
+_ACCELERATOR_PLUGINS = (
+    "jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm6_plugin", "jax_rocm7_plugin", "libtpu",
+)  # fmt: skip
+
+
+def has_plugin(kind: str) -> bool:
+    """Whether JAX's accelerator plugin of ``kind`` ("cuda", "rocm", "tpu") is installed
+    (without importing it)."""
+    return any(kind in p and importlib.util.find_spec(p) for p in _ACCELERATOR_PLUGINS)
+
+
+_accelerators = None  # [(device type, index, jax Device)], found once
+
+
+def accelerators() -> list:
+    """JAX's GPUs and TPUs as ``[(device type, index, jax Device)]`` (type "GPU" or "TPU",
+    numbered from 0 per type, in JAX's order); empty without JAX or an accelerator plugin.
+    Imports JAX only when a plugin is there; found once per process, as the devices
+    cannot change while it runs."""
+    global _accelerators
+    if _accelerators is None:
+        found = []
+        plugin = any(importlib.util.find_spec(p) for p in _ACCELERATOR_PLUGINS)
+        if _jax is not None or (plugin and available()):
+            try:
+                devices = load().devices()
+            except RuntimeError:  # a plugin without its device
+                devices = []
+            counts: dict = {}
+            for d in devices:
+                kind = "TPU" if d.platform == "tpu" else "GPU" if d.platform != "cpu" else None
+                if kind is not None:
+                    found.append((kind, counts.get(kind, 0), d))
+                    counts[kind] = counts.get(kind, 0) + 1
+        _accelerators = found
+    return _accelerators
 
 
 def has_accelerator() -> bool:
     """Whether JAX runs on a GPU or TPU here (what Keras' ``jit_compile="auto"`` asks:
-    Keras 3 leaves XLA off on CPU-only machines). Imports JAX only when a plugin is there."""
-    if not available():
-        return False
-    if _jax is None and not any(importlib.util.find_spec(p) for p in _ACCELERATOR_PLUGINS):
-        return False
-    try:
-        return any(d.platform != "cpu" for d in load().devices())
-    except RuntimeError:  # a plugin without its device
-        return False
+    Keras 3 leaves XLA off on CPU-only machines)."""
+    return bool(accelerators())
+
+
+def jax_cpu_device():
+    """JAX's (first) CPU device, where compiled functions run in a ``tf.device("CPU")``
+    scope even when JAX's default device is an accelerator."""
+    return load().devices("cpu")[0]

@@ -1,7 +1,9 @@
 """``tf.config``: the devices rill runs on and the runtime's settings.
 
-rill has one physical device, the CPU (``PhysicalDevice(name='/physical_device:CPU:0',
-device_type='CPU')``); GPU lists are empty until a GPU backend exists. The CPU can be
+rill's physical devices are the CPU (``PhysicalDevice(name='/physical_device:CPU:0',
+device_type='CPU')``), on which eager ops run, and the GPUs and TPUs JAX has (with
+``rill[xla]`` and JAX's plugin, e.g. ``jax[cuda12]``), on which functions compiled with
+``jit_compile`` run: by default, or where a ``tf.device`` scope names one. The CPU can be
 split into logical devices (``set_logical_device_configuration``), which ``tf.device``
 then accepts by name; their ops run on the one CPU. Device configuration is fixed once
 rill is initialised: by ``list_logical_devices``, a ``tf.device`` scope or a memory

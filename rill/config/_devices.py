@@ -1,4 +1,5 @@
-"""The devices ``tf.config`` lists and configures: rill's one physical device, the CPU.
+"""The devices ``tf.config`` lists and configures: the CPU, and the GPUs and TPUs that
+JAX finds (``rill.backend.jax_runtime``), on which compiled functions run.
 
 Which devices are visible, how the CPU is split into logical devices, and whether the
 runtime is initialised live in ``rill.core.runtime`` (the layers below read them); this
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import collections
 
+from rill.backend import jax_runtime as _jax_runtime
 from rill.core import runtime as _runtime
 from rill.core.errors import NotFoundError
 
@@ -49,7 +51,19 @@ class LogicalDeviceConfiguration(
 
 
 CPU = PhysicalDevice("/physical_device:CPU:0", _runtime.CPU_TYPE)
-_PHYSICAL = (CPU,)  # GPUs would join here once a GPU backend exists
+
+
+def _accelerators() -> list:
+    """``[(PhysicalDevice, (type, index))]`` for each accelerator JAX has."""
+    return [
+        (PhysicalDevice(f"/physical_device:{kind}:{i}", kind), (kind, i))
+        for kind, i, _ in _jax_runtime.accelerators()
+    ]
+
+
+def _physical() -> list:
+    return [CPU] + [d for d, _ in _accelerators()]
+
 
 _logical_configs: dict = {}  # PhysicalDevice -> list of LogicalDeviceConfiguration
 
@@ -60,7 +74,7 @@ def _filter(devices, device_type):
 
 def check_physical_device(device) -> PhysicalDevice:
     """``device`` if it is one of the listed physical devices, else TF's ValueError."""
-    if not (isinstance(device, tuple) and device in _PHYSICAL):
+    if not (isinstance(device, tuple) and device in _physical()):
         raise ValueError(
             f"Unrecognized device: {device!r}. Pass a device from "
             f"tf.config.list_physical_devices()."
@@ -69,13 +83,16 @@ def check_physical_device(device) -> PhysicalDevice:
 
 
 def list_physical_devices(device_type=None) -> list:
-    """The machine's devices, optionally of one type (``"CPU"``; case-sensitive, as in TF).
-    rill has one, the CPU; the GPU list stays empty until a GPU backend exists."""
-    return _filter(_PHYSICAL, device_type)
+    """The machine's devices, optionally of one type (``"CPU"``, ``"GPU"``; case-sensitive,
+    as in TF): the CPU, then the accelerators JAX has (with ``rill[xla]`` and JAX's plugin
+    for them, e.g. ``jax[cuda12]``)."""
+    return _filter(_physical(), device_type)
 
 
 def _visible():
-    return [d for d in _PHYSICAL if d is not CPU or _runtime.settings.cpu_visible]
+    hidden = _runtime.settings.hidden_accelerators
+    out = [CPU] if _runtime.settings.cpu_visible else []
+    return out + [d for d, key in _accelerators() if key not in hidden]
 
 
 def get_visible_devices(device_type=None) -> list:
@@ -105,6 +122,9 @@ def set_visible_devices(devices, device_type=None) -> None:
     if _runtime.settings.initialized:
         raise RuntimeError("Visible devices cannot be modified after being initialized")
     _runtime.settings.cpu_visible = CPU in new
+    _runtime.settings.hidden_accelerators = frozenset(
+        key for d, key in _accelerators() if d not in new
+    )
 
 
 def list_logical_devices(device_type=None) -> list:
@@ -118,6 +138,7 @@ def list_logical_devices(device_type=None) -> list:
             "tf.config.set_visible_devices or given no logical devices."
         )
     out = [LogicalDevice(f"/device:CPU:{i}", _runtime.CPU_TYPE) for i in range(len(cpus))]
+    out += [LogicalDevice(f"/device:{k}:{i}", k) for k, i, _ in _runtime.visible_accelerators()]
     return _filter(out, device_type)
 
 

@@ -1,14 +1,19 @@
 """``tf.config.experimental``: memory, determinism, precision and execution settings.
 
-rill runs on NumPy on the CPU, so most of these are recorded and reported back rather
-than acted on: NumPy kernels are deterministic and compute float32 in full precision
-(no TensorFloat-32), execution is synchronous, and there is no MLIR bridge. The checks
-and errors are TF's: memory growth and allocator statistics exist only for GPUs, so on the
-CPU they raise the ValueErrors TF raises.
+rill's eager ops run on NumPy on the CPU, so most of these are recorded and reported back
+rather than acted on: NumPy kernels are deterministic and compute float32 in full
+precision (no TensorFloat-32), execution is synchronous, and there is no MLIR bridge. The
+checks and errors are TF's: memory growth and allocator statistics exist only for GPUs
+(those JAX has, where compiled functions run), so on the CPU they raise the ValueErrors
+TF raises.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
+
+from rill.backend import jax_runtime as _jax_runtime
 from rill.config._devices import (
     LogicalDeviceConfiguration,
     check_physical_device,
@@ -20,6 +25,7 @@ from rill.config._devices import (
     set_visible_devices,
 )
 from rill.core import runtime as _runtime
+from rill.core.errors import UnimplementedError
 
 __all__ = [
     "ClusterDeviceFilters", "VirtualDeviceConfiguration", "disable_mlir_bridge",
@@ -56,25 +62,50 @@ _flags = _Flags()
 # --------------------------------------------------------------------------------------
 
 
+_memory_growth: dict = {}  # accelerator PhysicalDevice -> bool
+
+
 def set_memory_growth(device, enable) -> None:
-    """Let a GPU's memory grow as needed. Only GPUs have it: on the CPU this raises TF's
-    ValueError (loop over ``list_physical_devices("GPU")``, which is empty in rill)."""
+    """Let a GPU's memory grow as needed. Only accelerators have it: on the CPU this
+    raises TF's ValueError, and after rill is initialised a change raises RuntimeError, as
+    in TF. JAX decides how its GPU memory grows before the first device is listed
+    (``XLA_PYTHON_CLIENT_PREALLOCATE=false`` in the environment is JAX's way to grow it),
+    so rill records the choice and says so in a warning when it differs from JAX's."""
     check_physical_device(device)
-    raise ValueError(
-        f"Cannot set memory growth on non-GPU and non-Pluggable devices: {device.name} is "
-        f"a {device.device_type}."
-    )
+    if device.device_type == _runtime.CPU_TYPE:
+        raise ValueError(
+            f"Cannot set memory growth on non-GPU and non-Pluggable devices: {device.name} is "
+            f"a {device.device_type}."
+        )
+    enable = bool(enable)
+    if _memory_growth.get(device, False) == enable:
+        return
+    if _runtime.settings.initialized:
+        raise RuntimeError("Physical devices cannot be modified after being initialized")
+    jax_grows = os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE", "true").lower() == "false"
+    if enable != jax_grows:
+        warnings.warn(
+            f"set_memory_growth({device.name}, {enable}): JAX fixed how it allocates GPU "
+            f"memory when it started (XLA_PYTHON_CLIENT_PREALLOCATE="
+            f"{'false' if jax_grows else 'true'}); set that variable before importing rill "
+            f"to change it.",
+            stacklevel=2,
+        )
+    _memory_growth[device] = enable
 
 
 def get_memory_growth(device) -> bool:
-    """Whether memory growth is on for a GPU. As in TF, it is only kept for GPUs: the CPU
-    raises ``KeyError``."""
+    """Whether memory growth is on for a GPU. As in TF, it is only kept for accelerators:
+    the CPU raises ``KeyError``."""
     check_physical_device(device)
-    raise KeyError(f"{device!r}: memory growth is only kept for GPU devices, and rill has none.")
+    if device.device_type == _runtime.CPU_TYPE:
+        raise KeyError(f"{device!r}: memory growth is only kept for GPU devices.")
+    return _memory_growth.get(device, False)
 
 
-def _memory_device(device) -> str:
-    """Check a device string of a memory-statistics call; initialises rill, as TF does."""
+def _memory_device(device):
+    """The JAX device of an accelerator named by a memory-statistics call's device string
+    (None for a CPU); initialises rill, as TF does."""
     if not isinstance(device, str):
         raise TypeError(f"device must be a device name string like 'GPU:0', got {device!r}.")
     try:
@@ -89,20 +120,33 @@ def _memory_device(device) -> str:
     _runtime.ensure_initialized()
     local = d.job in (None, "localhost") and d.replica in (None, 0) and d.task in (None, 0)
     n_cpu = len(_runtime.local_cpu_names())
-    if not (local and d.device_type == _runtime.CPU_TYPE and d.device_index < n_cpu):
-        raise ValueError(f"No matching devices found for {device!r}")
-    return device
+    if local and d.device_type == _runtime.CPU_TYPE and d.device_index < n_cpu:
+        return None
+    for kind, i, dev in _runtime.visible_accelerators() if local else ():
+        if kind == d.device_type and i == d.device_index:
+            return dev
+    raise ValueError(f"No matching devices found for {device!r}")
+
+
+def _memory_stats(device) -> dict:
+    """JAX's allocator statistics of the accelerator ``device`` names; TF's ValueError for
+    the CPU, whose allocator keeps none."""
+    dev = _memory_device(device)
+    stats = dev.memory_stats() if dev is not None else None
+    if not stats:
+        raise ValueError(
+            f"Allocator stats not available for device {device!r}: memory statistics are "
+            f"kept for GPUs only."
+        )
+    return stats
 
 
 def get_memory_info(device) -> dict:
-    """``{"current": bytes, "peak": bytes}`` for a GPU. TF keeps no allocator statistics
-    for the CPU, and rill has only the CPU: a CPU name raises TF's ValueError, a device
-    that does not exist another."""
-    _memory_device(device)
-    raise ValueError(
-        f"Allocator stats not available for device {device!r}: memory statistics are kept "
-        f"for GPUs only."
-    )
+    """``{"current": bytes, "peak": bytes}`` of a GPU's memory in use, from JAX's
+    allocator. TF keeps no allocator statistics for the CPU: a CPU name raises TF's
+    ValueError, a device that does not exist another."""
+    stats = _memory_stats(device)
+    return {"current": stats.get("bytes_in_use", 0), "peak": stats.get("peak_bytes_in_use", 0)}
 
 
 def get_memory_usage(device) -> int:
@@ -111,20 +155,34 @@ def get_memory_usage(device) -> int:
 
 
 def reset_memory_stats(device) -> None:
-    """Reset a GPU's peak memory statistic; the CPU raises TF's ValueError."""
-    _memory_device(device)
-    raise ValueError(
-        f"Cannot reset memory stats for device {device!r}: memory statistics are kept for "
-        f"GPUs only."
+    """Reset a GPU's peak memory statistic; the CPU raises TF's ValueError. JAX's
+    allocator keeps its peak since the process started and has no reset, so on a GPU this
+    raises ``UnimplementedError`` rather than report a peak from before the reset."""
+    _memory_stats(device)
+    raise UnimplementedError(
+        None,
+        None,
+        f"reset_memory_stats({device!r}): JAX's allocator keeps its peak since the process "
+        f"started and cannot reset it; compare get_memory_info()['current'] readings instead.",
     )
 
 
 def get_device_details(device) -> dict:
-    """Details of a physical device (a GPU's name and compute capability); ``{}`` for
-    the CPU, as in TF."""
+    """Details of a physical device: a GPU's ``device_name`` and ``compute_capability``
+    (as JAX reports them); ``{}`` for the CPU, as in TF."""
     if not isinstance(device, tuple) or not hasattr(device, "device_type"):
         raise ValueError(f"device must be a tf.config.PhysicalDevice, but got: {device}")
     check_physical_device(device)
+    if device.device_type == _runtime.CPU_TYPE:
+        return {}
+    index = int(device.name.rsplit(":", 1)[1])
+    for kind, i, dev in _jax_runtime.accelerators():
+        if (kind, i) == (device.device_type, index):
+            details = {"device_name": dev.device_kind}
+            cc = getattr(dev, "compute_capability", None)
+            if cc:
+                details["compute_capability"] = tuple(int(p) for p in str(cc).split(".")[:2])
+            return details
     return {}
 
 

@@ -12,15 +12,22 @@ __all__ = ["device", "name_scope", "init_scope"]
 
 @contextlib.contextmanager
 def device(device_name):
-    """Place ops on a device. rill runs on the CPU: every spelling of it is accepted
-    ("cpu", "CPU:0", "/CPU:0", "/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:0"),
-    and, with soft placement on (the default), so is any other device type, whose ops run
-    on the CPU as in TF. With soft placement off, a device that does not exist raises
-    ``InvalidArgumentError`` here, when the scope is entered (TF raises at its first op).
-    Entering a scope initialises rill's devices (``rill.core.runtime``)."""
-    _runtime.check_placement(device_name)
+    """Place ops on a device. Eager ops and the executor run on the CPU: every spelling of
+    it is accepted ("cpu", "CPU:0", "/CPU:0", "/device:CPU:0",
+    "/job:localhost/replica:0/task:0/device:CPU:0"). A function compiled with
+    ``jit_compile`` runs on the device of the scope it is called in: a GPU or TPU that JAX
+    has ("/GPU:0"), else JAX's default device. With soft placement on (the default) any
+    device type is accepted, and where it does not exist the ops run on the CPU, as in
+    TF; with it off, a device that does not exist raises ``InvalidArgumentError`` here,
+    when the scope is entered (TF raises at its first op). ``device(None)`` clears the
+    outer scopes. Entering a scope initialises rill's devices (``rill.core.runtime``)."""
+    d = _runtime.check_placement(device_name)
     _runtime.ensure_initialized()
-    yield
+    _runtime.push_device_scope(d)
+    try:
+        yield
+    finally:
+        _runtime.pop_device_scope()
 
 
 class name_scope:  # noqa: N801 - TF's public name

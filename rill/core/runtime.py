@@ -5,12 +5,14 @@
 inter-op thread bound, ``rill.function`` whether functions run eagerly), so the state
 lives in core and upper layers change it through the functions below.
 
-rill has one physical device, the CPU. "Initialised" (after which TF refuses to change the
-visible devices, the logical device configuration or the thread pools) means here: the
-logical devices have been used, by ``list_logical_devices``, a ``device(...)`` scope, or
-a memory-statistics query. Running ops does not initialise rill: the eager hot path does
-no bookkeeping, so code that configures devices after its first op works in rill where
-TF would raise.
+rill's physical devices are the CPU, on which eager ops and the executor run, and the
+accelerators JAX finds (``rill.backend.jax_runtime``: GPUs, TPUs), on which functions
+compiled with ``jit_compile`` run (JAX's default device, or the one a ``tf.device`` scope
+names). "Initialised" (after which TF refuses to change the visible devices, the logical
+device configuration or the thread pools) means here: the logical devices have been
+used, by ``list_logical_devices``, a ``device(...)`` scope, or a memory-statistics query.
+Running ops does not initialise rill: the eager hot path does no bookkeeping, so code
+that configures devices after its first op works in rill where TF would raise.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from __future__ import annotations
 import threading
 from typing import NamedTuple
 
+from rill.backend import jax_runtime as _jax_runtime
 from rill.core.errors import InvalidArgumentError, NotFoundError
 
 __all__ = [
     "settings", "ensure_initialized", "DeviceName", "parse_device", "canonical_device",
-    "check_placement", "CPU_TYPE",
+    "check_placement", "CPU_TYPE", "accelerator_names", "push_device_scope",
+    "pop_device_scope", "current_device", "visible_accelerators", "compiled_device",
 ]  # fmt: skip
 
 CPU_TYPE = "CPU"
@@ -36,7 +40,8 @@ class _Settings:
 
     __slots__ = (
         "initialized", "run_functions_eagerly", "soft_device_placement", "logical_cpus",
-        "cpu_visible", "inter_op_threads", "intra_op_threads",
+        "cpu_visible", "hidden_accelerators", "inter_op_threads", "intra_op_threads",
+        "device_scopes",
     )  # fmt: skip
 
     def __init__(self):
@@ -45,6 +50,10 @@ class _Settings:
         self.soft_device_placement = True
         self.logical_cpus = 1  # logical devices the CPU is split into
         self.cpu_visible = True
+        self.hidden_accelerators = frozenset()  # (type, index) hidden by set_visible_devices
+        # tf.device scopes open in any thread: a compiled function's call looks for its
+        # thread's scope only when some are (one attribute read on the per-call path)
+        self.device_scopes = 0
         self.inter_op_threads = 0  # 0: the system picks; < 0: run in the caller's thread
         self.intra_op_threads = 0
 
@@ -169,10 +178,42 @@ def local_cpu_names() -> list:
     return [base + str(i) for i in range(settings.logical_cpus)]
 
 
+def visible_accelerators() -> list:
+    """``[(type, index, jax Device)]`` of the accelerators ``set_visible_devices`` left
+    visible, numbered per type among those (as TF numbers the devices it can use)."""
+    out, counts = [], {}
+    for kind, i, dev in _jax_runtime.accelerators():
+        if (kind, i) not in settings.hidden_accelerators:
+            out.append((kind, counts.get(kind, 0), dev))
+            counts[kind] = counts.get(kind, 0) + 1
+    return out
+
+
+def accelerator_names() -> list:
+    """Full names of the visible accelerators (``.../device:GPU:0``), in JAX's order."""
+    base = f"/job:{_LOCAL_JOB}/replica:0/task:0/device:"
+    return [f"{base}{kind}:{i}" for kind, i, _ in visible_accelerators()]
+
+
+def compiled_device(d: DeviceName | None):
+    """The JAX device a compiled function runs on in scope ``d`` (``current_device()``):
+    the visible accelerator it names, JAX's CPU for a CPU, else None (JAX's default
+    device: the first accelerator, or the CPU)."""
+    if d is None:
+        return None
+    index = d.device_index or 0
+    if d.device_type == CPU_TYPE:  # JAX's default already, unless it has an accelerator
+        return _jax_runtime.jax_cpu_device() if _jax_runtime.accelerators() else None
+    for kind, i, dev in visible_accelerators():
+        if kind == d.device_type and i == index:
+            return dev
+    return None
+
+
 def check_placement(spec) -> DeviceName:
-    """Parse ``spec`` and check that ops can be placed there: the local job, and a CPU
-    that exists, or (with soft placement on) any device, which then falls back to the
-    CPU, as in TF. Raises ``InvalidArgumentError`` otherwise."""
+    """Parse ``spec`` and check that ops can be placed there: the local job, and a CPU or
+    visible accelerator that exists, or (with soft placement on) any device, which then
+    falls back to the CPU, as in TF. Raises ``InvalidArgumentError`` otherwise."""
     d = parse_device(spec)
     if (d.job not in (None, _LOCAL_JOB)) or d.replica not in (None, 0) or d.task not in (None, 0):
         raise InvalidArgumentError(
@@ -193,8 +234,52 @@ def check_placement(spec) -> DeviceName:
         return d
     if settings.soft_device_placement:
         return d  # soft placement: the ops run on the CPU
+    accelerators = accelerator_names()
+    prefix = full_device_name(d._replace(device_index=None))[:-1]  # ".../device:GPU:"
+    if any(n.startswith(prefix) for n in accelerators) and (
+        d.device_index is None or full_device_name(d) in accelerators
+    ):
+        return d
+    types = sorted({CPU_TYPE} | {n.rsplit(":", 2)[1] for n in accelerators})
     raise InvalidArgumentError(
         f"Could not satisfy device specification {full_device_name(d)!r}: soft device "
         f"placement is off (tf.config.set_soft_device_placement(False)). Supported device "
-        f"types [CPU]. All available devices [{', '.join(available)}]."
+        f"types [{', '.join(types)}]. All available devices "
+        f"[{', '.join(available + accelerators)}]."
     )
+
+
+# The device scopes entered (``tf.device``), innermost last, per thread as in TF. A
+# compiled function reads the innermost that names a device type when it is called.
+_scopes = threading.local()
+
+
+def push_device_scope(d: DeviceName) -> None:
+    """Enter a ``tf.device`` scope (``d`` as ``check_placement`` returned it)."""
+    stack = getattr(_scopes, "stack", None)
+    if stack is None:
+        stack = _scopes.stack = []
+    stack.append(d)
+    with _init_lock:
+        settings.device_scopes += 1
+
+
+def pop_device_scope() -> None:
+    """Leave the innermost ``tf.device`` scope."""
+    _scopes.stack.pop()
+    with _init_lock:
+        settings.device_scopes -= 1
+
+
+def current_device() -> DeviceName | None:
+    """The device the innermost ``tf.device`` scope that names a type selects, or None (no
+    scope, or ``tf.device(None)`` inside, which clears the outer ones, as in TF)."""
+    for d in reversed(getattr(_scopes, "stack", None) or ()):
+        if d.device_type is not None:
+            return d
+        if d == _CLEARED:
+            return None
+    return None
+
+
+_CLEARED = DeviceName()  # tf.device(None) or tf.device("")

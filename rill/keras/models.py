@@ -859,7 +859,7 @@ def _resolve_jit_compile(jit_compile, run_eagerly):
             )
         return False
     if jit_compile == "auto":
-        from rill.xla.backend import has_accelerator
+        from rill.backend.jax_runtime import has_accelerator
 
         if "rill.distribute" in sys.modules:
             from rill.distribute import keras_support

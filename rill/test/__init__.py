@@ -5,6 +5,7 @@ import functools as _functools
 import sys as _sys
 import unittest as _unittest
 
+from rill.backend import jax_runtime as _jax_runtime
 from rill.test import experimental
 from rill.test._testcase import TestCase
 from rill.test.benchmark import Benchmark
@@ -37,35 +38,47 @@ def main(argv=None):
 
 
 def is_built_with_cuda() -> bool:
-    """False: rill has no CUDA build."""
-    return False
+    """Whether JAX's CUDA plugin is installed (``jax[cuda12]``): rill's compiled functions
+    then run on NVIDIA GPUs. Checked without importing JAX."""
+    return _jax_runtime.has_plugin("cuda")
 
 
 def is_built_with_rocm() -> bool:
-    """False: rill has no ROCm build."""
-    return False
+    """Whether JAX's ROCm plugin is installed (AMD GPUs). Checked without importing JAX."""
+    return _jax_runtime.has_plugin("rocm")
 
 
 def is_built_with_gpu_support() -> bool:
-    """False: rill runs on the CPU (NumPy)."""
-    return False
+    """Whether a GPU plugin of JAX is installed (CUDA or ROCm)."""
+    return is_built_with_cuda() or is_built_with_rocm()
 
 
 def is_built_with_xla() -> bool:
-    """False: rill compiles traced graphs with its own executor, not XLA."""
-    return False
+    """Whether ``jit_compile`` has XLA behind it here: JAX is installed (``rill[xla]``)."""
+    return _jax_runtime.available()
 
 
 def is_gpu_available(cuda_only=False, min_cuda_compute_capability=None) -> bool:
-    """Whether a GPU can run ops: False, rill lists no GPU (deprecated in TF for
-    ``tf.config.list_physical_devices('GPU')``)."""
-    from rill.config import list_physical_devices
+    """Whether a GPU can run (compiled) ops: JAX has one (deprecated in TF for
+    ``tf.config.list_physical_devices('GPU')``). ``cuda_only``: an NVIDIA GPU;
+    ``min_cuda_compute_capability``: a ``(major, minor)`` it must reach."""
+    from rill.config import experimental, list_physical_devices
 
-    return bool(list_physical_devices("GPU"))
+    for gpu in list_physical_devices("GPU"):
+        details = experimental.get_device_details(gpu)
+        cc = details.get("compute_capability")
+        if cuda_only and cc is None:
+            continue
+        if min_cuda_compute_capability is not None and (
+            cc is None or tuple(cc) < tuple(min_cuda_compute_capability)
+        ):
+            continue
+        return True
+    return False
 
 
 def gpu_device_name() -> str:
-    """The name of the first GPU, or ``""`` (always ``""`` in rill)."""
+    """The name of the first GPU (``"/device:GPU:0"``), or ``""`` where there is none."""
     from rill.config import list_logical_devices
 
     gpus = list_logical_devices("GPU")

@@ -8,7 +8,7 @@ and imported only when a compiled function is first built.
 
 from __future__ import annotations
 
-from rill.xla.backend import available, install_hint
+from rill.backend.jax_runtime import available, install_hint
 from rill.xla.context import LoweringContext, NotLowerable
 from rill.xla.jit import XlaPlan, compile_graph_xla, lowers
 

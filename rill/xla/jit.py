@@ -14,10 +14,11 @@ import weakref
 
 import numpy as np
 
+from rill.backend.jax_runtime import load
+from rill.core import runtime as _runtime
 from rill.core.errors import InvalidArgumentError
 from rill.core.tensor import EagerTensor, wrap
 from rill.core.variables import defer_value, defer_values, held_values
-from rill.xla.backend import load
 from rill.xla.context import LoweringContext, NotLowerable, assigned_variables
 
 __all__ = ["XlaPlan", "compile_graph_xla", "lowers", "unsupported_error"]
@@ -44,6 +45,8 @@ def _producer(t):
         op = source
     return op
 
+
+_settings = _runtime.settings
 
 # dtypes whose device arrays NumPy cannot view in place (bfloat16 comes back as a copy):
 # values of these stay on the host and jit's dispatch transfers them each call
@@ -174,8 +177,14 @@ class XlaPlan:
 
     def _run(self, inputs) -> tuple:
         """The computation on device or host ``inputs`` and the variables; its outputs (the
-        assigned variables get their new values)."""
-        res = self._fn(*inputs, *self._variable_args())
+        assigned variables get their new values). In a ``tf.device`` scope that names a
+        device JAX has, it runs there (rill's arrays are uncommitted: JAX moves them)."""
+        device = _settings.device_scopes and _runtime.compiled_device(_runtime.current_device())
+        if device:
+            with self._jax.default_device(device):
+                res = self._fn(*inputs, *self._variable_args())
+        else:
+            res = self._fn(*inputs, *self._variable_args())
         if self._bare:
             return (res,)
         if self.assigned:
@@ -195,8 +204,9 @@ class XlaPlan:
     def fast_call(self, dtype):
         """``call_tensors`` for a computation with one output, of ``dtype``, and no
         variables, as one callable on eager tensors that returns the EagerTensor, or None
-        when an input holds a host value (the caller then takes ``call_tensors``, which
-        makes a reused input device-resident). None where variables or several outputs
+        when an input holds a host value or a ``tf.device`` scope is open (the caller then
+        takes ``call_tensors``, which makes a reused input device-resident and places the
+        computation). None where variables or several outputs
         need the general path. Each Python step saved counts: between XLA calls a
         step costs two to three times what it does alone (``_device_args`` on W2: 0.7 us
         alone, about 2 us there)."""
@@ -206,7 +216,7 @@ class XlaPlan:
 
         def call(tensors):
             args = _device_args(tensors, dev)
-            if args is None:
+            if args is None or _settings.device_scopes:  # the general path places it
                 return None
             out = new(EagerTensor)  # wrap(), inlined
             out._value = asarray(fn(*args))
@@ -325,7 +335,7 @@ class JitPlan:
 def jit_plan(graph, plan, mode, name):
     """The plan a concrete function runs under ``jit_compile=mode`` (True or "auto")."""
     global _warned_missing
-    from rill.xla.backend import available, install_hint
+    from rill.backend.jax_runtime import available, install_hint
 
     if not available():
         if mode is True and not _warned_missing:

@@ -20,7 +20,7 @@ _HAS_SWITCH = "jax_cpu_enable_async_dispatch" in jax.config.values
 _INLINE = textwrap.dedent(
     """
     import numpy as np
-    from rill.xla import backend
+    from rill.backend import jax_runtime as backend
     jax = backend.load()
     def chain(x):
         for _ in range(100):
@@ -65,7 +65,7 @@ def test_the_switch_keeps_jax_asynchronous_dispatch():
 
 
 def test_64_bit_types_are_on():
-    from rill.xla import backend
+    from rill.backend import jax_runtime as backend
 
     jx = backend.load()
     assert jx.config.values["jax_enable_x64"]

@@ -30,13 +30,23 @@ def test_every_name_of_tf_test():
 
 
 def test_build_facts():
-    assert rill.test.is_built_with_cuda() is False
-    assert rill.test.is_built_with_rocm() is False
-    assert rill.test.is_built_with_gpu_support() is False
-    assert rill.test.is_built_with_xla() is False
-    assert rill.test.is_gpu_available() is False
-    assert rill.test.is_gpu_available(cuda_only=True, min_cuda_compute_capability=(3, 0)) is False
-    assert rill.test.gpu_device_name() == ""
+    # the build facts are the installed JAX's: the compiler, and its GPU plugins
+    import importlib.util
+
+    def installed(*names):
+        return any(importlib.util.find_spec(n) for n in names)
+
+    cuda = installed("jax_cuda12_plugin", "jax_cuda13_plugin")
+    assert rill.test.is_built_with_cuda() is cuda
+    assert rill.test.is_built_with_rocm() is installed("jax_rocm6_plugin", "jax_rocm7_plugin")
+    assert rill.test.is_built_with_gpu_support() is (cuda or rill.test.is_built_with_rocm())
+    assert rill.test.is_built_with_xla() is installed("jax")
+    if not rill.config.list_physical_devices("GPU"):
+        assert rill.test.is_gpu_available() is False
+        assert (
+            rill.test.is_gpu_available(cuda_only=True, min_cuda_compute_capability=(3, 0)) is False
+        )
+        assert rill.test.gpu_device_name() == ""
     for target in ("x86", "x86_64", "aarch64", "arm", "arm64", "ppc", "powerpc", "s390x"):
         assert rill.test.is_cpu_target_available(target) is True
     for target in ("riscv", "X86", "", "nvptx"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rill.xla.backend import load
+from rill.backend.jax_runtime import load
 from rill.xla.context import LoweringContext, NotLowerable
 
 

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("jax")
 
 import rill as tf  # noqa: E402
+from rill.backend import jax_runtime as xla_backend  # noqa: E402
 from rill.errors import InvalidArgumentError  # noqa: E402
-from rill.xla import backend as xla_backend  # noqa: E402
 
 
 def _both(fn, *args):
@@ -125,7 +125,7 @@ def test_without_jax_it_warns_once_and_runs_the_executor(monkeypatch):
     from rill.xla import jit as xla_jit
 
     monkeypatch.setattr(xla_jit, "_warned_missing", False)
-    monkeypatch.setattr("rill.xla.backend.available", lambda: False)
+    monkeypatch.setattr("rill.backend.jax_runtime.available", lambda: False)
     x = tf.constant([1.0, 2.0])
     with pytest.warns(RuntimeWarning, match=r'pip install "rill\[xla\]"'):
         y = tf.function(lambda x: x + 1, jit_compile=True)(x)
