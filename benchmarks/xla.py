@@ -1,7 +1,8 @@
 """jit_compile benchmarks (issue 19), in one run: rill's executor vs rill on XLA
 (``jit_compile=True``) vs a hand-written ``jax.jit`` function, and, where TensorFlow can be
-imported, the same workload in TensorFlow with ``jit_compile`` off and on; per workload,
-with the first-call cost (trace + lower + compile) of each.
+imported, the same workload in TensorFlow with ``jit_compile`` off and on, and where
+PyTorch can be, in PyTorch eager and under ``torch.compile``; per workload, with the
+first-call cost (trace + lower + compile) of each.
 
     W2  a 100-op elementwise chain on a (256,) float32 vector
     W3b one Adam step of a 784-256-128-10 MLP, batch 128 (forward, backward, update)
@@ -10,7 +11,7 @@ with the first-call cost (trace + lower + compile) of each.
     W6  one LSTM training step (64 units, 20 steps, batch 32)
 
     .venv/bin/python benchmarks/xla.py [--repeat N] [--rounds R] [--only W2 W3b ...]
-    PYTHONPATH=. peers/bin/python benchmarks/xla.py   # with TensorFlow (and JAX) installed
+    PYTHONPATH=. peers/bin/python benchmarks/xla.py   # with TensorFlow, PyTorch and JAX
 
 rill and ``jax.jit`` share one JAX CPU client here, configured as rill's compiler sets it
 (computations on the calling thread; ``RILL_XLA_ASYNC_DISPATCH=1`` gives both JAX's default
@@ -171,6 +172,99 @@ def jax_w4(jax, donate=False):
     return run
 
 
+def _torch_train_step(torch, net, x, y, compiled):
+    """One training step of ``net`` on the batch (x, y): cross-entropy from logits, Adam
+    with Keras' defaults (lr 1e-3, epsilon 1e-7); ``compiled``: the model's forward and
+    backward and the optimizer's update each under ``torch.compile``, as PyTorch's
+    tutorials compile a training loop."""
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+    model = torch.compile(net) if compiled else net
+    update = torch.compile(opt.step) if compiled else opt.step
+
+    def step(xb=x, yb=y):
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(xb), yb).backward()
+        update()
+
+    return step
+
+
+def _torch_mlp(torch):
+    torch.manual_seed(0)
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)
+    )
+
+
+def torch_w2(torch, compiled):
+    f = torch.compile(lambda x: _chain(torch, x)) if compiled else (lambda x: _chain(torch, x))
+    x = torch.ones(256)
+    return lambda: f(x)
+
+
+def torch_w3b(torch, compiled):
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(128, 784)).astype(np.float32))
+    return _torch_train_step(
+        torch, _torch_mlp(torch), x, torch.from_numpy(rng.integers(0, 10, 128)), compiled
+    )
+
+
+def torch_w4(torch, compiled):
+    """W4 in PyTorch: one shuffled epoch of training steps, batch 128 (the last batch
+    smaller), from tensors in memory."""
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(10000, 784)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, 10000))
+    step = _torch_train_step(torch, _torch_mlp(torch), x[:128], y[:128], compiled)
+
+    def run():
+        order = torch.randperm(len(x))
+        for s in range(0, len(x), 128):
+            idx = order[s : s + 128]
+            step(x[idx], y[idx])
+
+    return run
+
+
+def torch_w5(torch, compiled):
+    torch.manual_seed(0)
+    nn = torch.nn
+    net = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 13 * 13, 10)
+    )
+    rng = np.random.default_rng(0)  # PyTorch's convolutions take NCHW
+    x = torch.from_numpy(rng.normal(size=(64, 1, 28, 28)).astype(np.float32))
+    return _torch_train_step(torch, net, x, torch.from_numpy(rng.integers(0, 10, 64)), compiled)
+
+
+def torch_w6(torch, compiled):
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.dense = torch.nn.LSTM(16, 64, batch_first=True), torch.nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.dense(self.lstm(x)[0][:, -1])
+
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(32, 20, 16)).astype(np.float32))
+    return _torch_train_step(torch, Net(), x, torch.from_numpy(rng.integers(0, 10, 32)), compiled)
+
+
+def _torch():
+    """PyTorch on one thread (like rill, JAX and TensorFlow here), or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return torch
+
+
 def _tensorflow():
     """TensorFlow on one intra-op thread (like rill and JAX here), or None."""
     try:
@@ -194,6 +288,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=21, help="interleaved rounds (W4: a third)")
     ap.add_argument("--only", nargs="+", metavar="W", help="run only these workloads (W2 W3b ...)")
     ap.add_argument("--no-tf", action="store_true", help="leave TensorFlow out")
+    ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    ap.add_argument(
+        "--no-torch-compile", action="store_true", help="PyTorch eager only (compiles take minutes)"
+    )
     args = ap.parse_args()
     import rill as tf
 
@@ -204,13 +302,15 @@ def main():
     except ImportError:
         jax = None
     real_tf = None if args.no_tf else _tensorflow()
+    torch = None if args.no_torch else _torch()
+    workloads = [("W2", w2, jax_w2, torch_w2, args.repeat * 10), ("W3b", w3b, jax_w3b, torch_w3b, args.repeat),
+                 ("W4", w4, jax_w4, torch_w4, 1), ("W5", w5, None, torch_w5, args.repeat),
+                 ("W6", w6, None, torch_w6, args.repeat)]  # fmt: skip
     rows = []
-    for name, make, jax_make, rep in [("W2", w2, jax_w2, args.repeat * 10), ("W3b", w3b, jax_w3b, args.repeat),
-                                      ("W4", w4, jax_w4, 1), ("W5", w5, None, args.repeat),
-                                      ("W6", w6, None, args.repeat)]:  # fmt: skip
+    for name, make, jax_make, torch_make, rep in workloads:
         if args.only and name not in args.only:
             continue
-        # variants: rill executor, rill XLA, then jax.jit, TF graph, TF XLA where available
+        # variants: rill executor, rill XLA, then those of the peers that can be imported
         fns = {"ex": make(tf, False), "xla": make(tf, True)}
         if jax_make and jax:
             fns["jax"] = jax_make(jax)
@@ -218,26 +318,37 @@ def main():
                 fns["jax_don"] = jax_make(jax, donate=True)
         if real_tf is not None:
             fns["tf"], fns["tf_xla"] = make(real_tf, False), make(real_tf, True)
+        if torch is not None:
+            fns["torch"] = torch_make(torch, False)
+            if not args.no_torch_compile:
+                fns["torch_c"] = torch_make(torch, True)
         rounds = max(3, args.rounds // 3) if name == "W4" else args.rounds
-        timed = dict(zip(fns, _time_interleaved(list(fns.values()), rep, rounds=rounds)))
-        rows.append((name, timed))
-    print(
-        f"{'':5} {'executor':>11} {'rill XLA':>11} {'jax.jit':>11} {'jax donated':>11} "
-        f"{'TF':>11} {'TF XLA':>11} {'XLA/jax':>8} {'XLA/jax don':>11} {'XLA/TF XLA':>10}"
-        f"   first call: rill XLA / jax / TF XLA"
-    )
-    none = (None, None)
-    for name, t in rows:
-        keys = ("ex", "xla", "jax", "jax_don", "tf", "tf_xla")
-        ex, xla, jx, jd, tg, tx = (t.get(k, none) for k in keys)
-        r_jax = f"{xla[1] / jx[1]:.2f}x" if jx[1] else "-"
-        r_don = f"{xla[1] / jd[1]:.2f}x" if jd[1] else "-"
-        r_tf = f"{xla[1] / tx[1]:.2f}x" if tx[1] else "-"
-        first = " / ".join(f"{f:.2f}s" if f is not None else "-" for f in (xla[0], jx[0], tx[0]))
-        print(
-            f"{name:5} {_ms(ex[1])} {_ms(xla[1])} {_ms(jx[1])} {_ms(jd[1])} {_ms(tg[1])} "
-            f"{_ms(tx[1])} {r_jax:>8} {r_don:>11} {r_tf:>10}   {first}"
+        rows.append(
+            (name, dict(zip(fns, _time_interleaved(list(fns.values()), rep, rounds=rounds))))
         )
+    _print_tables(rows)
+
+
+_COLUMNS = {"ex": "executor", "xla": "rill XLA", "jax": "jax.jit", "jax_don": "jax donated",
+            "tf": "TF", "tf_xla": "TF XLA", "torch": "torch", "torch_c": "torch.compile"}  # fmt: skip
+
+
+def _print_tables(rows):
+    """Per call (best round), then rill XLA's ratio to each other variant, then each
+    variant's first call (trace + lower + compile, or PyTorch's compile)."""
+    head = "".join(f"{c:>14}" for c in _COLUMNS.values())
+    for title, cell in [
+        ("per call", lambda t, k: f"{_ms(t[k][1]):>14}"),
+        (
+            "rill XLA / variant (below 1: rill XLA is faster)",
+            lambda t, k: f"{t['xla'][1] / t[k][1]:13.2f}x",
+        ),
+        ("first call", lambda t, k: f"{t[k][0]:13.2f}s"),
+    ]:
+        print(f"{title}\n{'':5}{head}")
+        for name, t in rows:
+            print(f"{name:5}" + "".join(cell(t, k) if k in t else f"{'-':>14}" for k in _COLUMNS))
+        print()
 
 
 if __name__ == "__main__":
