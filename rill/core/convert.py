@@ -346,9 +346,11 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     if dtype is None and dtype_hint is not None:
         try:
             arr, dt = _to_array(value, _d.as_dtype(dtype_hint))
-            return wrap(arr, dt)
         except (TypeError, ValueError):
             pass
+        else:
+            # a list holding tensors comes back packed (a Pack op while tracing)
+            return arr if isinstance(arr, Tensor) else wrap(arr, dt)
     arr, dt = _to_array(value, dtype)
     return arr if isinstance(arr, Tensor) else wrap(arr, dt)
 

@@ -115,3 +115,16 @@ def test_python_bytes_keep_trailing_nul_bytes():
     t = tf.constant([b"a\x00", b"\x01\x00"])
     assert t.numpy().tolist() == [b"a\x00", b"\x01\x00"]
     assert tf.constant([["x", "y"]]).shape == (1, 2)
+
+
+def test_dtype_hint_packs_a_list_holding_a_traced_tensor():
+    # [i, 0] with i traced: a Pack op, not a NumPy conversion of the symbolic tensor
+    @tf.function
+    def f(i):
+        t = tf.convert_to_tensor([i, 0], dtype_hint=tf.int32)
+        return t * 2
+
+    np.testing.assert_array_equal(f(tf.constant(3)).numpy(), [6, 0])
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    g = tf.function(lambda x, i: tf.slice(x, [i, 0], [2, 3]))
+    np.testing.assert_array_equal(g(tf.constant(x), tf.constant(1)).numpy(), x[1:3])
