@@ -38,6 +38,21 @@ def _unpack(data):
     return data, None, None
 
 
+def _batch_tensors(v):
+    """One batch given to ``*_on_batch`` as tensors: an array as one tensor; a list, tuple
+    or dict of arrays (a model's several inputs or outputs) element by element."""
+    if v is None:
+        return None
+    if isinstance(v, dict) or (
+        isinstance(v, (list, tuple))
+        and v
+        and all(isinstance(e, (np.ndarray, tf.Tensor, list, tuple, dict)) for e in v)
+        and not all(isinstance(e, (list, tuple)) for e in v)  # a nested Python list: one array
+    ):
+        return nest.map_structure(tf.convert_to_tensor, v)
+    return tf.convert_to_tensor(v)
+
+
 def _num_samples(x):
     leaves = nest.flatten(x)
     return int(np.shape(leaves[0])[0])
@@ -589,22 +604,21 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._check_compiled("train_on_batch")
-        logs = self._logs(self._function("train_step")(self._pack(
-            tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y),
-            None if sample_weight is None else tf.convert_to_tensor(sample_weight))))  # fmt: skip
+        logs = self._logs(self._function("train_step")(
+            self._pack(_batch_tensors(x), _batch_tensors(y), _batch_tensors(sample_weight))))  # fmt: skip
         return logs if return_dict else self._flatten_logs(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("test_on_batch")
         for m in self.metrics:
             m.reset_state()
-        logs = self._logs(self._function("test_step")(self._pack(
-            tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y),
-            None if sample_weight is None else tf.convert_to_tensor(sample_weight))))  # fmt: skip
+        logs = self._logs(self._function("test_step")(
+            self._pack(_batch_tensors(x), _batch_tensors(y), _batch_tensors(sample_weight))))  # fmt: skip
         return logs if return_dict else self._flatten_logs(logs)
 
     def predict_on_batch(self, x):
-        return np.asarray(self._function("predict_step")((tf.convert_to_tensor(x),)))
+        out = self._function("predict_step")((_batch_tensors(x),))
+        return nest.map_structure(np.asarray, out)
 
     # inspection ---------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):

@@ -197,3 +197,23 @@ def test_reduce_lr_on_plateau_and_csv_logger(tmp_path):
     assert lrs[0] == pytest.approx(1e-12) and lrs[-1] < lrs[0]
     rows = log.read_text().splitlines()
     assert rows[0] == "epoch,learning_rate,loss" and len(rows) == 6 and rows[1].startswith("0,")
+
+
+def test_on_batch_methods_take_a_list_of_inputs_of_different_shapes():
+    # a two-input model: x is a list of arrays (not one array to stack), as in Keras
+    a, b = keras.Input((5, 4)), keras.Input((6, 4))
+    h = keras.layers.Attention()([a, b])
+    m = keras.Model([a, b], keras.layers.Dense(3)(keras.layers.Flatten()(h)))
+    m.compile("sgd", "mse")
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(8, 5, 4)).astype("float32"), rng.normal(size=(8, 6, 4)).astype("float32")]
+    y = rng.normal(size=(8, 3)).astype("float32")
+    want = np.mean((m.predict(x, verbose=0) - y) ** 2)
+    np.testing.assert_allclose(m.predict_on_batch(x), m.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(m.test_on_batch(x, y), want, rtol=1e-5)
+    loss = m.train_on_batch(x, y)
+    np.testing.assert_allclose(loss, want, rtol=1e-5)  # the loss before the update
+    # a nested Python list is still one array
+    m2 = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    m2.compile("sgd", "mse")
+    assert m2.predict_on_batch([[1.0, 2.0], [3.0, 4.0]]).shape == (2, 1)
