@@ -19,6 +19,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import UnimplementedError
+from rill.ops import lowering_special as _lowering
 from rill.ops._op import (
     binary_args,
     bind,
@@ -152,8 +153,10 @@ def _fresnel(which):
     return fn
 
 
-def _unary_p(op, fn, grad, dtypes):
-    return primitive(op, _host_f64(op, fn), unary_rule, grad, dtypes=dtypes, host=True)
+def _unary_p(op, fn, grad, dtypes, lowering):
+    return primitive(
+        op, _host_f64(op, fn), unary_rule, grad, dtypes=dtypes, host=True, lowering=lowering
+    )
 
 
 def _safe_recip(x):
@@ -264,27 +267,67 @@ def _spence_grad(inputs, out, dy):
 # Unary primitives
 # --------------------------------------------------------------------------------------
 
-bessel_i0_p = _unary_p("BesselI0", _i0_fn, _i0_grad, _BESSEL_DTYPES)
-bessel_i0e_p = _unary_p("BesselI0e", _i0e_fn, _i0e_grad, _BESSEL_DTYPES)
-bessel_i1_p = _unary_p("BesselI1", _scipy_only("BesselI1", "i1"), _i1_grad, _BESSEL_DTYPES)
-bessel_i1e_p = _unary_p("BesselI1e", _scipy_only("BesselI1e", "i1e"), _i1e_grad, _BESSEL_DTYPES)
-bessel_j0_p = _unary_p("BesselJ0", _scipy_only("BesselJ0", "j0"), _j0_grad, _BESSEL_DTYPES)
-bessel_j1_p = _unary_p("BesselJ1", _scipy_only("BesselJ1", "j1"), _j1_grad, _BESSEL_DTYPES)
-bessel_k0_p = _unary_p("BesselK0", _scipy_only("BesselK0", "k0", _k_fix), _k0_grad, _BESSEL_DTYPES)
+bessel_i0_p = _unary_p("BesselI0", _i0_fn, _i0_grad, _BESSEL_DTYPES, _lowering.bessel_i0)
+bessel_i0e_p = _unary_p("BesselI0e", _i0e_fn, _i0e_grad, _BESSEL_DTYPES, _lowering.bessel_i0e)
+bessel_i1_p = _unary_p(
+    "BesselI1", _scipy_only("BesselI1", "i1"), _i1_grad, _BESSEL_DTYPES, _lowering.bessel_i1
+)
+bessel_i1e_p = _unary_p(
+    "BesselI1e", _scipy_only("BesselI1e", "i1e"), _i1e_grad, _BESSEL_DTYPES, _lowering.bessel_i1e
+)
+bessel_j0_p = _unary_p(
+    "BesselJ0", _scipy_only("BesselJ0", "j0"), _j0_grad, _BESSEL_DTYPES, _lowering.bessel_j0
+)
+bessel_j1_p = _unary_p(
+    "BesselJ1", _scipy_only("BesselJ1", "j1"), _j1_grad, _BESSEL_DTYPES, _lowering.bessel_j1
+)
+bessel_k0_p = _unary_p(
+    "BesselK0", _scipy_only("BesselK0", "k0", _k_fix), _k0_grad, _BESSEL_DTYPES, _lowering.bessel_k0
+)
 bessel_k0e_p = _unary_p(
-    "BesselK0e", _scipy_only("BesselK0e", "k0e", _k_fix), _k0e_grad, _BESSEL_DTYPES
+    "BesselK0e",
+    _scipy_only("BesselK0e", "k0e", _k_fix),
+    _k0e_grad,
+    _BESSEL_DTYPES,
+    _lowering.bessel_k0e,
 )
-bessel_k1_p = _unary_p("BesselK1", _scipy_only("BesselK1", "k1", _k_fix), _k1_grad, _BESSEL_DTYPES)
+bessel_k1_p = _unary_p(
+    "BesselK1", _scipy_only("BesselK1", "k1", _k_fix), _k1_grad, _BESSEL_DTYPES, _lowering.bessel_k1
+)
 bessel_k1e_p = _unary_p(
-    "BesselK1e", _scipy_only("BesselK1e", "k1e", _k_fix), _k1e_grad, _BESSEL_DTYPES
+    "BesselK1e",
+    _scipy_only("BesselK1e", "k1e", _k_fix),
+    _k1e_grad,
+    _BESSEL_DTYPES,
+    _lowering.bessel_k1e,
 )
-bessel_y0_p = _unary_p("BesselY0", _scipy_only("BesselY0", "y0", _y0_fix), _y0_grad, _BESSEL_DTYPES)
-bessel_y1_p = _unary_p("BesselY1", _scipy_only("BesselY1", "y1", _y1_fix), _y1_grad, _BESSEL_DTYPES)
-dawsn_p = _unary_p("Dawsn", _scipy_only("Dawsn", "dawsn"), _dawsn_grad, _F32_F64)
-expint_p = _unary_p("Expint", _scipy_only("Expint", "expi", _expint_fix), _expint_grad, _F32_F64)
-fresnel_cos_p = _unary_p("FresnelCos", _fresnel("cos"), _fresnel_cos_grad, _F32_F64)
-fresnel_sin_p = _unary_p("FresnelSin", _fresnel("sin"), _fresnel_sin_grad, _F32_F64)
-spence_p = _unary_p("Spence", _scipy_only("Spence", "spence"), _spence_grad, _F32_F64)
+bessel_y0_p = _unary_p(
+    "BesselY0",
+    _scipy_only("BesselY0", "y0", _y0_fix),
+    _y0_grad,
+    _BESSEL_DTYPES,
+    _lowering.bessel_y0,
+)
+bessel_y1_p = _unary_p(
+    "BesselY1",
+    _scipy_only("BesselY1", "y1", _y1_fix),
+    _y1_grad,
+    _BESSEL_DTYPES,
+    _lowering.bessel_y1,
+)
+dawsn_p = _unary_p("Dawsn", _scipy_only("Dawsn", "dawsn"), _dawsn_grad, _F32_F64, _lowering.dawsn)
+expint_p = _unary_p(
+    "Expint", _scipy_only("Expint", "expi", _expint_fix), _expint_grad, _F32_F64, _lowering.expint
+)
+fresnel_cos_p = _unary_p(
+    "FresnelCos", _fresnel("cos"), _fresnel_cos_grad, _F32_F64, _lowering.fresnel_cos
+)
+fresnel_sin_p = _unary_p(
+    "FresnelSin", _fresnel("sin"), _fresnel_sin_grad, _F32_F64, _lowering.fresnel_sin
+)
+spence_p = _unary_p(
+    "Spence", _scipy_only("Spence", "spence"), _spence_grad, _F32_F64, _lowering.spence
+)
 
 
 @tf_export("math.special.bessel_i0", "math.bessel_i0")
@@ -491,22 +534,19 @@ def _zeta_grad(inputs, out, dy):
     return None, unbroadcast(multiply(dy, dq), q)
 
 
-def _binary_p(op, fn, grad, n=2):
+def _binary_p(op, fn, grad, lowering):
+    facts = dict(dtypes=_F32_F64, same_dtype=True, host=True, lowering=lowering)
     kernel = _host_f64(op, fn)
     if grad is None:
-        return primitive(
-            op, kernel, broadcast_rule(op), dtypes=_F32_F64, same_dtype=True, host=True
-        )
-    return primitive(
-        op, kernel, broadcast_rule(op), grad, dtypes=_F32_F64, same_dtype=True, host=True
-    )
+        return primitive(op, kernel, broadcast_rule(op), **facts)
+    return primitive(op, kernel, broadcast_rule(op), grad, **facts)
 
 
-igamma_p = _binary_p("Igamma", _igamma_fn, _igamma_grad)
-igammac_p = _binary_p("Igammac", _igammac_fn, _igammac_grad)
-igamma_grad_a_p = _binary_p("IgammaGradA", _igamma_grad_a_fn, None)
-betainc_p = _binary_p("Betainc", _betainc_fn, _betainc_grad)
-zeta_p = _binary_p("Zeta", _zeta_fn, _zeta_grad)
+igamma_p = _binary_p("Igamma", _igamma_fn, _igamma_grad, _lowering.igamma)
+igammac_p = _binary_p("Igammac", _igammac_fn, _igammac_grad, _lowering.igammac)
+igamma_grad_a_p = _binary_p("IgammaGradA", _igamma_grad_a_fn, None, _lowering.igamma_grad_a)
+betainc_p = _binary_p("Betainc", _betainc_fn, _betainc_grad, _lowering.betainc)
+zeta_p = _binary_p("Zeta", _zeta_fn, _zeta_grad, _lowering.zeta)
 
 
 @tf_export("math.igamma")

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_special as _lowering_special
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -566,6 +567,7 @@ erf_p = _unary(
     lambda inputs, out, dy: (multiply(dy, _erf_deriv(inputs[0])),),
     dtypes=_FLOATS,
     host=True,
+    lowering=_lowering_special.erf,
 )
 erfc_p = _unary(
     "Erfc",
@@ -573,6 +575,7 @@ erfc_p = _unary(
     lambda inputs, out, dy: (negative(multiply(dy, _erf_deriv(inputs[0]))),),
     dtypes=_FLOATS,
     host=True,
+    lowering=_lowering_special.erfc,
 )
 erfinv_p = _unary(
     "Erfinv",
@@ -582,6 +585,7 @@ erfinv_p = _unary(
     ),
     dtypes=_FLOATS,
     host=True,
+    lowering=_lowering_special.erfinv,
 )
 ndtri_p = _unary(
     "Ndtri",
@@ -597,6 +601,7 @@ ndtri_p = _unary(
     ),
     dtypes=_FLOATS,
     host=True,
+    lowering=_lowering_special.ndtri,
 )
 lgamma_p = _unary(
     "Lgamma",
@@ -624,6 +629,7 @@ polygamma_p = primitive(
     _polygamma_grad,
     dtypes=_FLOATS,
     same_dtype=True,
+    lowering=_lowering_special.polygamma,
 )
 
 # rounding: TF registers no gradient (tape returns None), except Sign whose gradient is 0
