@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -111,7 +112,9 @@ def _bitcast_kernel(x, type, xp=np):  # noqa: A002
     )
 
 
-bitcast_p = primitive("Bitcast", _bitcast_kernel, _bitcast_rule, dtypes=_BITCAST_DTYPES)
+bitcast_p = primitive(
+    "Bitcast", _bitcast_kernel, _bitcast_rule, dtypes=_BITCAST_DTYPES, lowering=_lowering.bitcast
+)
 
 
 @tf_export("bitcast")

@@ -25,6 +25,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import UnimplementedError
+from rill.ops import lowering_math as _lowering_math
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
@@ -656,6 +657,7 @@ max_pool_grad_grad_p = primitive(
     saves=(0, 1),
     saves_output=False,
     fresh=True,
+    lowering=_lowering_math.max_pool_grad_grad,
 )
 
 

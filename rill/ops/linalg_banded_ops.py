@@ -11,6 +11,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError, UnimplementedError
+from rill.ops import lowering_linalg as _lowering
 from rill.ops._op import (
     AVal,
     TensorShape,
@@ -179,6 +180,7 @@ tridiagonal_solve_p = primitive(
     _tsolve_grad,
     dtypes=_LA,
     same_dtype=True,
+    lowering=_lowering.tridiagonal_solve,
 )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError, UnimplementedError
+from rill.ops import lowering_linalg as _lowering
 from rill.ops._op import (
     AVal,
     TensorShape,
@@ -157,7 +158,9 @@ def _lu_grad(inputs, outs, dys, output_idx_type=_d.int32):
     return (_matmul_modes(_perm_matrix(perm, a.dtype, n), "T", gpa, "N"),)
 
 
-lu_p = primitive("Lu", _lu_kernel, _lu_rule, _lu_grad, n_out=2, dtypes=_LU_DT)
+lu_p = primitive(
+    "Lu", _lu_kernel, _lu_rule, _lu_grad, n_out=2, dtypes=_LU_DT, lowering=_lowering.lu
+)
 
 Lu = collections.namedtuple("Lu", ["lu", "p"])
 
@@ -311,14 +314,16 @@ _PADE13 = (
 _THETA13 = 5.371920351148152
 
 
-def _expm_kernel(x, xp=np):
-    _require_square(x)
+def _expm_pade(x, xp):
+    """The scaled Pade approximant of exp(x) and the scaling exponents ``s``: exp(x) is
+    the approximant squared ``s`` times, per matrix (shared by the kernel and the XLA
+    lowering, which square differently)."""
     n = x.shape[-1]
     norm = xp.max(xp.sum(xp.abs(x), axis=-2), axis=-1) if n else xp.zeros(x.shape[:-2])
     with np.errstate(divide="ignore", invalid="ignore"):
         s = xp.ceil(xp.log2(norm / _THETA13))
     s = xp.where(xp.isfinite(s) & (s > 0), s, 0).astype(xp.int64)
-    a = x / (2.0**s)[..., None, None].astype(x.real.dtype)
+    a = x / (2.0**s)[..., None, None].astype(xp.real(x).dtype)
     b = _PADE13
     ident = xp.eye(n, dtype=x.dtype)
     a2 = a @ a
@@ -328,7 +333,12 @@ def _expm_kernel(x, xp=np):
              + b[1] * ident)  # fmt: skip
     v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2
     v = v + b[0] * ident
-    r = xp.linalg.solve(v - u, v + u)
+    return xp.linalg.solve(v - u, v + u), s
+
+
+def _expm_kernel(x, xp=np):
+    _require_square(x)
+    r, s = _expm_pade(x, xp)
     top = int(xp.max(s)) if s.size else 0
     for k in range(top):  # square each matrix as often as its own scaling asks
         r = xp.where((k < s)[..., None, None], r @ r, r)
@@ -352,6 +362,7 @@ expm_p = primitive(
     _square_rule("MatrixExponential", _LA),
     _expm_grad,
     dtypes=_LA,
+    lowering=_lowering.expm,
 )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import FailedPreconditionError, NotFoundError, UnimplementedError
+from rill.ops import lowering_linalg as _lowering
 from rill.ops._op import (
     EXPORTS,
     AVal,
@@ -770,7 +771,9 @@ def _diag_grad(inputs, out, dy, k=0, num_rows=-1, num_cols=-1, padding_value=0):
     return (diag_part(dy, k=k),)
 
 
-matrix_diag_p = primitive("MatrixDiagV3", _diag_kernel, _diag_rule, _diag_grad)
+matrix_diag_p = primitive(
+    "MatrixDiagV3", _diag_kernel, _diag_rule, _diag_grad, lowering=_lowering.matrix_diag
+)
 
 
 def _static_k(k):
@@ -829,7 +832,11 @@ def _diag_part_grad(inputs, out, dy, k=0, padding_value=0):
 
 
 matrix_diag_part_p = primitive(
-    "MatrixDiagPartV3", _diag_part_kernel, _diag_part_rule, _diag_part_grad
+    "MatrixDiagPartV3",
+    _diag_part_kernel,
+    _diag_part_rule,
+    _diag_part_grad,
+    lowering=_lowering.matrix_diag_part,
 )
 
 
@@ -873,7 +880,13 @@ def _set_diag_grad(inputs, out, dy, k=0):
     return set_diag(dy, zeros_like(dd), k=k), dd
 
 
-matrix_set_diag_p = primitive("MatrixSetDiagV3", _set_diag_kernel, _set_diag_rule, _set_diag_grad)
+matrix_set_diag_p = primitive(
+    "MatrixSetDiagV3",
+    _set_diag_kernel,
+    _set_diag_rule,
+    _set_diag_grad,
+    lowering=_lowering.matrix_set_diag,
+)
 
 
 @tf_export("linalg.set_diag")
@@ -1378,10 +1391,19 @@ def _safe_recip(x):
     return realdiv(x, add(multiply(x, x), _const(1e-20, x.dtype)))
 
 
-def _pairwise_diff(e):
-    """D[..., i, j] = e[..., j] - e[..., i]."""
+def _pairwise_diff(e, plus=False):
+    """D[..., i, j] = e[..., j] - e[..., i] (with ``plus``, e[..., j] + e[..., i])."""
     one = ones_like(e)
-    return subtract(einsum("...j,...i->...ij", e, one), einsum("...i,...j->...ij", e, one))
+    f = add if plus else subtract
+    return f(einsum("...j,...i->...ij", e, one), einsum("...i,...j->...ij", e, one))
+
+
+def _pairwise_diff_of_squares(s):
+    """D[..., i, j] = s_j^2 - s_i^2, as (s_j - s_i)(s_j + s_i): exactly zero wherever
+    s_i == s_j, also where a compiler contracts s_j * s_j - s_i * s_i into a fused
+    multiply-add (XLA on CPU did: the diagonal came out as the rounding error of s_i^2,
+    and the gradient's 1 / D there as 1e16 instead of 0)."""
+    return multiply(_pairwise_diff(s), _pairwise_diff(s, plus=True))
 
 
 def _svd_grad(inputs, outs, dys, full_matrices=False, compute_uv=True):
@@ -1408,7 +1430,7 @@ def _svd_grad(inputs, outs, dys, full_matrices=False, compute_uv=True):
     # Thin SVD A = U S V^T (U: m x k, V: n x k), F_ij = 1 / (s_j^2 - s_i^2):
     # A-bar = U [diag(ds) + (J + J^T) S + S (K + K^T)] V^T
     #         + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T),  J = F o U^T dU, K = F o V^T dV
-    f = _safe_recip(_pairwise_diff(multiply(s, s)))
+    f = _safe_recip(_pairwise_diff_of_squares(s))
     j = multiply(f, _matmul_modes(u, "T", du, "N"))
     kk = multiply(f, _matmul_modes(v, "T", dv, "N"))
     jj = add(j, matrix_transpose(j))
@@ -1432,7 +1454,9 @@ def _svd_grad(inputs, outs, dys, full_matrices=False, compute_uv=True):
     return (g,)
 
 
-svd_p = primitive("Svd", _svd_kernel, _svd_rule, _svd_grad, n_out=-1, dtypes=_LA)
+svd_p = primitive(
+    "Svd", _svd_kernel, _svd_rule, _svd_grad, n_out=-1, dtypes=_LA, lowering=_lowering.svd
+)
 
 
 @tf_export("linalg.svd")
@@ -1487,7 +1511,15 @@ def _eigh_grad(inputs, outs, dys, compute_v=True):
     return (set_diag(g, _scale(diag_part(g), 0.5)),)
 
 
-eigh_p = primitive("SelfAdjointEigV2", _eigh_kernel, _eigh_rule, _eigh_grad, n_out=-1, dtypes=_LA)
+eigh_p = primitive(
+    "SelfAdjointEigV2",
+    _eigh_kernel,
+    _eigh_rule,
+    _eigh_grad,
+    n_out=-1,
+    dtypes=_LA,
+    lowering=_lowering.eigh,
+)
 
 
 @tf_export("linalg.eigh")

@@ -10,6 +10,7 @@ import numpy as np
 
 from rill.core import dtypes as _d
 from rill.core.errors import InvalidArgumentError
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     TensorShape,
@@ -118,6 +119,7 @@ invert_permutation_p = primitive(
     _invert_permutation_rule,
     dtypes=frozenset({_d.int32, _d.int64}),
     host=True,
+    lowering=_lowering.invert_permutation,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -140,19 +141,27 @@ def _floormod_grad(inputs, out, dy):
     return unbroadcast(dy, x), unbroadcast(negative(multiply(dy, floor(realdiv(x, y)))), y)
 
 
-floordiv_p = _binary_primitive("FloorDiv", _floordiv_kernel, None, _REAL)
+floordiv_p = _binary_primitive(
+    "FloorDiv", _floordiv_kernel, None, _REAL, lowering=_lowering.floor_div
+)
 floormod_p = _binary_primitive("FloorMod", _floormod_kernel, _floormod_grad, _REAL)
 
 
 def _truncatediv_kernel(x, y, xp=np):
     if x.dtype.kind in "iu":
         _int_zero_check(xp, "TruncateDiv", y)
-        q = xp.abs(x) // xp.abs(y)
-        return (q * (xp.sign(x) * xp.sign(y))).astype(x.dtype)
+        # the floor quotient, one up where it rounded an inexact negative quotient down
+        # (through abs(), INT_MIN would stay negative: INT_MIN / 3 came out positive)
+        with np.errstate(over="ignore"):  # INT_MIN // -1 wraps to INT_MIN, as in TF's XLA
+            q = xp.floor_divide(x, y)
+            up = (q * y != x) & ((x < 0) != (y < 0))
+        return q + up.astype(q.dtype)
     return xp.trunc(x / y)
 
 
-truncatediv_p = _binary_primitive("TruncateDiv", _truncatediv_kernel, None, _REAL)
+truncatediv_p = _binary_primitive(
+    "TruncateDiv", _truncatediv_kernel, None, _REAL, lowering=_lowering.truncate_div
+)
 truncatemod_p = _binary_primitive("TruncateMod", "fmod", None, _REAL)
 
 

@@ -36,6 +36,7 @@ import threading
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -333,17 +334,24 @@ def _col2im_rule(sizes, patches, ksizes, strides, rates, padding):
     return AVal([None] * (sr + 2), patches.dtype)
 
 
+def col2im_geometry(dims, patches_shape, ksizes, strides, rates, padding):
+    """``(n, spatial, c, pads, out)`` of ExtractImagePatchesGrad onto an input of ``dims``,
+    checking that patches of ``patches_shape`` fit it (shared with the XLA lowering)."""
+    n, spatial, c = dims[0], dims[1:-1], dims[-1]
+    pads, out = window_geometry(spatial, ksizes, strides, rates, padding)
+    if list(patches_shape[1:-1]) != list(out) or patches_shape[-1] != c * math.prod(ksizes):
+        raise op_error(
+            InvalidArgumentError, "ExtractImagePatchesGrad",
+            f"patches of shape {list(patches_shape)} do not match input shape {dims} "
+            f"(expected spatial output {out})",
+        )  # fmt: skip
+    return n, spatial, c, pads, out
+
+
 def _col2im_kernel(sizes, patches, ksizes, strides, rates, padding, xp=np):
     """Scatter-add patches ``(N, *out, kk * C)`` back onto an input of shape ``sizes``."""
     dims = [int(v) for v in sizes]
-    n, spatial, c = dims[0], dims[1:-1], dims[-1]
-    pads, out = window_geometry(spatial, ksizes, strides, rates, padding)
-    if list(patches.shape[1:-1]) != out or patches.shape[-1] != c * math.prod(ksizes):
-        raise op_error(
-            InvalidArgumentError, "ExtractImagePatchesGrad",
-            f"patches of shape {list(patches.shape)} do not match input shape {dims} "
-            f"(expected spatial output {out})",
-        )  # fmt: skip
+    n, spatial, c, pads, out = col2im_geometry(dims, patches.shape, ksizes, strides, rates, padding)
     if n == 0 or 0 in out or c == 0:
         return xp.zeros((n, *spatial, c), dtype=patches.dtype)
     cols = xp.reshape(patches, (-1, patches.shape[-1]))
@@ -358,6 +366,7 @@ patches_p = primitive(
     dtypes=_PATCH_DTYPES,
     saves=(),
     saves_output=False,
+    lowering=_lowering.extract_patches,
 )
 col2im_p = primitive(
     "ExtractImagePatchesGrad",
@@ -366,6 +375,7 @@ col2im_p = primitive(
     lambda inputs, out, g, **p: (None, bind(patches_p, (g,), p)),
     saves=(),
     saves_output=False,
+    lowering=_lowering.extract_patches_grad,
 )
 
 

@@ -31,6 +31,7 @@ from rill.core import dispatch as _dispatch
 from rill.core import dtypes as _d
 from rill.core.errors import UnimplementedError
 from rill.core.variables import Variable
+from rill.ops import lowering_math as _lowering_math
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
@@ -428,7 +429,15 @@ def _uniform_int_kernel(s, minval, maxval, seed=None, seed2=None, stream=None):
 
 
 random_uniform_int_p = primitive(
-    "RandomUniformInt", _uniform_int_kernel, _uniform_int_rule, stateful=True, host=True
+    "RandomUniformInt",
+    _uniform_int_kernel,
+    _uniform_int_rule,
+    stateful=True,
+    host=True,
+    # the kernel's own stream (its name, dtype and seeds) hands each execution a key
+    lowering=_lowering_math.host_random_int(
+        lambda name, dtype, seed, seed2: _stream(name or "RandomUniformInt", dtype, seed, seed2)
+    ),
 )
 
 
@@ -590,6 +599,7 @@ stateless_full_int_p = primitive(
     ),
     _sl_full_int_rule,
     host=True,
+    lowering=_lowering_math.stateless_full_int,
 )
 
 

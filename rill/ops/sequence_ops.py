@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -104,6 +105,7 @@ reverse_sequence_p = primitive(
     n_typed=1,
     saves=(1,),
     saves_output=False,
+    lowering=_lowering.reverse_sequence,
 )
 
 
@@ -163,7 +165,13 @@ def _searchsorted_kernel(seq, values, side, out_type, xp=np):
     return out.reshape(values.shape)
 
 
-searchsorted_p = primitive("SearchSorted", _searchsorted_kernel, _searchsorted_rule, dtypes=_d.REAL)
+searchsorted_p = primitive(
+    "SearchSorted",
+    _searchsorted_kernel,
+    _searchsorted_rule,
+    dtypes=_d.REAL,
+    lowering=_lowering.searchsorted,
+)
 
 
 @tf_export("searchsorted")
@@ -259,6 +267,7 @@ histogram_p = primitive(
     _histogram_rule,
     dtypes=_d.REAL,
     same_dtype=True,
+    lowering=_lowering.histogram,
 )
 histogram_bins_p = primitive(
     "HistogramFixedWidthBins",
@@ -266,6 +275,7 @@ histogram_bins_p = primitive(
     lambda values, value_range, nbins, dtype: AVal(values.shape, dtype),
     dtypes=_d.REAL,
     same_dtype=True,
+    lowering=_lowering.histogram_bins,
 )
 
 

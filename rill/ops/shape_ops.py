@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_math as _lowering
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -766,6 +767,7 @@ mirror_pad_grad_p = primitive(
     lambda inputs, out, dy, paddings, mode: (
         bind(mirror_pad_p, (dy,), {"paddings": paddings, "mode": mode}),
     ),
+    lowering=_lowering.mirror_pad_grad,
 )
 
 
@@ -971,6 +973,7 @@ repeat_p = primitive(
     lambda inputs, out, dy, repeats, axis: (
         bind(repeat_grad_p, (dy,), {"repeats": repeats, "axis": axis}),
     ),
+    lowering=_lowering.repeat,
 )
 repeat_grad_p = primitive(
     "RepeatGrad",
@@ -979,6 +982,7 @@ repeat_grad_p = primitive(
     lambda inputs, out, dy, repeats, axis: (
         bind(repeat_p, (dy,), {"repeats": repeats, "axis": axis}),
     ),
+    lowering=_lowering.repeat_grad,
 )
 
 
