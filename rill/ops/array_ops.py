@@ -224,8 +224,10 @@ def identity(input, name=None):  # noqa: A002
     return bind(identity_p, (convert_to_tensor(input),))
 
 
-zeros_like_p = primitive("ZerosLike", "zeros_like", unary_rule)
-ones_like_p = primitive("OnesLike", "ones_like", unary_rule)
+# lowered to host constants: XLA shapes are static, so the values are known while compiling
+# (a slice gradient's strides, ones_like(begin), stay static that way)
+zeros_like_p = primitive("ZerosLike", "zeros_like", unary_rule, lowering=_lowering.filled(0))
+ones_like_p = primitive("OnesLike", "ones_like", unary_rule, lowering=_lowering.filled(1))
 
 
 @tf_export("zeros_like")
@@ -276,6 +278,7 @@ stack_p = primitive(
     same_dtype=True,
     saves=(),
     saves_output=False,
+    lowering=_lowering.pack,
 )
 
 

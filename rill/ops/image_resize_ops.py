@@ -784,7 +784,13 @@ def _check_crop_args(op, image_shape, boxes, box_index, ch, cw):
             InvalidArgumentError, op, f"crop dimensions must be positive, got {[ch, cw]}"
         )
     n_img = image_shape[0]
-    if box_index.shape[0] and (int(box_index.min()) < 0 or int(box_index.max()) >= n_img):
+    # a traced box_index (compiled by XLA) cannot be checked: XLA's gather clamps it
+    traced = not isinstance(box_index, (np.ndarray, np.generic))
+    if (
+        not traced
+        and box_index.shape[0]
+        and (int(box_index.min()) < 0 or int(box_index.max()) >= n_img)
+    ):
         raise op_error(
             OutOfRangeError, op, f"box_index has values outside [0, batch_size = {n_img})"
         )

@@ -21,6 +21,7 @@ from rill.core import dtypes as _d
 from rill.core.interfaces import register_core_ops
 from rill.core.tape import indexed_slices as _indexed_slices
 from rill.core.tensor_shape import Dimension
+from rill.ops import lowering_indexing as _lix
 from rill.ops import lowering_rules as _lowering
 from rill.ops._op import (
     AVal,
@@ -230,7 +231,13 @@ def _ss_grad(inputs, out, dy, **masks):
 
 # x is read only for its shape
 strided_slice_p = primitive(
-    "StridedSlice", _ss_kernel, _ss_rule, _ss_grad, saves=(1, 2, 3), saves_output=False
+    "StridedSlice",
+    _ss_kernel,
+    _ss_rule,
+    _ss_grad,
+    saves=(1, 2, 3),
+    saves_output=False,
+    lowering=_lowering.strided_slice,
 )
 
 
@@ -486,7 +493,7 @@ def _slice_grad(inputs, out, dy):
     )
 
 
-slice_p = primitive("Slice", _slice_kernel, _slice_rule, _slice_grad)
+slice_p = primitive("Slice", _slice_kernel, _slice_rule, _slice_grad, lowering=_lowering.slice_op)
 
 
 @tf_export("slice")
@@ -613,6 +620,7 @@ gather_p = primitive(
     _gather_grad,
     saves=(1,),  # params only for its shape
     saves_output=False,
+    lowering=_lix.gather,
 )
 
 
@@ -647,6 +655,7 @@ gather_grad_p = primitive(
         None,
         None,
     ),
+    lowering=_lix.gather_grad,
 )
 
 
@@ -722,6 +731,16 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 # --------------------------------------------------------------------------------------
 
 
+def _check_nd_lookups(params_shape, n_lookups):
+    """TF refuses any GatherNd lookup into an empty params, even of a zero-depth index."""
+    if math.prod(params_shape) == 0 and n_lookups > 0:
+        raise op_error(
+            _IAE, "GatherNd",
+            f"Requested more than 0 entries, but params is empty. Params shape: "
+            f"{list(params_shape)}",
+        )  # fmt: skip
+
+
 def _with_batch_coords(xp, indices, b):
     """Prepend the batch coordinates to each index vector (turns batch_dims=b into 0)."""
     if b == 0:
@@ -791,13 +810,7 @@ def _gather_nd_kernel(params, indices, batch_dims, xp=np):
     full = _with_batch_coords(xp, indices, batch_dims)
     flat = _nd_flat(xp, "GatherNd", full, params.shape, "param shape")
     k = flat.shape[1]
-    if params.size == 0 and flat.shape[0] > 0:
-        # TF refuses any lookup into an empty params, even of a zero-depth index
-        raise op_error(
-            _IAE, "GatherNd",
-            f"Requested more than 0 entries, but params is empty. Params shape: "
-            f"{list(params.shape)}",
-        )  # fmt: skip
+    _check_nd_lookups(params.shape, flat.shape[0])
     if k == 0:
         g = xp.broadcast_to(params, (flat.shape[0],) + params.shape)
     else:
@@ -817,6 +830,7 @@ gather_nd_p = primitive(
         ),
         None,
     ),
+    lowering=_lix.gather_nd,
 )
 
 
@@ -909,6 +923,7 @@ scatter_nd_p = primitive(
         bind(gather_nd_p, (dy, inputs[0]), {"batch_dims": batch_dims}),
         None,
     ),
+    lowering=_lix.scatter_nd,
 )
 
 
@@ -993,7 +1008,13 @@ for _name, _mode, _grad, _dts in (
     ("TensorScatterMin", "min", _tsc_minmax_grad, _d.REAL),
 ):
     _TSC[_mode] = primitive(
-        _name, _tsc_kernel(_name, _mode), _tsc_rule(_name), _grad, dtypes=_dts, n_typed=1
+        _name,
+        _tsc_kernel(_name, _mode),
+        _tsc_rule(_name),
+        _grad,
+        dtypes=_dts,
+        n_typed=1,
+        lowering=_lix.tensor_scatter(_name, _mode),
     )
 
 

@@ -232,7 +232,7 @@ def stateless_random(kind):
         key = ctx.seed_key(seed)
         if kind == "int":
             lo, hi = bounds
-            return _draw(ctx, key, kind, dims, np.asarray(lo).dtype, lo, hi)
+            return _draw(ctx, key, kind, dims, np.dtype(lo.dtype), lo, hi)  # lo may be traced
         return _draw(ctx, key, kind, dims, dtype.np)
 
     return lowering
@@ -264,10 +264,162 @@ def sparse_xent(ctx, x, labels):
     )
 
 
-def strided_slice_grad(ctx, sh, b, e, s, dy, **masks):
-    """StridedSliceGrad: ``dy`` scattered into zeros of the input's (static) shape."""
-    from rill.ops.indexing_ops import _dims, _walk
+# slices at traced positions ------------------------------------------------------------
+# XLA shapes are static, so a slice may start at a traced position (``x[i]`` in a loop,
+# ``x[i, 2:5]``, ``tf.slice(x, [i, 0], [2, 3])``) only where its size is still known: a
+# shrunk index, a range of known bounds, or (in a gradient, whose sizes are dy's) a
+# stride-1 range. The bounds a slice's begin/end vectors hold are known element by
+# element where they were packed from constants (``ctx.known_elements``). XLA clamps a
+# traced start into range (``lax.dynamic_slice``), where the executor raises.
 
-    dims = _dims(np.asarray(sh))
-    key, _ = _walk(dims, b.shape[0], np.asarray(b), np.asarray(e), np.asarray(s), **masks)
-    return ctx.jnp.zeros(dims, dy.dtype).at[key].set(dy)
+
+def _is_host(*vs) -> bool:
+    return all(isinstance(v, (np.ndarray, np.generic)) for v in vs)
+
+
+def filled(value):
+    """The lowering of ZerosLike / OnesLike: a host constant of the input's static shape."""
+
+    def lowering(ctx, x):
+        return np.full(x.shape, value, dtype=np.dtype(x.dtype))
+
+    return lowering
+
+
+def pack(ctx, *xs, axis):
+    """Pack: ``jnp.stack``. A vector of scalars of which some are known (a slice's begin
+    ``[i, 2]``) records those for the ops that need them static."""
+    y = ctx.jnp.stack([ctx.jnp.asarray(x) for x in xs], axis=axis)
+    if y.ndim == 1 and any(_is_host(x) for x in xs):
+        ctx.note_known(y, [int(x) if _is_host(x) else None for x in xs])
+    return y
+
+
+def _slice_window(ctx, dims, b, e, strides, dy_sizes, op, **masks):
+    """A strided slice of input ``dims`` as ``(starts, sizes, key)``: a dynamic slice of
+    the input at ``starts`` (None: none needed) of ``sizes``, then the static NumPy ``key``
+    (new axes included). ``dy_sizes``: the gradient's size of each range entry, or None."""
+    from rill.core.errors import InvalidArgumentError, NotLowerable, op_error
+    from rill.ops.indexing_ops import _dense_spec
+
+    n = len(strides)
+    bk = ctx.known_elements(b) or [None] * n
+    ek = ctx.known_elements(e) or [None] * n
+    spec = _dense_spec(len(dims), n, masks["ellipsis_mask"], masks["new_axis_mask"],
+                       masks["shrink_axis_mask"])  # fmt: skip
+    starts, sizes, key, dynamic = [0] * len(dims), list(dims), [], False
+    for kind, dim, i in spec:
+        size = None if dim is None else dims[dim]
+        if kind == "new":
+            key.append(None)
+        elif kind == "all":
+            key.append(slice(None))
+        elif kind == "index":
+            if bk[i] is not None:
+                if not -size <= bk[i] < size:
+                    raise op_error(InvalidArgumentError, op,
+                                   f"slice index {bk[i]} of dimension {dim} out of bounds.")  # fmt: skip
+                key.append(bk[i])
+            else:
+                starts[dim], sizes[dim], dynamic = (
+                    ctx.jnp.where(b[i] < 0, b[i] + size, b[i]),
+                    1,
+                    True,
+                )
+                key.append(0)
+        else:
+            lo = None if masks["begin_mask"] >> i & 1 else bk[i]
+            hi = None if masks["end_mask"] >> i & 1 else ek[i]
+            traced_lo = lo is None and not masks["begin_mask"] >> i & 1
+            traced_hi = hi is None and not masks["end_mask"] >> i & 1
+            if not (traced_lo or traced_hi):
+                key.append(slice(lo, hi, strides[i]))
+            elif strides[i] == 1 and dy_sizes is not None:  # a gradient: dy has the size
+                start = b[i] if traced_lo else (lo or 0)
+                start = ctx.jnp.clip(ctx.jnp.where(start < 0, start + size, start), 0, size)
+                starts[dim], sizes[dim], dynamic = start, dy_sizes[i], True
+                key.append(slice(None))
+            else:
+                raise NotLowerable(
+                    f"the slice of dim {dim} has a traced begin or end, so its size is known "
+                    f"only when it runs, and XLA needs static shapes: give it a constant "
+                    f"size (tf.slice(x, begin, size), x[i] for one element) or use tf.gather"
+                )
+    if not dynamic:
+        return None, sizes, tuple(key)
+    dtype = np.int64 if any(getattr(v, "dtype", None) == np.int64 for v in (b, e)) else np.int32
+    return [ctx.jnp.asarray(v, dtype) for v in starts], sizes, tuple(key)
+
+
+def strided_slice(ctx, x, b, e, s, **masks):
+    """StridedSlice: NumPy's indexing where the bounds are known; from traced bounds, a
+    dynamic slice of static size (see above)."""
+    from rill.ops.indexing_ops import _ss_kernel
+
+    if _is_host(b, e, s):
+        return _ss_kernel(ctx.jnp.asarray(x), b, e, s, xp=ctx.jnp, **masks)
+    strides = _static(s, "a slice's strides")
+    starts, sizes, key = _slice_window(ctx, x.shape, b, e, strides, None, "StridedSlice", **masks)
+    y = ctx.jnp.asarray(x) if starts is None else ctx.lax.dynamic_slice(x, starts, sizes)
+    return y[key + (Ellipsis,)]
+
+
+def strided_slice_grad(ctx, sh, b, e, s, dy, **masks):
+    """StridedSliceGrad: ``dy`` scattered into zeros of the input's (static) shape, at the
+    forward's window (from traced bounds, its dynamic slice: range sizes are dy's)."""
+    dims = tuple(_static(sh, "a slice gradient's shape"))
+    strides = _static(s, "a slice's strides")
+    dy_sizes = _range_sizes(dims, b.shape[0], dy.shape, **masks)
+    starts, sizes, key = _slice_window(ctx, dims, b, e, strides, dy_sizes, "StridedSliceGrad",
+                                       **masks)  # fmt: skip
+    block = ctx.jnp.zeros(sizes, dy.dtype)
+    inner = tuple(k for k in key if k is not None)  # dy's new axes are its size-1 dims
+    block = block.at[inner].set(ctx.jnp.reshape(dy, _indexed_shape(sizes, inner)))
+    if starts is None:
+        return block
+    return ctx.lax.dynamic_update_slice(ctx.jnp.zeros(dims, dy.dtype), block, starts)
+
+
+def _range_sizes(dims, n, dy_shape, **masks):
+    """dy's size for each range entry of a slice spec (every entry but a shrunk index has
+    its dim in dy)."""
+    from rill.ops.indexing_ops import _dense_spec
+
+    spec = _dense_spec(len(dims), n, masks["ellipsis_mask"], masks["new_axis_mask"],
+                       masks["shrink_axis_mask"])  # fmt: skip
+    sizes, k = [None] * n, 0
+    for kind, _, i in spec:
+        if kind == "range":
+            sizes[i] = dy_shape[k]
+        k += kind != "index"
+    return sizes
+
+
+def _indexed_shape(sizes, key):
+    """The shape of an array of ``sizes`` indexed by basic ``key`` (ints and slices)."""
+    out = []
+    for k, n in zip(key, sizes):
+        if isinstance(k, slice):
+            out.append(len(range(*k.indices(n))))
+    return out + list(sizes[len(key) :])
+
+
+def slice_op(ctx, x, b, sz):
+    """Slice: from a traced begin, a dynamic slice of the (known) size; a size of -1 (to
+    the end) needs a known begin."""
+    from rill.core.errors import NotLowerable
+    from rill.ops.indexing_ops import _slice_kernel
+
+    if _is_host(b, sz):
+        return _slice_kernel(ctx.jnp.asarray(x), b, sz, xp=ctx.jnp)
+    sizes = _static(sz, "a slice's size (XLA needs static shapes)")
+    known = ctx.known_elements(b) or [None] * len(sizes)
+    starts = []
+    for i, (k, size, n) in enumerate(zip(known, sizes, x.shape)):
+        if size == -1:
+            if k is None:
+                raise NotLowerable(f"a slice of dim {i} to its end (size -1) from a traced begin")
+            sizes[i] = n - k
+        starts.append(b[i] if k is None else k)
+    dtype = np.asarray(b).dtype if _is_host(b) else b.dtype
+    return ctx.lax.dynamic_slice(x, [ctx.jnp.asarray(v, dtype) for v in starts], sizes)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from rill.core import dtypes as _d
+from rill.ops import lowering_indexing as _lix
 from rill.ops._op import (
     AVal,
     InvalidArgumentError,
@@ -600,11 +601,22 @@ def _cum_logsumexp(xp, x, axis):
     return np.logaddexp.accumulate(x, axis=axis)
 
 
+# the kernels' ``ascontiguousarray`` (and ufunc.accumulate) have no jax.numpy counterpart
 cumsum_p = primitive(
-    "Cumsum", _scan_kernel(_cumsum, 0), _scan_rule("Cumsum"), _cumsum_grad, dtypes=_NUM
+    "Cumsum",
+    _scan_kernel(_cumsum, 0),
+    _scan_rule("Cumsum"),
+    _cumsum_grad,
+    dtypes=_NUM,
+    lowering=_lix.scan("sum"),
 )
 cumprod_p = primitive(
-    "Cumprod", _scan_kernel(_cumprod, 1), _scan_rule("Cumprod"), _cumprod_grad, dtypes=_NUM
+    "Cumprod",
+    _scan_kernel(_cumprod, 1),
+    _scan_rule("Cumprod"),
+    _cumprod_grad,
+    dtypes=_NUM,
+    lowering=_lix.scan("prod"),
 )
 
 
@@ -631,6 +643,7 @@ cumulative_logsumexp_p = primitive(
     _cum_lse_grad,
     dtypes=_d.FLOATS,
     host=True,
+    lowering=_lix.scan("logsumexp"),
 )
 
 
@@ -712,6 +725,7 @@ put_along_axis_p = primitive(
     _put_rule,
     lambda inputs, out, dy, axis: (take_along_axis(dy, inputs[1], axis), None, None),
     host=True,
+    lowering=_lix.put_along_axis,
 )
 
 
@@ -901,7 +915,9 @@ def _bincount_rule(arr, weights, minlength, maxlength, axis, binary_output):
     return AVal([arr.shape[0], size], weights.dtype)
 
 
-bincount_p = primitive("DenseBincount", _bincount_kernel, _bincount_rule)
+bincount_p = primitive(
+    "DenseBincount", _bincount_kernel, _bincount_rule, lowering=_lix.dense_bincount
+)
 
 
 @tf_export("math.bincount")
@@ -1071,21 +1087,26 @@ def _unsorted_seg_kernel(kind):
     def kernel(data, ids, num_segments):
         _unsorted_check(op, data.shape, ids.shape, np.shape(num_segments))
         num = int(num_segments)
-        if num < 0:
-            raise op_error(InvalidArgumentError, op, f"num_segments ({num}) must be non-negative")
         flat = ids.reshape(-1).astype(np.intp)
-        bad = flat >= num
-        if np.any(bad):
-            i = int(np.argmax(bad))
-            raise op_error(
-                InvalidArgumentError, op, f"segment_ids[{i}] = {flat[i]} is out of range [0, {num})"
-            )
+        _check_unsorted_ids(op, flat, num)
         keep = flat >= 0
         lead = ids.ndim
         d = data.reshape((flat.size,) + data.shape[lead:])[keep]
         return _seg_reduce(kind, d, flat[keep], num, 1)
 
     return kernel
+
+
+def _check_unsorted_ids(op, flat, num):
+    """num_segments must be non-negative and no id (``flat``, host values) reach it."""
+    if num < 0:
+        raise op_error(InvalidArgumentError, op, f"num_segments ({num}) must be non-negative")
+    bad = flat >= num
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise op_error(
+            InvalidArgumentError, op, f"segment_ids[{i}] = {flat[i]} is out of range [0, {num})"
+        )
 
 
 def _unsorted_check(op, dshape, ishape, nshape):
@@ -1194,6 +1215,7 @@ segment_sum_p = primitive(
     _seg_grad("Sum", True),
     dtypes=_NUM,
     host=True,
+    lowering=_lix.sorted_segment("Sum"),
 )
 segment_mean_p = primitive(
     "SegmentMean",
@@ -1202,6 +1224,7 @@ segment_mean_p = primitive(
     _seg_grad("Mean", True),
     dtypes=_NUM,
     host=True,
+    lowering=_lix.sorted_segment("Mean"),
 )
 segment_max_p = primitive(
     "SegmentMax",
@@ -1210,6 +1233,7 @@ segment_max_p = primitive(
     _seg_grad("Max", True),
     dtypes=_REAL,
     host=True,
+    lowering=_lix.sorted_segment("Max"),
 )
 segment_min_p = primitive(
     "SegmentMin",
@@ -1218,6 +1242,7 @@ segment_min_p = primitive(
     _seg_grad("Min", True),
     dtypes=_REAL,
     host=True,
+    lowering=_lix.sorted_segment("Min"),
 )
 segment_prod_p = primitive(
     "SegmentProd",
@@ -1226,6 +1251,7 @@ segment_prod_p = primitive(
     _seg_grad("Prod", True),
     dtypes=_NUM,
     host=True,
+    lowering=_lix.sorted_segment("Prod"),
 )
 unsorted_segment_sum_p = primitive(
     "UnsortedSegmentSum",
@@ -1234,6 +1260,7 @@ unsorted_segment_sum_p = primitive(
     _seg_grad("Sum", False),
     dtypes=_NUM,
     host=True,
+    lowering=_lix.unsorted_segment("Sum"),
 )
 unsorted_segment_max_p = primitive(
     "UnsortedSegmentMax",
@@ -1242,6 +1269,7 @@ unsorted_segment_max_p = primitive(
     _seg_grad("Max", False),
     dtypes=_REAL,
     host=True,
+    lowering=_lix.unsorted_segment("Max"),
 )
 unsorted_segment_min_p = primitive(
     "UnsortedSegmentMin",
@@ -1250,6 +1278,7 @@ unsorted_segment_min_p = primitive(
     _seg_grad("Min", False),
     dtypes=_REAL,
     host=True,
+    lowering=_lix.unsorted_segment("Min"),
 )
 unsorted_segment_prod_p = primitive(
     "UnsortedSegmentProd",
@@ -1258,6 +1287,7 @@ unsorted_segment_prod_p = primitive(
     _seg_grad("Prod", False),
     dtypes=_NUM,
     host=True,
+    lowering=_lix.unsorted_segment("Prod"),
 )
 
 
@@ -1401,6 +1431,7 @@ segment_gather_p = primitive(
     _seg_gather_kernel,
     _seg_gather_rule,
     lambda inputs, out, dy: (unsorted_segment_sum(dy, inputs[1], _num_rows(inputs[0])), None),
+    lowering=_lix.segment_gather,
 )
 
 

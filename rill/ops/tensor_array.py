@@ -25,6 +25,7 @@ from rill.core.dispatch import is_symbolic
 from rill.core.errors import InvalidArgumentError, OutOfRangeError
 from rill.core.interfaces import register_gradient_algebra
 from rill.core.tensor_shape import as_shape
+from rill.ops import lowering_lists as _low
 from rill.ops._op import (
     AVal,
     EagerTensor,
@@ -42,7 +43,8 @@ __all__ = ["TensorArray", "TensorListValue"]
 variant = _d.variant
 
 # Every TensorList primitive reads or makes a variant list (a host object boxing a tuple of
-# arrays): all are declared host=True.
+# arrays): all are declared host=True. Under XLA a list is one dense buffer
+# (rill.ops.lowering_lists), each primitive's ``lowering=``.
 
 
 # --------------------------------------------------------------------------------------
@@ -228,7 +230,9 @@ def _reserve_rule(num_elements, element_dtype, element_shape):
     return _list_aval()
 
 
-reserve_p = primitive("TensorListReserve", _reserve_kernel, _reserve_rule, host=True)
+reserve_p = primitive(
+    "TensorListReserve", _reserve_kernel, _reserve_rule, host=True, lowering=_low.reserve
+)
 
 
 # TensorListLength --------------------------------------------------------------------------
@@ -241,7 +245,9 @@ def _length_rule(lst):
     return AVal(TensorShape([]), _d.int32)
 
 
-length_p = primitive("TensorListLength", _length_kernel, _length_rule, host=True)
+length_p = primitive(
+    "TensorListLength", _length_kernel, _length_rule, host=True, lowering=_low.length
+)
 
 
 def _length(lst):
@@ -292,7 +298,12 @@ def _from_tensor_grad(inputs, out, dy, element_shape):
 
 
 from_tensor_p = primitive(
-    "TensorListFromTensor", _from_tensor_kernel, _from_tensor_rule, _from_tensor_grad, host=True
+    "TensorListFromTensor",
+    _from_tensor_kernel,
+    _from_tensor_rule,
+    _from_tensor_grad,
+    host=True,
+    lowering=_low.from_tensor,
 )
 
 
@@ -320,7 +331,9 @@ def _stack_grad(inputs, out, dy, element_dtype, element_shape, num_elements):
     return (bind(from_tensor_p, (dy,), {"element_shape": element_shape}),)
 
 
-stack_p = primitive("TensorListStack", _stack_kernel, _stack_rule, _stack_grad, host=True)
+stack_p = primitive(
+    "TensorListStack", _stack_kernel, _stack_rule, _stack_grad, host=True, lowering=_low.stack
+)
 
 
 # TensorListGetItem ------------------------------------------------------------------------
@@ -348,7 +361,12 @@ def _get_item_grad(inputs, out, dy, element_dtype, element_shape):
 
 
 get_item_p = primitive(
-    "TensorListGetItem", _get_item_kernel, _get_item_rule, _get_item_grad, host=True
+    "TensorListGetItem",
+    _get_item_kernel,
+    _get_item_rule,
+    _get_item_grad,
+    host=True,
+    lowering=_low.get_item,
 )
 
 
@@ -385,7 +403,12 @@ def _set_item_grad(inputs, out, dy, resize_if_index_out_of_bounds):
 
 
 set_item_p = primitive(
-    "TensorListSetItem", _set_item_kernel, _set_item_rule, _set_item_grad, host=True
+    "TensorListSetItem",
+    _set_item_kernel,
+    _set_item_rule,
+    _set_item_grad,
+    host=True,
+    lowering=_low.set_item,
 )
 
 
@@ -410,7 +433,9 @@ def _resize_grad(inputs, out, dy):
     return (bind(resize_p, (dy, _length(inputs[0]))), None)
 
 
-resize_p = primitive("TensorListResize", _resize_kernel, _resize_rule, _resize_grad, host=True)
+resize_p = primitive(
+    "TensorListResize", _resize_kernel, _resize_rule, _resize_grad, host=True, lowering=_low.resize
+)
 
 
 # TensorListGather ---------------------------------------------------------------------------
@@ -448,7 +473,9 @@ def _gather_grad(inputs, out, dy, element_dtype, element_shape):
     return (d, None)
 
 
-gather_p = primitive("TensorListGather", _gather_kernel, _gather_rule, _gather_grad, host=True)
+gather_p = primitive(
+    "TensorListGather", _gather_kernel, _gather_rule, _gather_grad, host=True, lowering=_low.gather
+)
 
 
 # TensorListScatterIntoExistingList ----------------------------------------------------------
@@ -520,14 +547,26 @@ def _scatter_grad(inputs, out, dy, resize_if_index_out_of_bounds, accumulate):
 
 
 scatter_p = primitive(
-    "TensorListScatterIntoExistingList", _scatter_kernel, _scatter_rule, _scatter_grad, host=True
+    "TensorListScatterIntoExistingList",
+    _scatter_kernel,
+    _scatter_rule,
+    _scatter_grad,
+    host=True,
+    lowering=_low.scatter,
 )
 
 
 # TensorListConcatV2: (elements concatenated along axis 0, their lengths) --------------------
 def _concat_kernel(lst, leading_dims, element_dtype, element_shape):
+    leading = [int(d) for d in np.asarray(leading_dims).reshape(-1)]
+    return concat_items(np, _items(lst), leading, element_shape, element_dtype.np)
+
+
+def concat_items(xp, items, leading, element_shape, dtype):
+    """The elements ``items`` (None: never written, zeros of the size ``leading`` or the
+    element shape gives) concatenated along their first dim, and their lengths: the
+    kernel's and the XLA lowering's (``xp`` NumPy or jax.numpy)."""
     op = "TensorListConcatV2"
-    items = _items(lst)
     for i, v in enumerate(items):
         if v is not None and v.ndim == 0:
             raise op_error(
@@ -535,17 +574,17 @@ def _concat_kernel(lst, leading_dims, element_dtype, element_shape):
                 op,
                 f"Concat saw a scalar shape at index {i} but requires at least vectors",
             )
-    rest = None if element_shape is None else element_shape[1:]
+    rest = None if element_shape is None else tuple(element_shape[1:])
     if rest is None or None in rest:
         for v in items:
             if v is not None:
-                rest = v.shape[1:]
+                rest = tuple(v.shape[1:])
                 break
     arrays = []
     lead = element_shape[0] if element_shape else None
     for i, v in enumerate(items):
         if v is None:
-            n = int(leading_dims[i]) if leading_dims.size == len(items) else lead
+            n = leading[i] if leading is not None and len(leading) == len(items) else lead
             if n is None or rest is None or None in rest:
                 raise op_error(
                     InvalidArgumentError,
@@ -553,7 +592,7 @@ def _concat_kernel(lst, leading_dims, element_dtype, element_shape):
                     f"element {i} was never written and its shape is unknown; give the "
                     f"TensorArray a fully defined element_shape or write every element",
                 )
-            v = np.zeros((n, *rest), element_dtype.np)
+            v = xp.zeros((n, *rest), dtype)
         elif tuple(v.shape[1:]) != tuple(rest):
             raise op_error(
                 InvalidArgumentError,
@@ -571,8 +610,8 @@ def _concat_kernel(lst, leading_dims, element_dtype, element_shape):
                 "cannot concatenate zero elements of unknown shape; give the TensorArray a "
                 "fully defined element_shape",
             )
-        return np.zeros((0, *rest), element_dtype.np), lengths
-    return np.concatenate(arrays, axis=0), lengths
+        return xp.zeros((0, *rest), dtype), lengths
+    return xp.concatenate(arrays, axis=0), lengths
 
 
 def _concat_rule(lst, leading_dims, element_dtype, element_shape):
@@ -603,6 +642,7 @@ concat_p = primitive(
     n_out=2,
     saves_output=True,
     host=True,
+    lowering=_low.concat,
 )
 
 
@@ -666,7 +706,9 @@ def _split_grad(inputs, out, dy, element_shape):
     return (d, None)
 
 
-split_p = primitive("TensorListSplit", _split_kernel, _split_rule, _split_grad, host=True)
+split_p = primitive(
+    "TensorListSplit", _split_kernel, _split_rule, _split_grad, host=True, lowering=_low.split
+)
 
 
 # TensorListAdd: the sum of two list gradients -----------------------------------------------
@@ -681,7 +723,12 @@ def _add_rule(a, b):
 
 
 add_p = primitive(
-    "TensorListAdd", _add_kernel, _add_rule, lambda inputs, out, dy: (dy, dy), host=True
+    "TensorListAdd",
+    _add_kernel,
+    _add_rule,
+    lambda inputs, out, dy: (dy, dy),
+    host=True,
+    lowering=_low.add,
 )
 
 

@@ -37,6 +37,22 @@ def _is_const(v) -> bool:
     return isinstance(v, (np.ndarray, np.generic))
 
 
+def _shape_stand_in(v):
+    """A host array of traced ``v``'s shape and dtype that holds no data (zero strides)."""
+    return np.broadcast_to(np.zeros((), np.dtype(v.dtype)), v.shape)
+
+
+_VARIANT = np.dtype(object)  # a variant value's NumPy dtype: here, a TensorList
+
+
+def _lists():
+    """``rill.ops.lowering_lists``: how TensorLists (TensorArray) lower, imported on first
+    use (it belongs to the ops, which import this module's users)."""
+    from rill.ops import lowering_lists
+
+    return lowering_lists
+
+
 def _plan_of(sub):
     """The executor's optimised plan of a subgraph (folded, deduplicated, pruned)."""
     if sub._plan is None:
@@ -55,14 +71,31 @@ class LoweringContext:
         self.lax = jax.lax
         self.random = jax.random
         self.vars = variables  # id(variable) -> its current value in the computation
+        self._known: dict = {}  # id(traced vector) -> (it, its elements known or None)
 
     # values ----------------------------------------------------------------------------
     def dynamic(self, v, dtype=None):
-        """``v`` as a JAX array (of ``dtype``, a NumPy dtype, when given)."""
+        """``v`` as a JAX array (of ``dtype``, a NumPy dtype, when given); a list (dtype
+        variant: a TensorArray) as a ``LoweredList``, its dense buffer."""
         jnp = self.jnp
+        if dtype is not None and dtype == _VARIANT:
+            return _lists().as_list(self, v)
         if dtype is None:
             return jnp.asarray(v)
         return jnp.asarray(v, dtype=dtype)
+
+    def note_known(self, v, elements) -> None:
+        """Record which elements of traced vector ``v`` are known while lowering (ints, None
+        where traced): a vector packed from constants and tensors, as a slice's bounds."""
+        self._known[id(v)] = (v, elements)
+
+    def known_elements(self, v):
+        """The elements of vector ``v`` known while lowering (None where traced), or None
+        when nothing is known of it."""
+        if _is_const(v):
+            return [int(e) for e in np.asarray(v).reshape(-1)]
+        hit = self._known.get(id(v))
+        return hit[1] if hit is not None and hit[0] is v else None
 
     # graphs ----------------------------------------------------------------------------
     def run_plan(self, plan, graph, args) -> list:
@@ -85,6 +118,8 @@ class LoweringContext:
         and the op is pure, else its lowering (or its kernel on ``jax.numpy``)."""
         prim = op.prim
         try:
+            if prim.shape_only:  # reads shapes only, which are static in XLA: a constant
+                ins = [v if _is_const(v) else _shape_stand_in(v) for v in ins]
             if not prim.stateful and all(_is_const(v) for v in ins):
                 r = prim.kernel(*ins, **op.params)
                 rs = r if prim.n_out != 1 else (r,)
@@ -113,7 +148,7 @@ class LoweringContext:
     def _normalise(self, v, out):
         dt = out.dtype
         if dt.is_variant:
-            return v  # a loop's history: a tuple of stacked arrays
+            return v  # a TensorList (LoweredList or a folded host list), a loop's history
         if dt.is_string:
             raise NotLowerable(f"{out.op.prim.name} produces strings, which XLA has no type for")
         if _is_const(v) or isinstance(v, (bool, int, float, complex)):
@@ -192,7 +227,15 @@ class LoweringContext:
 
         p = self.jnp.asarray(pred).astype(bool).reshape(())
         operands = ([args[i] for i in dyn], [self.vars[k] for k in ids])
-        outs, state = self.lax.cond(p, branch(then_sub), branch(else_sub), operands)
+        fns = [branch(then_sub), branch(else_sub)]
+        if any(d == _VARIANT for d in out_dtypes):
+            # a list written in one branch only is empty (all zeros) in the other: give it
+            # the zeros buffer there, as lax.cond needs the branches' results to agree
+            lists = _lists()
+            shapes = [self.jax.eval_shape(f, operands) for f in fns]
+            target = lists.merge_known(self, *shapes)
+            fns = [lambda o, f=f: lists.conform(self, f(o), target, "a cond") for f in fns]
+        outs, state = self.lax.cond(p, fns[0], fns[1], operands)
         self.vars.update(zip(ids, state))
         return tuple(outs)
 
@@ -219,9 +262,10 @@ class LoweringContext:
                 outs = self.run(body_sub, list(vs) + caps)
                 return [self.dynamic(o, v.dtype) for o, v in zip(outs, vs)]
 
-            return self._in_state(ids, state, body)
+            return self._conform(self._in_state(ids, state, body), carry, "a while_loop")
 
-        vs, state = self.lax.while_loop(cond_fn, body_fn, (init, [self.vars[k] for k in ids]))
+        carry = self._settle(body_fn, (init, [self.vars[k] for k in ids]))
+        vs, state = self.lax.while_loop(cond_fn, body_fn, carry)
         self.vars.update(zip(ids, state))
         return tuple(vs)
 
@@ -245,11 +289,10 @@ class LoweringContext:
                 return new, ys + (list(cs) if keep_history else [])
 
             (new, ys), state = self._in_state(ids, state, body)
-            return (new, state), ys
+            return self._conform((new, state), carry, "a scan"), ys
 
-        (cs, state), ys = self.lax.scan(
-            step, (init, [self.vars[k] for k in ids]), elems, length=length, reverse=reverse
-        )
+        carry = self._settle(lambda c, x: step(c, x)[0], (init, [self.vars[k] for k in ids]), elems)
+        (cs, state), ys = self.lax.scan(step, carry, elems, length=length, reverse=reverse)
         self.vars.update(zip(ids, state))
         ny = len(y_dtypes)
         outs = (*cs, *ys[:ny])
@@ -263,7 +306,7 @@ class LoweringContext:
         dys = args[ne + n_caps :]
         dcarry = [self.dynamic(d, a.dtype.np) for d, a in zip(dys[:nc], avals[:nc])]
         dstacked = [self.dynamic(d) for d in dys[nc:]]
-        dcaps = [self.jnp.zeros(np.shape(c), a.dtype.np) for c, a in zip(caps, avals[nc + ne :])]
+        dcaps = [self._zeros_like(c, a.dtype.np) for c, a in zip(caps, avals[nc + ne :])]
 
         def step(carry, xs):
             dc, dk = carry
@@ -271,18 +314,65 @@ class LoweringContext:
             r = self.run(vjp, list(hist) + list(es) + caps + list(dc) + list(dy))
             new_dc = [self.dynamic(v, d.dtype) for v, d in zip(r[:nc], dc)]
             de = [self.dynamic(v, e.dtype) for v, e in zip(r[nc : nc + ne], elems)]
-            dk = [a + self.dynamic(b, a.dtype) for a, b in zip(dk, r[nc + ne :])]
-            return (new_dc, dk), de
+            dk = [self._add(a, self.dynamic(b, a.dtype)) for a, b in zip(dk, r[nc + ne :])]
+            return self._conform((new_dc, dk), carry, "a scan's gradient"), de
 
         length = elems[0].shape[0] if ne else 0
-        (dc, dk), de = self.lax.scan(
-            step,
-            (dcarry, dcaps),
-            (list(history), elems, dstacked),
-            length=length,
-            reverse=not reverse,
-        )
+        xs = (list(history), elems, dstacked)
+        carry = self._settle(lambda c, x: step(c, x)[0], (dcarry, dcaps), xs)
+        (dc, dk), de = self.lax.scan(step, carry, xs, length=length, reverse=not reverse)
         return (*dc, *de, *dk)
+
+    # lists in control flow ---------------------------------------------------------------
+    def _has_lists(self, tree) -> bool:
+        is_list = _lists().is_list
+        return any(map(is_list, self.jax.tree_util.tree_leaves(tree, is_leaf=is_list)))
+
+    def _settle(self, step, carry, xs=None):
+        """``carry`` with each list of it that enters the loop empty (its element shape
+        unknown, as a TensorArray's before its first write) given the zeros buffer that
+        ``step`` (carry, one slice of ``xs`` -> next carry) writes into it: found by tracing
+        the step abstractly, as TF's XLA does; lax.while_loop and lax.scan need a carry of
+        one structure, and an empty list reads as zeros anyway."""
+        lists, jax = _lists(), self.jax
+        if not lists.has_unknown(self, carry):
+            return carry
+        extra = ()
+        if xs is not None:  # the shapes of one slice of the scanned values
+            slice_of = lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype)  # noqa: E731
+            extra = (jax.tree_util.tree_map(slice_of, xs),)
+        try:
+            out = jax.eval_shape(step, carry, *extra)
+        except OpError as e:  # e.g. a read of the empty list before its first write
+            detail = e.message.rsplit(" (called from", 1)[0]
+            raise NotLowerable(
+                f"a TensorArray enters the loop with no element written and no "
+                f"element_shape, and tracing the loop's body to learn its element shape "
+                f"failed ({detail}); give the TensorArray an element_shape"
+            ) from e
+        # a list the step leaves empty (one it only reads or passes on) stays empty
+        return lists.fill_unknown(self, carry, out)
+
+    def _conform(self, out, carry, why):
+        """A loop step's result ``out`` with each list it leaves empty given the buffer of
+        zeros that list has in ``carry`` (the step's input), as the loop needs."""
+        if not self._has_lists(carry):
+            return out
+        return _lists().conform(self, out, carry, why)
+
+    def _zeros_like(self, v, dtype):
+        """Zeros of ``v``'s shape and ``dtype`` (a gradient's start); an empty list for a
+        list."""
+        if dtype == _VARIANT:
+            return _lists().zeros_like_list(self, v)
+        return self.jnp.zeros(np.shape(v), dtype)
+
+    def _add(self, a, b):
+        """``a + b``; two lists (gradients) add element by element."""
+        lists = _lists()
+        if lists.is_list(a):
+            return lists.add(self, a, b)
+        return a + b
 
     # random ----------------------------------------------------------------------------
     def host_key(self, generator):

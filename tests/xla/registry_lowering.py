@@ -27,12 +27,39 @@ def _fill(inputs, const_mask, dyn):
     return [x if c else next(it) for x, c in zip(inputs, const_mask)]
 
 
+def _integer_mask(inputs):
+    return [x.dtype.kind in "iu" for x in inputs]
+
+
 def lower_case(prim, inputs, params):
-    """(outputs as NumPy arrays, None) or (None, the reason it does not lower)."""
-    jax = load()
+    """``(outputs as NumPy arrays, None, the positions of the integer inputs that must be
+    host constants)`` or ``(None, the reason it does not lower, None)``. The positions are
+    found by tracing each integer input alone, the others kept constant, where the case
+    does not lower with every input traced."""
     if any(x.dtype.kind in "OSUV" for x in inputs):
-        return None, "strings or variant inputs, which XLA has no type for"
-    masks = [[False] * len(inputs), [x.dtype.kind in "iu" for x in inputs]]
+        return None, "strings or variant inputs, which XLA has no type for", None
+    traced = [False] * len(inputs)
+    outs, reason = _lower_with_masks(prim, inputs, params, [traced])
+    if reason is None:
+        return outs, None, set()
+    ints = _integer_mask(inputs)
+    outs, reason = _lower_with_masks(prim, inputs, params, [ints])
+    if reason is not None:
+        return None, reason, None
+    needed = set()
+    for i, is_int in enumerate(ints):
+        if is_int:
+            mask = [c and j != i for j, c in enumerate(ints)]
+            if _lower_with_masks(prim, inputs, params, [mask], values=False)[1] is not None:
+                needed.add(i)
+    return outs, None, needed
+
+
+def _lower_with_masks(prim, inputs, params, masks, values=True):
+    """Lower with the inputs of each mask's False positions traced, trying the masks in
+    turn: (outputs, None) from the first that lowers (outputs None unless ``values``), or
+    (None, the last reason)."""
+    jax = load()
     reason = None
     for mask in masks:
 
@@ -47,6 +74,8 @@ def lower_case(prim, inputs, params):
         dyn = [jax.numpy.asarray(x) for x in _split(inputs, mask)]
         try:
             jax.make_jaxpr(f)(dyn)  # traces: what jit would see
+            if not values:
+                return None, None
             outs = f(dyn)  # eager: the values
         except NotLowerable as e:
             reason = e.reason
