@@ -18,6 +18,7 @@ import numpy as np
 
 from rill.core.errors import NotLowerable
 from rill.ops._op import InvalidArgumentError, op_error
+from rill.ops.lowering_rules import _is_host as _is_const
 from rill.ops.lowering_rules import _static
 
 __all__ = [
@@ -33,10 +34,6 @@ __all__ = [
     "put_along_axis",
     "dense_bincount",
 ]
-
-
-def _is_const(v) -> bool:
-    return isinstance(v, (np.ndarray, np.generic))
 
 
 def _index(ctx, idx):

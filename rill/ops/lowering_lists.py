@@ -245,14 +245,9 @@ def _zero_shape(op, lst, element_shape):
     for x in lst.items or ():
         if x is not None:
             return tuple(x.shape)
-    shape = "<unknown>" if element_shape is None else list(element_shape)
-    raise op_error(
-        InvalidArgumentError,
-        op,
-        f"an element was never written and the element shape {shape} is not fully defined, "
-        f"so it cannot be read as zeros; write every element first or give the TensorArray a "
-        f"fully defined element_shape",
-    )
+    from rill.ops.tensor_array import unknown_element_shape
+
+    raise unknown_element_shape(op, element_shape)
 
 
 def _np_dtype(element_dtype, fallback=None):

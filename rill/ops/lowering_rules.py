@@ -27,6 +27,11 @@ def identity(ctx, x):
     return x
 
 
+def _is_host(*vs) -> bool:
+    """Whether every value is known while lowering (a host NumPy value, not traced)."""
+    return all(isinstance(v, (np.ndarray, np.generic)) for v in vs)
+
+
 def _static(v, what):
     """A host-known integer vector (a static shape): XLA shapes are fixed at compile time."""
     try:
@@ -271,10 +276,6 @@ def sparse_xent(ctx, x, labels):
 # stride-1 range. The bounds a slice's begin/end vectors hold are known element by
 # element where they were packed from constants (``ctx.known_elements``). XLA clamps a
 # traced start into range (``lax.dynamic_slice``), where the executor raises.
-
-
-def _is_host(*vs) -> bool:
-    return all(isinstance(v, (np.ndarray, np.generic)) for v in vs)
 
 
 def filled(value):

@@ -127,8 +127,14 @@ def _element_shape_for_zeros(op, items, element_shape):
                     f"element_shape {list(element_shape)}",
                 )
             return it.shape
+    raise unknown_element_shape(op, element_shape)
+
+
+def unknown_element_shape(op, element_shape):
+    """The error of a read as zeros of a never-written element of unknown shape (shared
+    with the XLA lowering)."""
     shape = "<unknown>" if element_shape is None else list(element_shape)
-    raise op_error(
+    return op_error(
         InvalidArgumentError,
         op,
         f"an element was never written and the element shape {shape} is not fully defined, "
