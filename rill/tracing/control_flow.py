@@ -44,8 +44,8 @@ class SubGraph:
             plan = self._plan = compile_graph(self.graph, self.outputs)
         return plan(*[args[i] for i in self.arg_idx])
 
-    def replay(self, args) -> list:
-        return replay(self.graph, [args[i] for i in self.arg_idx], self.outputs)
+    def replay(self, args, effects=True) -> list:
+        return replay(self.graph, [args[i] for i in self.arg_idx], self.outputs, effects)
 
     def __repr__(self):
         return f"<SubGraph {self.graph.name}: {len(self.graph.ops)} ops>"
@@ -143,23 +143,33 @@ def _merge_shape(a: TensorShape, b: TensorShape) -> TensorShape:
 
 def _replay_vjp(sub: SubGraph, args, sources, dys) -> list:
     """Gradients w.r.t. ``sources`` of ``sub``'s outputs weighted by ``dys``, by replaying
-    ``sub`` on ``args`` under a tape (eagerly, or into the graph being traced)."""
+    ``sub`` on ``args`` under a tape (eagerly, or into the graph being traced), without its
+    variable assignments: the forward pass made them already."""
     from rill.core.tape import GradientTape, UnconnectedGradients
 
     with GradientTape() as tape:
         for x in sources:
             if x.dtype in _d.DIFFERENTIABLE:
                 tape.watch(x)
-        res = sub.replay(args)
+        res = sub.replay(args, effects=False)
     pairs = [(r, d) for r, d in zip(res, dys) if r.dtype in _d.DIFFERENTIABLE]
-    return list(
-        tape.gradient(
-            [r for r, _ in pairs],
-            list(sources),
-            output_gradients=[d for _, d in pairs],
-            unconnected_gradients=UnconnectedGradients.ZERO,
-        )
+    grads = tape.gradient(
+        [r for r, _ in pairs],
+        list(sources),
+        output_gradients=[d for _, d in pairs],
+        unconnected_gradients=UnconnectedGradients.ZERO,
     )
+    # Reads of one variable stand for the variable on tapes (one id), so the tape gives
+    # each of them the variable's whole gradient; the op's caller sums its inputs'
+    # gradients into the variable, so only the first read may carry it.
+    seen, out = set(), []
+    for s, g in zip(sources, grads):
+        tid = getattr(s, "_tid", None)
+        if tid is not None and tid in seen and g is not None:
+            g = grad_zeros_like(g)
+        seen.add(tid)
+        out.append(g)
+    return out
 
 
 def _vjp_graph(sub: SubGraph, x_avals, dy_avals) -> SubGraph:

@@ -560,10 +560,12 @@ def evaluate(graph: FuncGraph, tensors, feeds=None) -> list:
 # --------------------------------------------------------------------------------------
 
 
-def replay(graph: FuncGraph, args, outputs=None) -> list:
+def replay(graph: FuncGraph, args, outputs=None, effects=True) -> list:
     """Run ``graph`` op by op through ``bind`` with ``args`` for its inputs (eager tensors,
     or tensors of the graph being traced). Tapes record every op, so this is how a traced
-    function is differentiated: as the ops it is made of."""
+    function is differentiated: as the ops it is made of. ``effects=False`` skips its
+    variable assignments: a gradient replays a body whose effects the forward pass had
+    already (a loop's counter must not count twice)."""
     env = {id(ph): a for ph, a in zip(graph.inputs, args)}
     for op in graph.ops:
         prim = op.prim
@@ -577,8 +579,9 @@ def replay(graph: FuncGraph, args, outputs=None) -> list:
             env[id(op.outputs[0])] = op.params["var"]._read()
             continue
         if prim is assign_variable_p:
-            var = op.params["var"]
-            var._update(op.params["mode"], env[id(op.inputs[0])], False)
+            if effects:
+                var = op.params["var"]
+                var._update(op.params["mode"], env[id(op.inputs[0])], False)
             continue
         ins = tuple(env[id(t)] for t in op.inputs)
         params = op.params

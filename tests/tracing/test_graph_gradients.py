@@ -80,3 +80,70 @@ print([np.round(v.numpy(), 4).tolist() for v in f(tf.constant([0.5, -1.5]))])
         assert r.returncode == 0, r.stderr[-1500:]
         outs.append(r.stdout.strip().splitlines()[-1])
     assert outs[0] == outs[1]
+
+
+# --- a variable read several times in a graph cond, and side effects under a tape -------
+
+
+def test_cond_gradient_counts_each_read_of_a_variable_once():
+    # each branch reads w in the enclosing graph (one If input per read); reads of one
+    # variable share its tape id, so the gradient must land on the variable once
+    w = tf.Variable(2.0)
+
+    @tf.function(autograph=False)
+    def inside(x):
+        with tf.GradientTape() as t:
+            h = tf.cond(x > 0, lambda: w * w * w, lambda: w * 5.0)
+        return t.gradient(h, w)
+
+    assert inside(tf.constant(1.0)).numpy() == 3 * 2.0**2  # d(w^3)/dw
+    assert inside(tf.constant(-1.0)).numpy() == 5.0
+    f = tf.function(lambda x: tf.cond(x > 0, lambda: w * w * w, lambda: w + 0.0), autograph=False)
+    with tf.GradientTape() as t:  # a tape outside the function replays its If
+        h = f(tf.constant(1.0))
+    assert t.gradient(h, w).numpy() == 12.0
+
+
+def test_gradients_of_control_flow_do_not_repeat_its_assignments():
+    # the gradient replays a branch or loop body: its assignments happened in the forward
+    # pass already (a counter counted twice before)
+    w, c = tf.Variable(2.0), tf.Variable(0.0)
+
+    @tf.function
+    def loop():
+        with tf.GradientTape() as t:
+            h = tf.constant(1.0)
+            for _ in tf.range(3):
+                c.assign_add(1.0)
+                h = h * w
+        return t.gradient(h, w)
+
+    assert loop().numpy() == 3 * 2.0**2 and c.numpy() == 3.0
+
+    @tf.function
+    def branch(x):
+        with tf.GradientTape() as t:
+            if x > 0:
+                c.assign_add(1.0)
+                h = w * w
+            else:
+                h = w
+        return t.gradient(h, w)
+
+    c.assign(0.0)
+    assert branch(tf.constant(1.0)).numpy() == 4.0 and c.numpy() == 1.0
+
+    @tf.function
+    def scanned(xs):
+        with tf.GradientTape() as t:
+
+            def step(a, x):
+                c.assign_add(1.0)
+                return a + x * w
+
+            loss = tf.reduce_sum(tf.scan(step, xs, initializer=tf.constant(0.0)))
+        return t.gradient(loss, w)
+
+    c.assign(0.0)
+    # y = [w, 3w, 6w]: d(sum)/dw = 1 + 3 + 6
+    assert scanned(tf.constant([1.0, 2.0, 3.0])).numpy() == 10.0 and c.numpy() == 3.0
