@@ -635,7 +635,12 @@ def _staged_loop(first_test, cond_user, body_user, aux, get_state, set_state, na
         ]
     if opts.get("maximum_iterations") is not None:
         kw["maximum_iterations"] = opts["maximum_iterations"]
-    out = _cf.while_loop(w_cond, w_body, flat_init, **kw)
+    from rill.tracing.control_flow import iteration_bound
+
+    # a static bound of the trip count (a for loop over a tensor of static length): a hint
+    # for XLA on the While op, which adds no op to the graph
+    with iteration_bound(opts.get("_static_trip_bound")):
+        out = _cf.while_loop(w_cond, w_body, flat_init, **kw)
     if not isinstance(out, (list, tuple)):
         out = [out]
     restore(list(out)[k:], last.get("values"))
@@ -730,9 +735,22 @@ def _range_inputs(t):
     return inputs if len(inputs) == 3 else None
 
 
+def _static_length(iter_):
+    """The static first dimension of the tensor a for loop iterates (a Range's output
+    included), or None."""
+    shape = getattr(iter_, "shape", None)
+    if not hasattr(shape, "rank") or shape.rank in (None, 0):
+        return None
+    d0 = shape.as_list()[0]
+    return None if d0 is None else int(d0)
+
+
 def _staged_for(iter_, extra_test, body, get_state, set_state, names, opts):
     import rill
 
+    bound = _static_length(iter_)
+    if bound is not None:  # a `break` only makes the trip count smaller
+        opts = {**opts, "_static_trip_bound": bound}
     rng = _range_inputs(iter_)
     if rng is not None:
         start, limit, delta = rng

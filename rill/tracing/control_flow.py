@@ -10,6 +10,8 @@ differentiate correctly.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from rill.core import dispatch as _dispatch
@@ -178,7 +180,10 @@ def _vjp_graph(sub: SubGraph, x_avals, dy_avals) -> SubGraph:
 
     def vjp(*phs):
         xs, ds = list(phs[:n]), list(phs[n:])
-        return [_dispatch.state.graph.capture(x) for x in _replay_vjp(sub, xs, xs, ds)]
+        from rill.core.tape import _densify  # a gather's IndexedSlices: the loop sums
+
+        g = _dispatch.state.graph
+        return [g.capture(_densify(x)) for x in _replay_vjp(sub, xs, xs, ds)]
 
     specs = [TensorSpec(a.shape, a.dtype, name="x") for a in x_avals]
     specs += [TensorSpec(a.shape, a.dtype, name="dy") for a in dy_avals]
@@ -267,7 +272,9 @@ def graph_cond(pred, true_fn, false_fn):
 # --------------------------------------------------------------------------------------
 
 
-def _while_kernel(*args, cond_graph, body_graph, n, out_avals, keep_history):
+def _while_kernel(*args, cond_graph, body_graph, n, out_avals, keep_history, max_iterations=None):
+    # ``max_iterations`` is a static hint for XLA (a bound of the trip count): the
+    # condition alone decides here
     vars_ = list(args[:n])
     caps = args[n:]
     history = []
@@ -282,13 +289,15 @@ def _while_kernel(*args, cond_graph, body_graph, n, out_avals, keep_history):
     return tuple(vars_)
 
 
-def _while_rule(*args, cond_graph, body_graph, n, out_avals, keep_history):
+def _while_rule(*args, cond_graph, body_graph, n, out_avals, keep_history, max_iterations=None):
     if keep_history:
         return (*out_avals, AVal([], _d.variant))
     return tuple(out_avals)
 
 
-def _while_grad(inputs, outs, dys, cond_graph, body_graph, n, out_avals, keep_history):
+def _while_grad(
+    inputs, outs, dys, cond_graph, body_graph, n, out_avals, keep_history, max_iterations=None
+):
     if not keep_history:
         raise op_error(
             InvalidArgumentError,
@@ -321,18 +330,25 @@ def _while_grad_kernel(history, *args, vjp, n, avals):
     return (*dvars, *dcaps)
 
 
+def _while_grad_lowering(ctx, history, *args, vjp, n, avals):
+    return ctx.while_grad(history, args, vjp, n, avals)
+
+
 while_grad_p = primitive(
     "WhileGrad",
     _while_grad_kernel,
     lambda history, *args, vjp, n, avals: tuple(avals),
     n_out=-1,
     host=True,
+    lowering=_while_grad_lowering,
 )
 
 
-def _while_lowering(ctx, *args, cond_graph, body_graph, n, out_avals, keep_history):
+def _while_lowering(
+    ctx, *args, cond_graph, body_graph, n, out_avals, keep_history, max_iterations=None
+):
     dtypes = [a.dtype.np for a in out_avals]
-    return ctx.while_loop(cond_graph, body_graph, n, args, dtypes, keep_history)
+    return ctx.while_loop(cond_graph, body_graph, n, args, dtypes, keep_history, max_iterations)
 
 
 while_p = primitive(
@@ -348,9 +364,65 @@ while_p = primitive(
 )
 
 
-def graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations):
+class _Bound(threading.local):
+    """The static trip-count bound that the next ``graph_while_loop`` of this thread takes
+    (set by AutoGraph around a loop over a tensor of static length: ``iteration_bound``)."""
+
+    value = None
+
+
+_bound_state = _Bound()
+
+
+def iteration_bound(bound):
+    """Context manager: the While that ``graph_while_loop`` builds next (not the loops in
+    its body) gets ``max_iterations=bound`` (an int, or None for unknown)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def scope():
+        saved, _bound_state.value = _bound_state.value, bound
+        try:
+            yield
+        finally:
+            _bound_state.value = saved
+
+    return scope()
+
+
+def _take_bound():
+    b, _bound_state.value = _bound_state.value, None
+    return b
+
+
+def _host_int(x):
+    """``x`` as a Python int when the host knows it now (an int, a constant), else None."""
+    if isinstance(x, bool) or getattr(x, "_rill_variable", False):
+        return None
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, Tensor):
+        from rill.ops._op import static_value
+
+        v = static_value(x)
+        if v is not None and x.dtype.is_integer and np.size(v) == 1:
+            return int(np.asarray(v).reshape(()))
+    return None
+
+
+def _min_bound(a, b):
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations, _bound=None):
+    bound = _min_bound(_take_bound(), _bound)
     structure = list(loop_vars)
     if maximum_iterations is not None:
+        bound = _min_bound(bound, _host_int(maximum_iterations))
+        if bound is not None:
+            bound = max(bound, 0)
         from rill.ops.math_ops import add, less, logical_and
 
         mx = _to_tensor(maximum_iterations)
@@ -367,7 +439,9 @@ def graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations
         from rill.core.convert import convert_to_tensor
 
         structure = structure + [convert_to_tensor(0)]
-        out = graph_while_loop(cond, body, structure, _extend(shape_invariants, structure), None)
+        out = graph_while_loop(
+            cond, body, structure, _extend(shape_invariants, structure), None, bound
+        )
         return list(out[:-1])
 
     flat = [_to_tensor(v) for v in nest.flatten(structure, expand_composites=True)]
@@ -428,6 +502,7 @@ def graph_while_loop(cond, body, loop_vars, shape_invariants, maximum_iterations
         "n": n,
         "out_avals": tuple(AVal(s, dt) for s, dt in specs),
         "keep_history": keep,
+        "max_iterations": None if bound is None else int(bound),
     }
     out = bind(while_p, (*flat, *union), params)
     out = list(out)[:n]

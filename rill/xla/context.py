@@ -239,13 +239,20 @@ class LoweringContext:
         self.vars.update(zip(ids, state))
         return tuple(outs)
 
-    def while_loop(self, cond_sub, body_sub, n, args, out_dtypes, keep_history):
-        """``While``: ``lax.while_loop`` carrying the loop variables and assigned variables."""
+    def while_loop(self, cond_sub, body_sub, n, args, out_dtypes, keep_history, bound=None):
+        """``While``: ``lax.while_loop`` carrying the loop variables and assigned variables;
+        kept for a tape (``keep_history``), a ``lax.scan`` of its static bound (``bound``,
+        the op's ``max_iterations``) with the iterations past the condition masked."""
         if keep_history:
-            raise NotLowerable(
-                "a while_loop differentiated by a GradientTape keeps every iteration, and "
-                "XLA needs a fixed bound for that; use tf.scan/map_fn (static length) instead"
-            )
+            if bound is None:
+                raise NotLowerable(
+                    "a while_loop differentiated by a GradientTape keeps every iteration, "
+                    "and XLA needs a static bound of its trip count for that: give "
+                    "tf.while_loop a `maximum_iterations` known when tracing (a Python int), "
+                    "or loop with `for ... in tf.range(n)` (or over a tensor) whose length is "
+                    "static, n known when tracing; or use tf.scan/map_fn"
+                )
+            return self._while_history(cond_sub, body_sub, n, args, out_dtypes, int(bound))
         ids = self._assigned(cond_sub, body_sub)
         caps = list(args[n:])
         init = [self.dynamic(a, d) for a, d in zip(args[:n], out_dtypes)]
@@ -268,6 +275,72 @@ class LoweringContext:
         vs, state = self.lax.while_loop(cond_fn, body_fn, carry)
         self.vars.update(zip(ids, state))
         return tuple(vs)
+
+    def _while_history(self, cond_sub, body_sub, n, args, out_dtypes, bound):
+        """A ``While`` kept for its gradient: ``bound`` steps of ``lax.scan``, each running
+        the body while the condition holds (an ``active`` flag; a step past the end keeps
+        the values). Returns the loop variables and the history ``WhileGrad`` reads:
+        (each step's loop variables stacked, the count of real iterations, ``bound``)."""
+        if self._assigned(cond_sub, body_sub):
+            raise NotLowerable(
+                "a while_loop that assigns variables, differentiated by a GradientTape, does "
+                "not compile yet (the scan that keeps its iterations does not carry "
+                "variables); assign the variables outside the loop, or run it without XLA"
+            )
+        jnp, lax = self.jnp, self.lax
+        caps = list(args[n:])
+        init = [self.dynamic(a, d) for a, d in zip(args[:n], out_dtypes)]
+
+        def holds(vs):
+            r = self.run(cond_sub, list(vs) + caps)[0]
+            return jnp.asarray(r).astype(bool).reshape(())
+
+        def body(vs):
+            outs = self.run(body_sub, list(vs) + caps)
+            new = [self.dynamic(o, v.dtype) for o, v in zip(outs, vs)]
+            return self._conform(new, list(vs), "a while_loop")
+
+        def step(carry, _):
+            vs, active, count = carry
+            go = jnp.logical_and(active, holds(vs))
+            new = lax.cond(go, body, list, list(vs))
+            return (new, go, count + go.astype(np.int32)), list(vs)
+
+        init = self._settle(body, init)
+        carry = (init, jnp.asarray(True), jnp.asarray(0, np.int32))
+        (vs, _, count), hist = lax.scan(step, carry, None, length=bound)
+        return (*vs, (tuple(hist), count, bound))
+
+    def while_grad(self, history, args, vjp, n, avals):
+        """``WhileGrad``: the body's vector-Jacobian product, scanned backwards over the
+        ``bound`` recorded steps; a step past the real iterations leaves the gradients."""
+        if not (isinstance(history, tuple) and len(history) == 3):
+            raise NotLowerable(
+                "the history of the while_loop it differentiates was not lowered in this "
+                "computation"
+            )
+        stacked, count, bound = history
+        jnp, lax = self.jnp, self.lax
+        dvars = [self.dynamic(d, a.dtype.np) for d, a in zip(args[:n], avals[:n])]
+        caps = list(args[n:])
+        dcaps = [self._zeros_like(c, a.dtype.np) for c, a in zip(caps, avals[n:])]
+
+        def step(carry, xs):
+            k, hist = xs
+
+            def run(c):
+                dv, dk = c
+                r = self.run(vjp, list(hist) + caps + list(dv))
+                new_dv = [self.dynamic(v, d.dtype) for v, d in zip(r[:n], dv)]
+                new_dk = [self._add(a, self.dynamic(b, a.dtype)) for a, b in zip(dk, r[n:])]
+                return self._conform((new_dv, new_dk), c, "a while_loop's gradient")
+
+            return lax.cond(k < count, run, lambda c: c, carry), None
+
+        xs = (jnp.arange(bound, dtype=np.int32), list(stacked))
+        carry = self._settle(lambda c, x: step(c, x)[0], (dvars, dcaps), xs)
+        (dv, dk), _ = lax.scan(step, carry, xs, length=bound, reverse=True)
+        return (*dv, *dk)
 
     def scan(self, body_sub, nc, ne, args, out_dtypes, reverse, keep_history):
         """``Scan``: ``lax.scan``; with ``keep_history`` also each step's carry, stacked

@@ -342,8 +342,9 @@ def test_a_tensor_array_carried_through_foldl_with_gradients():
     _check(f, X, tol=1e-4)
 
 
-def test_a_for_range_loop_under_a_tape_does_not_lower():
-    # a while_loop differentiated by a tape keeps every iteration: XLA needs a bound
+def test_a_for_range_loop_under_a_tape_lowers_with_a_static_length():
+    # a while_loop differentiated by a tape keeps every iteration: its static trip-count
+    # bound (the range's length) makes it a fixed-length scan, TensorArray included
     w = tf.Variable(W)
 
     def f(x):
@@ -354,10 +355,26 @@ def test_a_for_range_loop_under_a_tape_does_not_lower():
             loss = tf.reduce_sum(t.stack() ** 2)
         return tape.gradient(loss, w)
 
+    _check(f, X, tol=1e-4)
+
+
+def test_a_for_range_loop_of_traced_length_under_a_tape_does_not_lower():
+    # no static bound of the trip count: XLA cannot keep every iteration
+    w = tf.Variable(W)
+
+    def f(x, n):
+        with tf.GradientTape() as tape:
+            t = tf.TensorArray(tf.float32, size=4)
+            for i in tf.range(n):
+                t = t.write(i, x[i] * w)
+            loss = tf.reduce_sum(t.stack() ** 2)
+        return tape.gradient(loss, w)
+
+    n = tf.constant(4)
     with pytest.raises(InvalidArgumentError, match="While"):
-        tf.function(f, jit_compile=True)(X)
-    want = tf.function(f)(X)
-    _close(tf.function(f, jit_compile="auto")(X), want)
+        tf.function(f, jit_compile=True)(X, n)
+    want = tf.function(f)(X, n)
+    _close(tf.function(f, jit_compile="auto")(X, n), want)
 
 
 # --------------------------------------------------------------------------------------
