@@ -260,13 +260,9 @@ def _dense(ctx, op, lst, element_dtype, element_shape):
         return lst.buf
     if lst.items is None:
         if lst.size == 0 and not _full(element_shape):
-            shape = "<unknown>" if element_shape is None else list(element_shape)
-            raise op_error(
-                InvalidArgumentError,
-                op,
-                f"cannot stack zero elements of element shape {shape}: it is not fully "
-                f"defined; give the TensorArray a fully defined element_shape",
-            )
+            from rill.ops.tensor_array import unknown_stack_shape
+
+            raise unknown_stack_shape(op, element_shape)
         shape = _zero_shape(op, lst, element_shape)
         return ctx.jnp.zeros((lst.size, *shape), _np_dtype(element_dtype, np.float32))
     shape = _zero_shape(op, lst, element_shape)

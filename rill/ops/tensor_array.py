@@ -130,6 +130,18 @@ def _element_shape_for_zeros(op, items, element_shape):
     raise unknown_element_shape(op, element_shape)
 
 
+def unknown_stack_shape(op, element_shape):
+    """The error of stacking zero elements whose shape is not fully defined (shared with
+    the XLA lowering)."""
+    shape = "<unknown>" if element_shape is None else list(element_shape)
+    return op_error(
+        InvalidArgumentError,
+        op,
+        f"cannot stack zero elements of element shape {shape}: it is not fully defined; "
+        f"give the TensorArray a fully defined element_shape",
+    )
+
+
 def unknown_element_shape(op, element_shape):
     """The error of a read as zeros of a never-written element of unknown shape (shared
     with the XLA lowering)."""
@@ -153,13 +165,7 @@ def _filled(op, items, element_dtype, element_shape) -> list:
 def _stack_arrays(op, arrays, element_dtype, element_shape):
     if not arrays:
         if element_shape is None or None in element_shape:
-            shape = "<unknown>" if element_shape is None else list(element_shape)
-            raise op_error(
-                InvalidArgumentError,
-                op,
-                f"cannot stack zero elements of element shape {shape}: it is not fully "
-                f"defined; give the TensorArray a fully defined element_shape",
-            )
+            raise unknown_stack_shape(op, element_shape)
         return np.zeros((0, *element_shape), element_dtype.np)
     first = arrays[0].shape
     for i, a in enumerate(arrays):

@@ -11,29 +11,15 @@ pytest.importorskip("jax")
 
 import rill as tf  # noqa: E402
 from rill.errors import InvalidArgumentError  # noqa: E402
+from tests.xla.compiled import assert_close, check_compiled  # noqa: E402
 
 _rng = np.random.default_rng(0)
 X = tf.constant(_rng.normal(size=(4, 6)).astype(np.float32))
 W = _rng.normal(size=(6,)).astype(np.float32)
 
 
-def _close(a, b, tol=1e-5):
-    fa, fb = tf.nest.flatten(a), tf.nest.flatten(b)
-    assert len(fa) == len(fb)
-    for x, y in zip(fa, fb):
-        assert np.shape(x) == np.shape(y)
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=tol, atol=tol)
-
-
 def _check(fn, *args, tol=1e-5):
-    """``fn`` compiled (it must lower: jit_compile=True raises otherwise) equals ``fn`` on
-    the executor."""
-    jit = tf.function(fn, jit_compile=True)
-    got = jit(*args)
-    ref = tf.function(fn)(*args)
-    _close(got, ref, tol)
-    assert jit.get_concrete_function(*args)._plan.xla is not None
-    return got
+    return check_compiled(fn, *args, tol=tol)[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -117,7 +103,7 @@ def test_a_loop_that_reads_before_it_writes_needs_the_element_shape():
     f = _read_before_write(None)
     with pytest.raises(InvalidArgumentError, match="give the TensorArray an element_shape"):
         tf.function(f, jit_compile=True)(X)
-    _close(tf.function(f, jit_compile="auto")(X), tf.function(f)(X))  # on the executor
+    assert_close(tf.function(f, jit_compile="auto")(X), tf.function(f)(X))  # on the executor
 
 
 def test_tensor_array_in_a_tf_while_loop_with_another_loop_variable():
@@ -374,7 +360,7 @@ def test_a_for_range_loop_of_traced_length_under_a_tape_does_not_lower():
     with pytest.raises(InvalidArgumentError, match="While"):
         tf.function(f, jit_compile=True)(X, n)
     want = tf.function(f)(X, n)
-    _close(tf.function(f, jit_compile="auto")(X, n), want)
+    assert_close(tf.function(f, jit_compile="auto")(X, n), want)
 
 
 # --------------------------------------------------------------------------------------
@@ -396,7 +382,7 @@ def test_a_size_known_only_at_run_time_does_not_lower():
     with pytest.raises(InvalidArgumentError, match="TensorListReserve.*known when compiling"):
         tf.function(f, jit_compile=True)(X, tf.constant(4))
     got = tf.function(f, jit_compile="auto")(X, tf.constant(3))  # on the executor
-    _close(got, tf.function(f)(X, tf.constant(3)))
+    assert_close(got, tf.function(f)(X, tf.constant(3)))
     assert got.shape == (3, 6)
 
 
@@ -407,5 +393,5 @@ def test_dynamic_size_written_at_traced_indices_does_not_lower():
     assert "dynamic_size" in str(e.value)
     want = tf.function(_growing)(X, n)
     got = tf.function(_growing, jit_compile="auto")(X, n)  # runs on the executor
-    _close(got, want)
+    assert_close(got, want)
     assert got.shape == (3, 6)

@@ -13,30 +13,15 @@ pytest.importorskip("jax")
 
 import rill as tf  # noqa: E402
 from rill.errors import InvalidArgumentError  # noqa: E402
+from tests.xla.compiled import assert_close, check_compiled  # noqa: E402
 
 _rng = np.random.default_rng(0)
 W = (_rng.normal(size=(3, 3)) * 0.5).astype(np.float32)
 X = _rng.normal(size=(5, 3)).astype(np.float32)
 
 
-def _close(a, b, tol=1e-5):
-    fa, fb = tf.nest.flatten(a), tf.nest.flatten(b)
-    assert len(fa) == len(fb)
-    for x, y in zip(fa, fb):
-        assert np.shape(x) == np.shape(y)
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=tol, atol=tol)
-
-
 def _check(fn, *args, tol=1e-5):
-    """``fn`` compiled (jit_compile=True raises unless it lowers) equals the executor's;
-    returns the compiled function's concrete function."""
-    jit = tf.function(fn, jit_compile=True)
-    got = jit(*args)
-    ref = tf.function(fn)(*args)
-    _close(got, ref, tol)
-    cf = jit.get_concrete_function(*args)
-    assert cf._plan.xla is not None
-    return cf
+    return check_compiled(fn, *args, tol=tol)[1]
 
 
 def _while_bounds(cf):
@@ -166,7 +151,7 @@ def test_a_loop_of_traced_length_raises_naming_while_and_runs_with_auto():
     with pytest.raises(InvalidArgumentError, match=r"While(.|\n)*maximum_iterations"):
         tf.function(f, jit_compile=True)(*args)
     ref = tf.function(f)(*args)
-    _close(tf.function(f, jit_compile="auto")(*args), ref)
+    assert_close(tf.function(f, jit_compile="auto")(*args), ref)
     cf = tf.function(f).get_concrete_function(*args)
     assert _while_bounds(cf) == [None]
 
@@ -235,7 +220,7 @@ def test_a_keras_style_training_step_with_an_optimizer():
     ys = tf.constant(rng.normal(size=(2,)).astype(np.float32))
     got = _train(True, xs, ys)
     ref = _train(False, xs, ys)
-    _close(got, ref, 1e-4)
+    assert_close(got, ref, 1e-4)
     assert got[0][-1] < got[0][0]
 
 
@@ -261,7 +246,7 @@ def test_the_hint_is_not_exported_and_an_imported_while_has_none(tmp_path):
     )
     loaded = tf.saved_model.load(str(tmp_path))
     x = tf.constant(X)
-    _close(loaded.run(x), m.run(x))
+    assert_close(loaded.run(x), m.run(x))
     g = tf.function(lambda x: loaded.run(x)).get_concrete_function(x).graph
     bounds = [op.params.get("max_iterations") for op in _all_ops(g) if op.prim.name == "While"]
     assert bounds and all(b is None for b in bounds)
