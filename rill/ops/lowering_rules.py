@@ -291,7 +291,7 @@ def pack(ctx, *xs, axis):
     """Pack: ``jnp.stack``. A vector of scalars of which some are known (a slice's begin
     ``[i, 2]``) records those for the ops that need them static."""
     y = ctx.jnp.stack([ctx.jnp.asarray(x) for x in xs], axis=axis)
-    if y.ndim == 1 and any(_is_host(x) for x in xs):
+    if y.ndim == 1 and np.dtype(y.dtype).kind in "iu" and any(_is_host(x) for x in xs):
         ctx.note_known(y, [int(x) if _is_host(x) else None for x in xs])
     return y
 

@@ -74,3 +74,14 @@ def test_a_slice_of_traced_size_names_the_op():
     # the executor runs it
     got = tf.function(lambda x, i: x[i : i + 2])(tf.constant(X), tf.constant(1))
     np.testing.assert_array_equal(got.numpy(), X[1:3])
+
+
+@pytest.mark.parametrize("dtype", [tf.int32, tf.float32, tf.complex64])
+def test_stacking_known_and_traced_scalars_compiles(dtype):
+    # Pack records the known elements of an integer vector (a slice's bounds) only
+    f = tf.function(
+        lambda a: tf.stack([tf.constant(1, dtype), a, tf.constant(3, dtype)]), jit_compile=True
+    )
+    got = f(tf.constant(2, dtype))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.numpy(), np.array([1, 2, 3], dtype.as_numpy_dtype))
