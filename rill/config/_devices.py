@@ -19,7 +19,7 @@ __all__ = [
     "PhysicalDevice", "LogicalDevice", "LogicalDeviceConfiguration", "CPU",
     "list_physical_devices", "list_logical_devices", "get_visible_devices",
     "set_visible_devices", "get_logical_device_configuration",
-    "set_logical_device_configuration", "check_physical_device",
+    "set_logical_device_configuration", "check_physical_device", "jax_device_of",
 ]  # fmt: skip
 
 
@@ -54,15 +54,21 @@ CPU = PhysicalDevice("/physical_device:CPU:0", _runtime.CPU_TYPE)
 
 
 def _accelerators() -> list:
-    """``[(PhysicalDevice, (type, index))]`` for each accelerator JAX has."""
+    """``[(PhysicalDevice, (type, index), jax Device)]`` for each accelerator JAX has."""
     return [
-        (PhysicalDevice(f"/physical_device:{kind}:{i}", kind), (kind, i))
-        for kind, i, _ in _jax_runtime.accelerators()
+        (PhysicalDevice(f"/physical_device:{kind}:{i}", kind), (kind, i), dev)
+        for kind, i, dev in _jax_runtime.accelerators()
     ]
 
 
+def jax_device_of(device: PhysicalDevice):
+    """The JAX device behind physical accelerator ``device`` (checked to be one)."""
+    check_physical_device(device)
+    return next(dev for d, _, dev in _accelerators() if d == device)
+
+
 def _physical() -> list:
-    return [CPU] + [d for d, _ in _accelerators()]
+    return [CPU] + [d for d, _, _ in _accelerators()]
 
 
 _logical_configs: dict = {}  # PhysicalDevice -> list of LogicalDeviceConfiguration
@@ -92,7 +98,7 @@ def list_physical_devices(device_type=None) -> list:
 def _visible():
     hidden = _runtime.settings.hidden_accelerators
     out = [CPU] if _runtime.settings.cpu_visible else []
-    return out + [d for d, key in _accelerators() if key not in hidden]
+    return out + [d for d, key, _ in _accelerators() if key not in hidden]
 
 
 def get_visible_devices(device_type=None) -> list:
@@ -123,7 +129,7 @@ def set_visible_devices(devices, device_type=None) -> None:
         raise RuntimeError("Visible devices cannot be modified after being initialized")
     _runtime.settings.cpu_visible = CPU in new
     _runtime.settings.hidden_accelerators = frozenset(
-        key for d, key in _accelerators() if d not in new
+        key for d, key, _ in _accelerators() if d not in new
     )
 
 

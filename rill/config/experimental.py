@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import warnings
 
-from rill.backend import jax_runtime as _jax_runtime
 from rill.config._devices import (
     LogicalDeviceConfiguration,
     check_physical_device,
@@ -24,6 +23,7 @@ from rill.config._devices import (
     set_logical_device_configuration,
     set_visible_devices,
 )
+from rill.config._devices import jax_device_of as _jax_device_of
 from rill.core import runtime as _runtime
 from rill.core.errors import UnimplementedError
 
@@ -122,10 +122,10 @@ def _memory_device(device):
     n_cpu = len(_runtime.local_cpu_names())
     if local and d.device_type == _runtime.CPU_TYPE and d.device_index < n_cpu:
         return None
-    for kind, i, dev in _runtime.visible_accelerators() if local else ():
-        if kind == d.device_type and i == d.device_index:
-            return dev
-    raise ValueError(f"No matching devices found for {device!r}")
+    dev = _runtime.find_accelerator(d.device_type, d.device_index) if local else None
+    if dev is None:
+        raise ValueError(f"No matching devices found for {device!r}")
+    return dev
 
 
 def _memory_stats(device) -> dict:
@@ -175,15 +175,12 @@ def get_device_details(device) -> dict:
     check_physical_device(device)
     if device.device_type == _runtime.CPU_TYPE:
         return {}
-    index = int(device.name.rsplit(":", 1)[1])
-    for kind, i, dev in _jax_runtime.accelerators():
-        if (kind, i) == (device.device_type, index):
-            details = {"device_name": dev.device_kind}
-            cc = getattr(dev, "compute_capability", None)
-            if cc:
-                details["compute_capability"] = tuple(int(p) for p in str(cc).split(".")[:2])
-            return details
-    return {}
+    dev = _jax_device_of(device)
+    details = {"device_name": dev.device_kind}
+    cc = getattr(dev, "compute_capability", None)
+    if cc:
+        details["compute_capability"] = tuple(int(p) for p in str(cc).split(".")[:2])
+    return details
 
 
 # --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ __all__ = [
     "settings", "ensure_initialized", "DeviceName", "parse_device", "canonical_device",
     "check_placement", "CPU_TYPE", "accelerator_names", "push_device_scope",
     "pop_device_scope", "current_device", "visible_accelerators", "compiled_device",
+    "find_accelerator",
 ]  # fmt: skip
 
 CPU_TYPE = "CPU"
@@ -195,19 +196,24 @@ def accelerator_names() -> list:
     return [f"{base}{kind}:{i}" for kind, i, _ in visible_accelerators()]
 
 
+def find_accelerator(device_type: str, index: int | None):
+    """The JAX device of visible accelerator ``device_type``:``index`` (None: the first of
+    its type), or None where there is none."""
+    for kind, i, dev in visible_accelerators():
+        if kind == device_type and i == (index or 0):
+            return dev
+    return None
+
+
 def compiled_device(d: DeviceName | None):
     """The JAX device a compiled function runs on in scope ``d`` (``current_device()``):
     the visible accelerator it names, JAX's CPU for a CPU, else None (JAX's default
     device: the first accelerator, or the CPU)."""
     if d is None:
         return None
-    index = d.device_index or 0
     if d.device_type == CPU_TYPE:  # JAX's default already, unless it has an accelerator
         return _jax_runtime.jax_cpu_device() if _jax_runtime.accelerators() else None
-    for kind, i, dev in visible_accelerators():
-        if kind == d.device_type and i == index:
-            return dev
-    return None
+    return find_accelerator(d.device_type, d.device_index)
 
 
 def check_placement(spec) -> DeviceName:
@@ -234,13 +240,10 @@ def check_placement(spec) -> DeviceName:
         return d
     if settings.soft_device_placement:
         return d  # soft placement: the ops run on the CPU
-    accelerators = accelerator_names()
-    prefix = full_device_name(d._replace(device_index=None))[:-1]  # ".../device:GPU:"
-    if any(n.startswith(prefix) for n in accelerators) and (
-        d.device_index is None or full_device_name(d) in accelerators
-    ):
+    if find_accelerator(d.device_type, d.device_index) is not None:
         return d
-    types = sorted({CPU_TYPE} | {n.rsplit(":", 2)[1] for n in accelerators})
+    accelerators = accelerator_names()
+    types = sorted({CPU_TYPE} | {kind for kind, _, _ in visible_accelerators()})
     raise InvalidArgumentError(
         f"Could not satisfy device specification {full_device_name(d)!r}: soft device "
         f"placement is off (tf.config.set_soft_device_placement(False)). Supported device "

@@ -18,8 +18,7 @@ import numpy as np
 
 from rill.core.errors import NotLowerable
 from rill.ops._op import InvalidArgumentError, op_error
-from rill.ops.lowering_rules import _is_host as _is_const
-from rill.ops.lowering_rules import _static
+from rill.ops.lowering_rules import _is_host, _static
 
 __all__ = [
     "gather",
@@ -70,7 +69,7 @@ def gather(ctx, params, indices, axis, batch_dims, _sparse_grad=False):
     jnp = ctx.jnp
     _gather_check("GatherV2", params.shape, indices.shape, axis, batch_dims, _np_dtype(indices))
     n = params.shape[axis]
-    if _is_const(indices):
+    if _is_host(indices):
         _check_range(np, "GatherV2", indices, n)
     if n == 0:
         dims = (*params.shape[:axis], *indices.shape[batch_dims:], *params.shape[axis + 1 :])
@@ -131,7 +130,7 @@ def gather_nd(ctx, params, indices, batch_dims):
 
     jnp = ctx.jnp
     out_dims = _nd_check("GatherNd", params.shape, indices.shape, batch_dims)
-    if _is_const(indices):
+    if _is_host(indices):
         flat = _check_nd_host("GatherNd", indices, batch_dims, params.shape, "param shape")
         _check_nd_lookups(params.shape, flat.shape[0])
     if math.prod(params.shape) == 0:
@@ -157,7 +156,7 @@ def _scatter(ctx, op, base, indices, updates, b, mode):
     dims = tuple(base.shape)
     _nd_check(op, dims, indices.shape, b, "shape")
     _scatter_updates_check(op, dims, indices.shape, updates.shape, b, indices.shape[-1])
-    if _is_const(indices):
+    if _is_host(indices):
         _check_nd_host(op, indices, b, dims, "shape")
     flat = _nd_index_vectors(ctx, indices, b)
     n, k = flat.shape
@@ -271,7 +270,7 @@ def unsorted_segment(kind):
 
         _unsorted_check(op, data.shape, ids.shape, np.shape(num_segments))
         num = _known_int(num_segments, f"{op}'s num_segments")
-        if _is_const(ids):
+        if _is_host(ids):
             _check_unsorted_ids(op, ids.reshape(-1), num)
         else:
             _check_unsorted_ids(op, np.zeros(0, np.int64), num)  # num_segments itself
@@ -291,7 +290,7 @@ def sorted_segment(kind):
     def lowering(ctx, data, ids):
         from rill.ops.reduction_ops import _seg_ids_check
 
-        if not _is_const(ids):
+        if not _is_host(ids):
             raise NotLowerable(
                 f"{op}'s output size is its last segment id + 1, so the ids must be known "
                 f"when compiling; use tf.math.unsorted_segment_{kind.lower()} with a "
@@ -365,7 +364,7 @@ def dense_bincount(ctx, arr, weights, minlength, maxlength, axis, binary_output)
     [0, length) are not counted (the kernel drops those above; XLA's scatter drops
     negative ones, which the kernel rejects)."""
     jnp = ctx.jnp
-    if _is_const(arr):
+    if _is_host(arr):
         if arr.size and arr.min() < 0:
             raise op_error(InvalidArgumentError, "DenseBincount", "Input arr must be non-negative!")
         size = int(arr.max()) + 1 if arr.size else 0

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from rill.ops.lowering_rules import _static
+from rill.ops.lowering_rules import _inexact, _static
 
 __all__ = [
     "floor_div",
@@ -36,10 +36,6 @@ __all__ = [
     "host_random_int",
     "stateless_full_int",
 ]
-
-
-def _inexact(ctx, dtype) -> bool:
-    return bool(ctx.jnp.issubdtype(dtype, ctx.jnp.inexact))  # bfloat16 included
 
 
 # integer division -----------------------------------------------------------------------

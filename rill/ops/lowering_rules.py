@@ -32,6 +32,12 @@ def _is_host(*vs) -> bool:
     return all(isinstance(v, (np.ndarray, np.generic)) for v in vs)
 
 
+def _inexact(ctx, dtype) -> bool:
+    """Whether ``dtype`` is floating or complex by JAX's test (bfloat16 included, which
+    NumPy's kind test misses)."""
+    return bool(ctx.jnp.issubdtype(dtype, ctx.jnp.inexact))
+
+
 def _static(v, what):
     """A host-known integer vector (a static shape): XLA shapes are fixed at compile time."""
     try:
@@ -170,7 +176,7 @@ def max_pool_grad(ctx, x, out, dy, **p):
     w = jnp.transpose(t, perm)
     w = jnp.reshape(w, (*w.shape[: sr + 2], -1))
     hit = w == yn[..., None]
-    if jnp.issubdtype(w.dtype, jnp.inexact):  # bfloat16 included
+    if _inexact(ctx, w.dtype):
         hit = hit | jnp.isnan(w)
     first = hit & (jnp.cumsum(hit, axis=-1) == 1)
     g = jnp.where(first, gn[..., None], jnp.zeros((), gn.dtype))

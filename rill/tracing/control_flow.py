@@ -10,6 +10,7 @@ differentiate correctly.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -374,20 +375,15 @@ class _Bound(threading.local):
 _bound_state = _Bound()
 
 
+@contextlib.contextmanager
 def iteration_bound(bound):
     """Context manager: the While that ``graph_while_loop`` builds next (not the loops in
     its body) gets ``max_iterations=bound`` (an int, or None for unknown)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def scope():
-        saved, _bound_state.value = _bound_state.value, bound
-        try:
-            yield
-        finally:
-            _bound_state.value = saved
-
-    return scope()
+    saved, _bound_state.value = _bound_state.value, bound
+    try:
+        yield
+    finally:
+        _bound_state.value = saved
 
 
 def _take_bound():

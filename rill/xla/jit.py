@@ -206,10 +206,9 @@ class XlaPlan:
         variables, as one callable on eager tensors that returns the EagerTensor, or None
         when an input holds a host value or a ``tf.device`` scope is open (the caller then
         takes ``call_tensors``, which makes a reused input device-resident and places the
-        computation). None where variables or several outputs
-        need the general path. Each Python step saved counts: between XLA calls a
-        step costs two to three times what it does alone (``_device_args`` on W2: 0.7 us
-        alone, about 2 us there)."""
+        computation). None where variables or several outputs need the general path.
+        Each Python step saved counts: between XLA calls a step costs two to three times
+        what it does alone (``_device_args`` on W2: 0.7 us alone, about 2 us there)."""
         if self.variables or not self._bare:
             return None
         fn, dev, asarray, new = self._fn, self._device_type, np.asarray, object.__new__
